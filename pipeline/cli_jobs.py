@@ -1,0 +1,76 @@
+"""`python -m pipeline jobs list|show|cancel|resume|log|wait`."""
+from __future__ import annotations
+
+import json
+
+from pipeline import jobs
+from pipeline.store import open_store
+
+
+def register(sub) -> None:
+    p = sub.add_parser("jobs", help="list, inspect, cancel and resume background jobs")
+    jsub = p.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
+    ls = jsub.add_parser("list", help="recent jobs with their progress")
+    ls.add_argument("--status", help="only jobs with this status (running, failed, …)")
+    ls.add_argument("--limit", type=int, default=20, help="how many rows (newest first)")
+    ls.set_defaults(func=cmd_list)
+    for name, func, text in [
+        ("show", cmd_show, "one job as JSON, with the tail of its log"),
+        ("cancel", cmd_cancel, "kill a job's whole process group and mark it cancelled"),
+        ("resume", cmd_resume, "run an interrupted, failed or cancelled job again where it stopped"),
+        ("log", cmd_log, "print a job's log"),
+        ("wait", cmd_wait, "block until a job finishes; exit 0 only if it is done"),
+    ]:
+        sp = jsub.add_parser(name, help=text)
+        sp.add_argument("job_id", type=int, help="the job's id (see `jobs list`)")
+        sp.set_defaults(func=func)
+
+
+def _store():
+    store = open_store()
+    jobs.reap_interrupted(store)
+    return store
+
+
+def cmd_list(args) -> int:
+    rows = _store().list_jobs(limit=args.limit, status=args.status)
+    if not rows:
+        print("no jobs")
+        return 0
+    print(f"{'id':>4}  {'status':<11} {'kind':<16} {'progress':<28} message")
+    for j in rows:
+        print(f"{j['id']:>4}  {j['status']:<11} {j['kind']:<16} {jobs.format_progress(j):<28} "
+              f"{(j['error'] if j['status'] in ('failed', 'interrupted') else j['message']) or ''}")
+    return 0
+
+
+def cmd_show(args) -> int:
+    job = _store().get_job(args.job_id)
+    print(json.dumps(job, indent=2, default=str))
+    print("--- log tail ---")
+    print(jobs.tail_log(args.job_id, 4000))
+    return 0
+
+
+def cmd_cancel(args) -> int:
+    job = jobs.cancel(_store(), args.job_id)
+    print(f"job {job['id']} {job['status']}")
+    return 0
+
+
+def cmd_resume(args) -> int:
+    job = jobs.resume(_store(), args.job_id)
+    print(f"job {job['id']} resumed (attempt {job['attempts'] + 1}); follow with "
+          f"`python -m pipeline jobs wait {job['id']}`")
+    return 0
+
+
+def cmd_log(args) -> int:
+    print(jobs.tail_log(args.job_id, 10_000_000), end="")
+    return 0
+
+
+def cmd_wait(args) -> int:
+    job = jobs.wait(_store(), args.job_id, timeout=24 * 3600)
+    print(f"job {job['id']} {job['status']}" + (f": {job['error']}" if job["error"] else ""))
+    return 0 if job["status"] == "done" else 1

@@ -1,0 +1,49 @@
+"""Model registry rows. Keys never come here: only the *name* of the env var that holds one."""
+from __future__ import annotations
+
+import sqlite_utils
+
+from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+
+MODEL_KINDS = ("local", "hf", "openai", "gguf")
+
+
+class ModelsMixin:
+    def register_model(self, name: str, kind: str, path: str | None = None, *, base: str | None = None,
+                       endpoint: str | None = None, api_key_env: str | None = None,
+                       template: str = "chat", run_id: int | None = None, meta: dict | None = None,
+                       replace: bool = False) -> dict:
+        if kind not in MODEL_KINDS:
+            raise StoreError(f"unknown model kind {kind!r}; use one of {', '.join(MODEL_KINDS)}")
+        if not name.strip():
+            raise StoreError("a model needs a name")
+        row = {"name": name.strip(), "kind": kind, "path": path, "base": base, "endpoint": endpoint,
+               "api_key_env": api_key_env, "template": template, "run_id": run_id,
+               "meta": to_json(meta or {})}
+        with self.tx() as db:
+            existing = db.execute("SELECT id FROM models WHERE name=?", [row["name"]]).fetchone()
+            if existing and not replace:
+                raise StoreError(f"a model named {name!r} is already registered")
+            if existing:
+                db["models"].update(existing[0], row)
+            else:
+                db["models"].insert(row)
+        return self.get_model(row["name"])
+
+    def get_model(self, name: str) -> dict:
+        rows = list(self.db["models"].rows_where("name = ?", [name]))
+        if not rows:
+            raise NotFoundError(f"no model named {name!r} is registered")
+        model = rows[0]
+        model["meta"] = from_json(model["meta"], {})
+        return model
+
+    def list_models(self) -> list[dict]:
+        return [dict(m, meta=from_json(m["meta"], {})) for m in self.db["models"].rows_where(order_by="id")]
+
+    def delete_model(self, name: str) -> None:
+        with self.tx() as db:
+            try:
+                db["models"].delete_where("name = ?", [name])
+            except sqlite_utils.db.NotFoundError:
+                raise NotFoundError(f"no model named {name!r}") from None

@@ -1,0 +1,1 @@
+"""The Gradio UI only: one module per tab, thin callbacks, no SQL, no torch."""

@@ -1,0 +1,50 @@
+"""What every tab shares: the settings of this server, the store, and error translation.
+
+A tab module exposes TITLE and `build(ctx)`, which makes its components inside the `gr.Tab`
+that app.py opens. Callbacks stay thin: they call pipeline/evals functions and let `ui_errors`
+turn the project's named exceptions into a `gr.Error` the person can read.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+import gradio as gr
+
+from pipeline.store import Store, StoreError, open_store
+
+
+def truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+@dataclass
+class StudioContext:
+    hosted: bool = False                   # running as a Hugging Face Space (SPACE_ID set)
+    allow_code_execution: bool = True      # hosted mode turns it off unless explicitly enabled
+
+    @classmethod
+    def from_env(cls) -> "StudioContext":
+        hosted = bool(os.environ.get("SPACE_ID"))
+        allow = truthy(os.environ.get("STUDIO_ALLOW_CODE_EXECUTION")) if hosted else \
+            not os.environ.get("STUDIO_ALLOW_CODE_EXECUTION") or truthy(os.environ.get("STUDIO_ALLOW_CODE_EXECUTION"))
+        return cls(hosted=hosted, allow_code_execution=allow)
+
+    def store(self) -> Store:
+        return open_store()
+
+
+def ui_errors(fn):
+    """Turn named project errors (StoreError and subclasses, ValueError) into gr.Error."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except gr.Error:
+            raise
+        except (StoreError, ValueError, FileNotFoundError, PermissionError) as exc:
+            raise gr.Error(str(exc)) from exc
+
+    return wrapper
