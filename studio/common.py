@@ -23,6 +23,8 @@ def truthy(value: str | None) -> bool:
 class StudioContext:
     hosted: bool = False                   # running as a Hugging Face Space (SPACE_ID set)
     allow_code_execution: bool = True      # hosted mode turns it off unless explicitly enabled
+    demo: gr.Blocks | None = None          # the app's Blocks, set by app.py before tabs are built
+    store_error: str | None = None         # why the store could not be opened, shown as a banner
 
     @classmethod
     def from_env(cls) -> "StudioContext":
@@ -33,6 +35,11 @@ class StudioContext:
 
     def store(self) -> Store:
         return open_store()
+
+    def on_load(self, fn, inputs=None, outputs=None) -> None:
+        """Run `fn` when a page opens (fills tables with what is in the store right now)."""
+        if self.demo is not None:
+            self.demo.load(fn, inputs, outputs)
 
 
 def ui_errors(fn):

@@ -1,0 +1,99 @@
+"""CodeTune Studio: `python app.py [--host H] [--port P] [--share]` serves the studio.
+
+It only composes the tabs in studio/, sets up the queue and launches; torch and transformers are
+imported the first time a model is used, so the page is served in seconds. On Hugging Face Spaces
+(SPACE_ID set) it binds 0.0.0.0, takes optional basic auth from STUDIO_AUTH=user:pass, and keeps
+code execution off unless STUDIO_ALLOW_CODE_EXECUTION=1.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import os
+import threading
+
+os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+
+import gradio as gr  # noqa: E402
+
+from studio.common import StudioContext  # noqa: E402
+
+# The tabs, in the order of the flow: a module with TITLE and build(ctx), or (title, text) for a
+# capability that has no issue built yet, whose tab says so instead of showing fake content.
+TABS = [
+    "studio.label_tab",
+    ("Train", "Fine-tuning (full, LoRA, QLoRA; accelerate, DeepSpeed, FSDP) is coming."),
+    ("Chat", "Side-by-side chat with checkpoints and A/B votes is coming. "
+             "Meanwhile the Models tab can try a prompt on any registered model."),
+    "studio.models_tab",
+    "studio.jobs_tab",
+    "studio.settings_tab",
+]
+CSS = """
+.job-row {display:flex; gap:.6em; align-items:center; padding:.25em 0;}
+.job-row progress {width: 16em;}
+.status-failed, .status-interrupted {color: #c0392b;}
+.status-done {color: #1e8449;}
+.muted {opacity: .7;}
+"""
+
+
+def startup(ctx: StudioContext) -> None:
+    """Open the store, mark jobs that died with the last app as interrupted, queue the default
+    model's preparation on first start. A broken store is reported in the UI, not a crash."""
+    from pipeline import jobs
+    from pipeline.store import StoreError, open_store
+
+    try:
+        store = open_store()
+    except StoreError as exc:
+        ctx.store_error = str(exc)
+        print(f"warning: {exc}")
+        return
+    jobs.reap_interrupted(store)
+    if os.environ.get("STUDIO_NO_DEFAULT_MODEL") != "1":
+        from pipeline.default_model import ensure_default_model_job
+
+        # In a thread: checking the bundled wheel and spawning must not delay the first page.
+        threading.Thread(target=ensure_default_model_job, args=(store,), daemon=True).start()
+
+
+def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
+    ctx = ctx or StudioContext.from_env()
+    startup(ctx)
+    with gr.Blocks(title="CodeTune Studio") as demo:
+        ctx.demo = demo
+        gr.Markdown("# CodeTune Studio\nCurate code → label → review → train → chat → evaluate.")
+        if ctx.store_error:
+            gr.Markdown(f"**The studio database cannot be used:** {ctx.store_error}",
+                        elem_id="store-error")
+        for entry in TABS:
+            if isinstance(entry, tuple):
+                with gr.Tab(entry[0], id=entry[0].lower()):
+                    gr.Markdown(entry[1])
+                continue
+            tab = importlib.import_module(entry)
+            with gr.Tab(tab.TITLE, id=tab.TITLE.lower()):
+                tab.build(ctx)
+    return demo
+
+
+def main(argv: list[str] | None = None) -> None:
+    hosted = bool(os.environ.get("SPACE_ID"))
+    parser = argparse.ArgumentParser(description="Serve CodeTune Studio")
+    parser.add_argument("--host", default="0.0.0.0" if hosted else "127.0.0.1", help="address to bind")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 7860)), help="port")
+    parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
+    args = parser.parse_args(argv)
+    auth = None
+    if os.environ.get("STUDIO_AUTH"):
+        user, _, password = os.environ["STUDIO_AUTH"].partition(":")
+        auth = (user, password)
+    demo = build_app()
+    demo.queue(default_concurrency_limit=8)
+    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
+                css=CSS, theme=gr.themes.Soft(), show_error=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""Jobs tab: every background job with a live progress bar, its log tail, cancel and resume.
+
+Polling (gr.Timer) reads the store, so the page shows the same thing in every browser tab and
+after the app restarts; the jobs themselves never depend on a page being open.
+"""
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from pipeline import jobs
+from studio.common import StudioContext, ui_errors
+
+TITLE = "Jobs"
+POLL_S = 1.0
+
+
+def progress_html(rows: list[dict]) -> str:
+    if not rows:
+        return "<p class='muted'>No jobs yet. Preparing the default model is the first one.</p>"
+    out = ["<div class='job-list'>"]
+    for j in rows:
+        total = j.get("total") or 0
+        pct = 100.0 * j["done"] / total if total else (100.0 if j["status"] == "done" else 0.0)
+        note = j["error"] if j["status"] in ("failed", "interrupted", "cancelled") else j.get("message")
+        out.append(
+            f"<div class='job-row' data-job-id='{j['id']}' data-status='{j['status']}'>"
+            f"<span class='job-id'>#{j['id']}</span> <b>{html.escape(j.get('title') or j['kind'])}</b> "
+            f"<span class='job-status status-{j['status']}'>{j['status']}</span>"
+            f"<progress max='100' value='{pct:.1f}'></progress> "
+            f"<span class='job-progress'>{html.escape(jobs.format_progress(j))}</span> "
+            f"<span class='job-note'>{html.escape(note or '')}</span></div>"
+        )
+    out.append("</div>")
+    return "".join(out)
+
+
+def build(ctx: StudioContext) -> None:
+    with gr.Row():
+        status_filter = gr.Dropdown(["all", "running", "queued", "done", "failed", "cancelled",
+                                     "interrupted"], value="all", label="Show", scale=1)
+        refresh = gr.Button("Refresh", scale=0)
+    bars = gr.HTML(elem_id="job-progress")
+    with gr.Row():
+        job_id = gr.Number(label="Job id", value=None, precision=0, scale=1)
+        show_btn = gr.Button("Show", scale=0)
+        cancel_btn = gr.Button("Cancel", variant="stop", scale=0)
+        resume_btn = gr.Button("Resume", scale=0)
+    detail = gr.JSON(label="Job")
+    log = gr.Code(label="Log (tail)", language=None, lines=12, max_lines=20, interactive=False)
+    timer = gr.Timer(POLL_S)
+
+    @ui_errors
+    def list_jobs(status):
+        store = ctx.store()
+        rows = store.list_jobs(limit=30, status=None if status == "all" else status)
+        return progress_html(rows)
+
+    @ui_errors
+    def show(jid):
+        if not jid:
+            return None, ""
+        return ctx.store().get_job(int(jid)), jobs.tail_log(int(jid), 8000)
+
+    @ui_errors
+    def do_cancel(jid):
+        if not jid:
+            raise gr.Error("Enter the id of the job to cancel")
+        job = jobs.cancel(ctx.store(), int(jid))
+        gr.Info(f"Job {job['id']} cancelled")
+        return job, jobs.tail_log(int(jid), 8000)
+
+    @ui_errors
+    def do_resume(jid):
+        if not jid:
+            raise gr.Error("Enter the id of the job to resume")
+        job = jobs.resume(ctx.store(), int(jid))
+        gr.Info(f"Job {job['id']} resumed")
+        return job, jobs.tail_log(int(jid), 8000)
+
+    def tick(status, jid):
+        bars_html = list_jobs(status)
+        if jid:
+            return bars_html, *show(jid)
+        return bars_html, gr.skip(), gr.skip()
+
+    timer.tick(tick, [status_filter, job_id], [bars, detail, log], show_progress="hidden")
+    refresh.click(list_jobs, status_filter, bars)
+    status_filter.change(list_jobs, status_filter, bars)
+    show_btn.click(show, job_id, [detail, log])
+    job_id.submit(show, job_id, [detail, log])
+    cancel_btn.click(do_cancel, job_id, [detail, log])
+    resume_btn.click(do_resume, job_id, [detail, log])
+    ctx.on_load(list_jobs, status_filter, bars)

@@ -1,0 +1,98 @@
+"""Models tab: register models (folder, hub id, GGUF, OpenAI-compatible endpoint) and try a prompt.
+
+The API key box is per browser session (gr.State is never written anywhere); a registered
+endpoint stores only the *name* of the env var that holds its key.
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from pipeline.models import GenParams, stream_chat
+from studio.common import StudioContext, ui_errors
+
+TITLE = "Models"
+COLUMNS = ["name", "kind", "path", "base", "endpoint", "api_key_env", "template"]
+
+
+def build(ctx: StudioContext) -> None:
+    table = gr.Dataframe(headers=COLUMNS, label="Registered models", interactive=False, wrap=True)
+    with gr.Row():
+        prepare_btn = gr.Button("Prepare the embedded default model (SmolLM2-135M-Instruct)")
+        refresh_btn = gr.Button("Refresh", scale=0)
+    with gr.Accordion("Register a model", open=False):
+        with gr.Row():
+            name = gr.Textbox(label="Name", placeholder="my-finetune")
+            kind = gr.Radio(["local", "hf", "gguf", "openai"], value="local", label="Kind",
+                            info="local folder · hub id · .gguf file · OpenAI-compatible endpoint")
+        path = gr.Textbox(label="Path / hub id / model id",
+                          placeholder="/data/ckpt-500, HuggingFaceTB/SmolLM2-135M-Instruct, gpt-4o-mini")
+        with gr.Row():
+            base = gr.Textbox(label="Base model (for a LoRA adapter folder)")
+            endpoint = gr.Textbox(label="Endpoint base_url", placeholder="http://127.0.0.1:8000/v1")
+            key_env = gr.Textbox(label="API key env var name", placeholder="OPENAI_API_KEY")
+            template = gr.Dropdown(["chat", "alpaca", "octopack", "plain"], value="chat", label="Template")
+        with gr.Row():
+            register_btn = gr.Button("Register", variant="primary")
+            remove_btn = gr.Button("Remove by name", variant="stop")
+    gr.Markdown("### Try a prompt")
+    with gr.Row():
+        model = gr.Dropdown([], label="Model", allow_custom_value=False, scale=2)
+        api_key = gr.Textbox(label="API key (this session only, never stored)", type="password", scale=2)
+        max_tokens = gr.Slider(8, 1024, value=128, step=8, label="Max new tokens", scale=1)
+        temperature = gr.Slider(0, 2, value=0, step=0.05, label="Temperature", scale=1)
+    prompt = gr.Textbox(label="Prompt", lines=3, value="Write a Python function that reverses a string.")
+    try_btn = gr.Button("Generate", variant="primary")
+    reply = gr.Textbox(label="Reply", lines=8, elem_id="model-reply")
+
+    @ui_errors
+    def refresh():
+        models = ctx.store().list_models()
+        rows = [[m.get(c) or "" for c in COLUMNS] for m in models]
+        names = [m["name"] for m in models]
+        return rows, gr.update(choices=names, value=names[0] if names else None)
+
+    @ui_errors
+    def do_register(n, k, p, b, e, kenv, t):
+        if not p.strip():
+            raise gr.Error("Give a path, hub id or model id")
+        if k == "openai" and not e.strip():
+            raise gr.Error("An OpenAI-compatible model needs an endpoint base_url")
+        ctx.store().register_model(n, k, p.strip(), base=b.strip() or None, endpoint=e.strip() or None,
+                                   api_key_env=kenv.strip() or None, template=t)
+        gr.Info(f"Registered {n}")
+        return refresh()
+
+    @ui_errors
+    def do_remove(n):
+        ctx.store().delete_model(n)
+        gr.Info(f"Removed {n}")
+        return refresh()
+
+    @ui_errors
+    def do_prepare():
+        from pipeline.default_model import ensure_default_model_job
+
+        job_id = ensure_default_model_job(ctx.store())
+        gr.Info("Already prepared" if job_id is None else f"Job {job_id} started: see the Jobs tab")
+
+    def do_try(m, key, text, n_tokens, temp):
+        if not m:
+            raise gr.Error("Pick a model (prepare the default one first)")
+        params = GenParams(max_new_tokens=int(n_tokens), temperature=float(temp))
+        try:
+            for partial in stream_chat(m, [{"role": "user", "content": text}], params, api_key=key or None):
+                yield partial
+        except Exception as exc:  # shown in the page; the server keeps running
+            from pipeline.store import StoreError
+
+            if isinstance(exc, StoreError):
+                raise gr.Error(str(exc)) from exc
+            raise gr.Error(f"{type(exc).__name__}: {exc}") from exc
+
+    refresh_btn.click(refresh, None, [table, model])
+    register_btn.click(do_register, [name, kind, path, base, endpoint, key_env, template], [table, model])
+    remove_btn.click(do_remove, name, [table, model])
+    prepare_btn.click(do_prepare)
+    try_btn.click(do_try, [model, api_key, prompt, max_tokens, temperature], reply,
+                  concurrency_id="generate", concurrency_limit=2)
+    ctx.on_load(refresh, None, [table, model])

@@ -1,0 +1,43 @@
+"""The studio in a real browser: every tab opens, and a real job's progress bar reaches done."""
+from __future__ import annotations
+
+import pytest
+
+from tests.browser import open_tab
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+
+def test_every_tab_opens(studio_page):
+    import app
+
+    titles = [t[0] if isinstance(t, tuple) else __import__(t, fromlist=["TITLE"]).TITLE for t in app.TABS]
+    for title in titles:
+        open_tab(studio_page, title)
+        assert studio_page.get_by_role("tab", name=title, exact=True).get_attribute("aria-selected") == "true"
+
+
+def test_settings_show_keys_and_hardware(studio_page):
+    open_tab(studio_page, "Settings")
+    summary = studio_page.locator("#settings-summary")
+    assert "OPENAI_API_KEY" in summary.inner_text()
+    studio_page.wait_for_selector("#settings-hardware :text('GPU')")
+
+
+def test_prepare_default_model_job_reaches_done(studio_page):
+    open_tab(studio_page, "Models")
+    studio_page.get_by_role("button", name="Prepare the embedded default model").click()
+    open_tab(studio_page, "Jobs")
+    row = studio_page.locator(".job-row[data-status]").first
+    row.wait_for()
+    seen = set()
+    for _ in range(600):  # the bar must move through running to done
+        seen.add(row.get_attribute("data-status"))
+        if "done" in seen:
+            break
+        studio_page.wait_for_timeout(250)
+    assert "done" in seen, f"statuses seen: {seen}"
+    assert float(row.locator("progress").get_attribute("value")) == 100.0
+    open_tab(studio_page, "Models")
+    studio_page.get_by_role("button", name="Refresh").first.click()
+    studio_page.wait_for_selector("text=SmolLM2-135M-Instruct")
