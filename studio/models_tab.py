@@ -21,10 +21,10 @@ def build(ctx: StudioContext) -> None:
         refresh_btn = gr.Button("Refresh", scale=0)
     with gr.Accordion("Register a model", open=False):
         with gr.Row():
-            name = gr.Textbox(label="Name", placeholder="my-finetune")
+            name = gr.Textbox(label="Name", placeholder="my-finetune", elem_id="model-name")
             kind = gr.Radio(["local", "hf", "gguf", "openai"], value="local", label="Kind",
                             info="local folder · hub id · .gguf file · OpenAI-compatible endpoint")
-        path = gr.Textbox(label="Path / hub id / model id",
+        path = gr.Textbox(label="Path / hub id / model id", elem_id="model-path",
                           placeholder="/data/ckpt-500, HuggingFaceTB/SmolLM2-135M-Instruct, gpt-4o-mini")
         with gr.Row():
             base = gr.Textbox(label="Base model (for a LoRA adapter folder)")
@@ -36,7 +36,7 @@ def build(ctx: StudioContext) -> None:
             remove_btn = gr.Button("Remove by name", variant="stop")
     gr.Markdown("### Try a prompt")
     with gr.Row():
-        model = gr.Dropdown([], label="Model", allow_custom_value=False, scale=2)
+        model = gr.Dropdown([], label="Model", allow_custom_value=False, scale=2, elem_id="try-model")
         api_key = gr.Textbox(label="API key (this session only, never stored)", type="password", scale=2)
         max_tokens = gr.Slider(8, 1024, value=128, step=8, label="Max new tokens", scale=1)
         temperature = gr.Slider(0, 2, value=0, step=0.05, label="Temperature", scale=1)

@@ -41,3 +41,18 @@ def test_prepare_default_model_job_reaches_done(studio_page):
     open_tab(studio_page, "Models")
     studio_page.get_by_role("button", name="Refresh").first.click()
     studio_page.wait_for_selector("text=SmolLM2-135M-Instruct")
+
+
+def test_a_broken_model_gives_a_clear_message_and_the_app_keeps_running(studio_page):
+    open_tab(studio_page, "Models")
+    studio_page.get_by_text("Register a model").click()
+    studio_page.locator("#model-name textarea").fill("broken")
+    studio_page.locator("#model-path textarea").fill("/nonexistent/model")
+    studio_page.get_by_role("button", name="Register", exact=True).click()
+    studio_page.wait_for_selector("text=Registered broken")
+    studio_page.locator("#try-model input").click()
+    studio_page.get_by_role("option", name="broken").click()
+    studio_page.get_by_role("button", name="Generate").click()
+    studio_page.wait_for_selector("text=model folder /nonexistent/model does not exist")
+    open_tab(studio_page, "Jobs")  # still serving
+    studio_page.wait_for_selector("#job-progress")
