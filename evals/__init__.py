@@ -1,0 +1,1 @@
+"""Evaluations for CodeTune Studio: syntax validity, pass@k, LLM judge (see DESIGN.md)."""

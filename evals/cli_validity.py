@@ -1,0 +1,114 @@
+"""``python -m evals validity``: check answers for syntax validity and print a summary.
+
+    python -m evals validity answers.jsonl --language gdscript --target 4
+    python -m evals validity answers.jsonl --levels parse,dialect,refs,semantic,compile --out r.jsonl
+    python -m evals validity --code 'func f():\n\tyield(x, "y")' --target 4
+    python -m evals validity player.gd --project path/to/project.godot
+
+JSONL rows: the answer is read from --field (default: the first of code, completion,
+output, answer, response); a row's own "target" and "prompt"/"instruction" set the Godot
+version when --target is not given; a boolean "valid" label is compared with the verdict.
+A path that is not .jsonl is checked as one source file (language from its suffix).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+CODE_FIELDS = ("code", "completion", "output", "answer", "response")
+PROMPT_FIELDS = ("prompt", "instruction", "question")
+
+
+def register(subparsers) -> argparse.ArgumentParser:
+    parser = subparsers.add_parser(
+        "validity", help="syntax validity of answers (parse, Godot 3/4 dialect, undefined names, compile)",
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("path", nargs="?", help="answers .jsonl, or one source file")
+    parser.add_argument("--code", help="check this snippet instead of a file ('\\n' and '\\t' are unescaped)")
+    parser.add_argument("--language", default=None,
+                        help="gdscript (default), python, javascript, typescript, go, rust, java, c, cpp, lua")
+    parser.add_argument("--target", choices=["3", "4"], default=None,
+                        help="Godot version; default: per-row target, prompt, --project, else 4")
+    parser.add_argument("--project", default=None, help="project.godot (or its folder) giving the Godot version")
+    parser.add_argument("--levels", default="parse,dialect,refs,semantic",
+                        help="comma list from parse,dialect,refs,semantic,lint,compile")
+    parser.add_argument("--base-class", default=None,
+                        help="engine class a script without 'extends' is checked against (default: any)")
+    parser.add_argument("--field", default=None, help="JSONL field holding the answer")
+    parser.add_argument("--out", default=None, help="write one JSON result per answer to this .jsonl")
+    parser.add_argument("--jobs", type=int, default=4, help="parallel toolchain runs for the compile level")
+    parser.add_argument("--quiet", action="store_true", help="summary only, no per-answer findings")
+    parser.set_defaults(func=run)
+    return parser
+
+
+def _load(args) -> tuple[list[dict], str]:
+    from evals.validity.treesitter import LANGUAGES
+
+    language = args.language
+    if args.code is not None:
+        code = args.code.replace("\\n", "\n").replace("\\t", "\t")
+        return [{"id": "snippet", "code": code}], language or "gdscript"
+    if not args.path:
+        raise SystemExit("validity: give a path or --code")
+    path = Path(args.path)
+    if path.suffix != ".jsonl":
+        if language is None:
+            by_suffix = {suffix: name for name, (_, _, suffix) in LANGUAGES.items()}
+            language = by_suffix.get(path.suffix, "gdscript")
+        return [{"id": path.name, "code": path.read_text(encoding="utf-8")}], language
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    return rows, language or "gdscript"
+
+
+def _code_of(row: dict, field: str | None) -> str:
+    if field:
+        return row[field]
+    for name in CODE_FIELDS:
+        if isinstance(row.get(name), str):
+            return row[name]
+    raise SystemExit(f"validity: no answer field in row {row.get('id', '?')}; use --field")
+
+
+def run(args) -> int:
+    from evals.validity import check, finding_counts, validity_rate
+
+    rows, language = _load(args)
+    results = []
+    for row in rows:
+        prompt = next((row[f] for f in PROMPT_FIELDS if isinstance(row.get(f), str)), None)
+        target = args.target or (str(row["target"]) if row.get("target") else None)
+        results.append(check(_code_of(row, args.field), language, target, args.levels, prompt=prompt,
+                             project=args.project, base_class=args.base_class))
+    if not args.quiet:
+        for index, (row, result) in enumerate(zip(rows, results)):
+            if result.findings:
+                verdict = "valid" if result.valid else "INVALID"
+                print(f"== {row.get('id', index)}: {verdict}")
+                for finding in result.findings:
+                    print(f"   {finding}")
+    _print_summary(rows, results, language, validity_rate(results), finding_counts(results))
+    if args.out:
+        with open(args.out, "w", encoding="utf-8") as out:
+            for index, (row, result) in enumerate(zip(rows, results)):
+                out.write(json.dumps({"id": row.get("id", index), **result.to_dict()}) + "\n")
+    return 0
+
+
+def _print_summary(rows, results, language, rate, counts) -> None:
+    valid = sum(r.valid for r in results)
+    targets = sorted({r.target for r in results if r.target})
+    print(f"\n{'language':<12}{'answers':>8}{'valid':>8}{'rate':>9}   target   levels")
+    print(f"{language:<12}{len(results):>8}{valid:>8}{rate:>8.1%}   "
+          f"{','.join(targets) or '-':<8} {','.join(results[0].levels) if results else '-'}")
+    labelled = [(row["valid"], r.valid) for row, r in zip(rows, results) if isinstance(row.get("valid"), bool)]
+    if labelled:
+        agree = sum(a == b for a, b in labelled)
+        print(f"agreement with 'valid' labels: {agree}/{len(labelled)} = {agree / len(labelled):.1%}")
+    if counts:
+        print("\nrule id                                   answers")
+        for rule, count in list(counts.items())[:15]:
+            print(f"{rule:<42}{count:>7}")
+    sys.stdout.flush()

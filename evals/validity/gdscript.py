@@ -1,0 +1,211 @@
+"""GDScript validity: grammar, Godot 3/4 dialect, out-of-scope references, compiler-like checks.
+
+Levels (see ``findings.LEVELS``):
+
+* parse    — gdtoolkit's Lark parser (GDScript 4 grammar) *and* tree-sitter-gdscript; either
+             one failing is a syntax error (each misses things the other catches), plus the
+             tokenizer's indentation rule (tabs and spaces mixed).
+             For a Godot 3 target, Godot 3 keyword syntax (``export``/``onready``/``tool``/
+             ``setget``/``remote``/``.method()``) is first rewritten to its Godot 4 spelling so
+             the Godot 4 grammar can judge the rest; dialect rules judge the keywords.
+* dialect  — the Godot 3 <-> 4 rule table (``gdscript_rules.tsv``) for the target version.
+* refs     — identifiers defined neither in the answer, nor as parameters, nor in the engine
+             (``godot_api.txt``: classes, global functions/constants, members of the script's
+             base class chain). A script without ``extends`` is treated as a method of some
+             engine class, so any member of any class we list is accepted. Unknown PascalCase
+             names may be autoloads or ``class_name`` scripts of the project and are warnings;
+             so is anything under a base class we have no member list for.
+             It cannot know: project autoloads/classes, scene node names, members of values
+             whose type needs inference (``body.take_damage()`` is never checked), or
+             members of engine classes missing from the table.
+* semantic — errors Godot's analyzer reports that no grammar sees: duplicate members, a value
+             returned from a ``-> void`` function, ``:=`` from ``null``, literal type mismatch.
+* lint     — gdlint's findings (style), severity info: they never make an answer invalid.
+             Slow (~5 ms/answer), so not a default level.
+* compile  — a Godot binary (``godot``/``godot4``/``godot3`` on PATH) with --check-only;
+             skipped with an info finding when none is installed.
+"""
+from __future__ import annotations
+
+import re
+
+from . import compilers, treesitter
+from .findings import DEFAULT_LEVELS, Finding
+from .gdscript_analysis import Analysis, analyze
+from .gdscript_rules import apply_rules, counterpart_class, godot3_keywords_as_godot4, mask_code
+from .godot_api import load_api
+
+_BUILTIN_NAMES = frozenset({"self", "super", "_", "PI", "TAU", "INF", "NAN", "void"})
+_PASCAL = re.compile(r"^_?[A-Z][A-Za-z0-9_]*[a-z][A-Za-z0-9_]*$")
+
+
+def _indentation_findings(code: str, target: str) -> list[Finding]:
+    """Godot rejects a line indented with both tabs and spaces; Godot 4 also rejects a file
+    whose indented lines switch between tabs and spaces."""
+    findings, first_char = [], None
+    in_string = False
+    for number, line in enumerate(code.split("\n"), 1):
+        if line.count('"""') % 2 == 1 or line.count("'''") % 2 == 1:
+            in_string = not in_string
+            continue
+        indent = line[: len(line) - len(line.lstrip(" \t"))]
+        if in_string or not indent or not line.strip() or line.strip().startswith("#"):
+            continue
+        if " " in indent and "\t" in indent:
+            findings.append(Finding("gd-indent-mixed", number,
+                                    "indentation mixes tabs and spaces", fix="indent with tabs only"))
+        elif first_char is None:
+            first_char = indent[0]
+        elif indent[0] != first_char and str(target) != "3":
+            used, before = ("tab", "space") if indent[0] == "\t" else ("space", "tab")
+            findings.append(Finding("gd-indent-inconsistent", number,
+                                    f"{used} indentation after {before} indentation earlier in the file",
+                                    fix="use one indentation character for the whole file"))
+    return findings
+
+
+def _gdtoolkit_parse(text: str) -> list[Finding]:
+    from gdtoolkit.parser import parser
+    from lark.exceptions import LarkError
+
+    try:
+        parser.parse(text)
+    except LarkError as exc:
+        line = getattr(exc, "line", 0) or 0
+        token = getattr(exc, "token", None)
+        expected = sorted(getattr(exc, "expected", None) or getattr(exc, "allowed", None) or [])
+        what = f"unexpected {str(token)!r}" if token is not None else str(exc).splitlines()[0]
+        hint = f"; expected one of {', '.join(expected[:6])}" if expected else ""
+        fix = "add ':'" if "COLON" in expected else None
+        return [Finding("gdparse-error", max(line, 0),
+                        f"gdtoolkit (GDScript 4 grammar): {what}{hint}", fix=fix)]
+    return []
+
+
+def _resolver(api, bases: list[str | None], defined: set[str], base_class: str | None):
+    """Names visible through the base classes, their constant prefixes, and whether a miss
+    under them is certain (every base is an engine class whose members we list)."""
+    if bases and bases[0] is None and base_class:
+        bases = [base_class] + bases[1:]
+    names, prefixes, strict = set(), [], True
+    if not bases or bases[0] is None:
+        # An answer without extends is read as a method of some engine class.
+        names = set(api.all_members)
+        for prefix_list in api.own_prefixes.values():
+            prefixes += prefix_list
+        bases = bases[1:]
+    for base in bases:
+        if base is not None and base not in api.own_members and base not in defined:
+            base = counterpart_class(base, api.version) or base  # KinematicBody2D in Godot 4
+        if base is None or base in defined or base not in api.own_members:
+            strict = False
+            continue
+        members, member_prefixes, complete = api.members_of(base)
+        names |= members
+        prefixes += member_prefixes
+        strict = strict and complete
+    return names, tuple(set(prefixes)), strict
+
+
+def _reference_findings(analysis: Analysis, api, base_class: str | None,
+                        skip: set[str]) -> list[Finding]:
+    defined = analysis.defined
+    members, prefixes, strict = _resolver(api, analysis.bases, defined, base_class)
+    findings, reported = [], set()
+    for name, line, kind, qualifier, scope in analysis.refs:
+        if name in skip:
+            continue
+        if kind == "attr":
+            finding = _attribute_finding(name, line, qualifier, api, defined, members, strict)
+        else:
+            if analysis.visible(name, scope) or name in _BUILTIN_NAMES or api.is_global(name):
+                continue
+            if name in members or (name.isupper() and name.startswith(prefixes)):
+                continue
+            finding = _unresolved(name, line, kind, api, strict, name in defined)
+        if finding and (finding.rule_id, name) not in reported:
+            reported.add((finding.rule_id, name))
+            findings.append(finding)
+    return findings
+
+
+def _attribute_finding(name, line, qualifier, api, defined, members, strict):
+    if qualifier == "self":
+        if name in defined or name in members:
+            return None
+        return Finding("gd-undefined-member", line,
+                       f"self.{name} is not declared in the answer or its base class",
+                       fix=f"declare 'var {name}' (or fix the name)",
+                       severity="error" if strict else "warning", level="refs")
+    statics = api.statics.get(qualifier)
+    if statics is None or qualifier in defined or name in statics:
+        return None
+    fix = f"{qualifier}.{name.upper()}" if name.upper() in statics else None
+    return Finding("gd-unknown-constant", line, f"{qualifier} has no constant or static method '{name}'",
+                   fix=fix, level="refs")
+
+
+def _unresolved(name, line, kind, api, strict, defined_elsewhere) -> Finding:
+    if name in api.foreign:
+        return Finding("gd-foreign-name", line, f"'{name}' is not GDScript (another language's API)",
+                       fix=f"use {api.foreign[name]}", level="refs")
+    if defined_elsewhere:
+        return Finding("gd-out-of-scope", line, f"'{name}' is a local of another function, not "
+                       "visible here", fix=f"pass '{name}' as a parameter or make it a member",
+                       level="refs")
+    if kind in ("type", "receiver") and _PASCAL.match(name):
+        # Autoloads and class_name scripts are used as types and receivers (Foo.bar, Foo.new()).
+        return Finding("gd-unknown-class", line,
+                       f"'{name}' is not an engine class; it may be a class_name or autoload of the project",
+                       severity="warning", level="refs")
+    what = "function" if kind == "call" else "identifier"
+    return Finding(f"gd-undefined-{what}", line,
+                   f"{what} '{name}' is not defined in the answer, its base class, or the engine",
+                   fix=f"define '{name}' or use an existing name",
+                   severity="error" if strict else "warning", level="refs")
+
+
+def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
+                   base_class: str | None = None) -> list[Finding]:
+    """All findings for one GDScript answer in a Godot ``target`` ("3" or "4") project."""
+    target = "3" if str(target).startswith("3") else "4"
+    levels = set(levels)
+    masked = mask_code(code)
+    normalize = target == "3" or "dialect" in levels
+    parse_text = godot3_keywords_as_godot4(masked.text) if normalize else masked.text
+    tree = treesitter.parse(parse_text, "gdscript")
+    findings: list[Finding] = []
+    parse_findings: list[Finding] = []
+    if "parse" in levels:
+        parse_findings = treesitter.parse_errors(parse_text, "gdscript", max_findings=3, tree=tree)
+        parse_findings += _gdtoolkit_parse(parse_text)
+        parse_findings += _indentation_findings(code, target)
+        findings += parse_findings
+    need_tree = levels & {"dialect", "refs", "semantic"}
+    analysis = analyze(tree) if need_tree else None
+    flagged: set[str] = set()
+    if "dialect" in levels:
+        findings += apply_rules(masked, target, analysis.defined, flagged)
+    if "semantic" in levels:
+        findings += analysis.semantic
+    if "refs" in levels and not tree.root_node.has_error:
+        # After a parse error tree-sitter's recovery invents odd identifiers; skip refs then.
+        # Names a dialect rule already reported (PoolStringArray in Godot 4) are not repeated.
+        findings += _reference_findings(analysis, load_api(target), base_class, flagged)
+    if "lint" in levels and not parse_findings:
+        findings += _lint_findings(code if target == "4" else parse_text)
+    if "compile" in levels:
+        findings += compilers.compile_check(code, "gdscript")
+    return findings
+
+
+def _lint_findings(text: str) -> list[Finding]:
+    from gdtoolkit.linter import lint_code
+
+    try:
+        problems = lint_code(text)
+    except Exception as exc:  # gdlint crashes on a few exotic inputs; lint is advisory
+        return [Finding("gdlint-crash", 0, f"gdlint failed: {type(exc).__name__}", severity="info",
+                        level="lint")]
+    return [Finding(f"gdlint-{p.name}", p.line, p.description, severity="info", level="lint")
+            for p in problems]

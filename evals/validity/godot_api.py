@@ -1,0 +1,137 @@
+"""Godot engine names (classes, global functions/constants, class members) for Godot 4 and 3.
+
+The data lives in ``godot_api.txt`` (format described at its top); this module parses it once
+per version into a ``GodotApi``. What it cannot know, by construction:
+
+* members of engine classes without an entry (only the common bases — Object, Node,
+  CanvasItem, Node2D/3D, physics bodies, Area, Control, Label, Button, Sprite, Timer,
+  Camera2D … — are listed, and those lists are written from the docs, not generated);
+* anything project-specific: autoload singletons, ``class_name`` scripts elsewhere in the
+  project, input actions, node names in the scene, members of scripts loaded by path;
+* the type of an arbitrary expression, so ``obj.method()`` on anything but a built-in value
+  type name (``Vector2.ZERO``) is never checked.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+DATA_FILE = Path(__file__).with_name("godot_api.txt")
+_HEADER = re.compile(r"^\[(\w+)(?:\s+(\d))?(?:\s+(\w+))?(?:\s*:\s*(\w+))?\]$")
+
+
+@dataclass(frozen=True)
+class GodotApi:
+    version: str
+    classes: frozenset[str]
+    functions: frozenset[str]
+    constants: frozenset[str]
+    constant_prefixes: tuple[str, ...]
+    parents: dict[str, str | None] = field(default_factory=dict)
+    own_members: dict[str, frozenset[str]] = field(default_factory=dict)
+    own_prefixes: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    statics: dict[str, frozenset[str]] = field(default_factory=dict)
+    foreign: dict[str, str] = field(default_factory=dict)
+    all_members: frozenset[str] = frozenset()
+
+    def is_global(self, name: str) -> bool:
+        return (name in self.classes or name in self.functions or name in self.constants
+                or name.startswith(self.constant_prefixes))
+
+    def members_of(self, cls: str) -> tuple[frozenset[str], tuple[str, ...], bool]:
+        """Members visible on ``cls`` through its chain, their constant prefixes, and
+        whether every class in the chain has an entry (so a miss is a real miss)."""
+        names: set[str] = set()
+        prefixes: list[str] = []
+        complete = True
+        seen = set()
+        current: str | None = cls
+        while current and current not in seen:
+            seen.add(current)
+            if current not in self.own_members:
+                complete = False
+                break
+            names |= self.own_members[current]
+            prefixes += self.own_prefixes[current]
+            current = self.parents.get(current)
+        return frozenset(names), tuple(prefixes), complete
+
+
+def _expand(tokens: list[str]) -> tuple[set[str], list[str]]:
+    names, prefixes = set(), []
+    for tok in tokens:
+        if tok.endswith("*"):
+            prefixes.append(tok[:-1])
+            continue
+        names.add(tok)
+        if not tok.startswith("_") and not tok.isupper():
+            # Properties come with generated accessors; methods get harmless extras.
+            names.update((f"set_{tok}", f"get_{tok}", f"is_{tok}"))
+    return names, prefixes
+
+
+@lru_cache(maxsize=None)
+def _sections() -> list[tuple[tuple, list[str], list[str]]]:
+    """[(header groups, tokens, lines)] in file order."""
+    sections: list[tuple[tuple, list[str], list[str]]] = []
+    for raw in DATA_FILE.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        match = _HEADER.match(line)
+        if match:
+            sections.append((match.groups(), [], []))
+        elif sections:
+            sections[-1][1].extend(line.split())
+            sections[-1][2].append(line)
+    return sections
+
+
+@lru_cache(maxsize=None)
+def load_api(version: str = "4") -> GodotApi:
+    version = "3" if str(version).startswith("3") else "4"
+    words: dict[tuple, list[str]] = {}
+    class_entries: dict[tuple[str, str], tuple[str | None, list[str]]] = {}
+    statics: dict[str, frozenset[str]] = {}
+    foreign: dict[str, str] = {}
+    for (kind, ver, name, parent), tokens, lines in _sections():
+        if kind == "foreign":
+            foreign.update(line.split(None, 1) for line in lines)
+        elif kind == "class":
+            class_entries[(ver, name)] = (parent, tokens)
+        elif kind == "static":
+            if ver == version:
+                statics[name] = frozenset(tokens)
+        else:
+            words[(kind, ver)] = tokens
+    classes4 = set(words[("classes", "4")])
+    if version == "4":
+        classes = classes4
+    else:
+        classes = (classes4 - set(words[("new_in_4", None)])) | set(words[("classes", "3")])
+    funcs = set(words[("functions", version)])
+    const_names, const_prefixes = set(), []
+    for tok in words[("constants", version)]:
+        (const_prefixes.append(tok[:-1]) if tok.endswith("*") else const_names.add(tok))
+
+    parents, own, own_prefixes = {}, {}, {}
+    for (ver, name), (parent, tokens) in class_entries.items():
+        if ver != version:
+            continue
+        if tokens and tokens[0].startswith("=4"):
+            source = tokens[0].partition(":")[2] or name
+            base = list(class_entries[("4", source)][1])
+            for edit in tokens[1:]:
+                if edit.startswith("-"):
+                    base = [t for t in base if t != edit[1:]]
+                else:
+                    base.append(edit.lstrip("+"))
+            tokens = base
+        names, prefixes = _expand(tokens)
+        parents[name], own[name], own_prefixes[name] = parent, frozenset(names), tuple(prefixes)
+        classes.add(name)
+    union = frozenset().union(*own.values())
+    return GodotApi(version, frozenset(classes), frozenset(funcs), frozenset(const_names),
+                    tuple(const_prefixes), parents, own, own_prefixes, statics, foreign, union)
