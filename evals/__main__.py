@@ -1,0 +1,23 @@
+"""python -m evals COMMAND … — pass@k in a sandbox and syntax validity, the CLI twin of the Evals tab."""
+from __future__ import annotations
+
+import sys
+
+from pipeline.cli_common import build_parser, run_cli
+
+COMMAND_MODULES = [
+    "evals.cli_passk",
+    "evals.cli_validity",
+]
+
+
+def make_parser():
+    return build_parser("python -m evals", __doc__.splitlines()[0], COMMAND_MODULES)
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_cli(make_parser(), argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
