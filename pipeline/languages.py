@@ -1,0 +1,180 @@
+"""The languages extraction knows, as data: a new language is a grammar wheel plus one row here.
+
+Each row's tree-sitter query names what to take with captures:
+  @definition  a function or method (its text, widened by `wrappers`/`leading`, is the snippet)
+  @name        the definition's name (qualified names like `A::f`, `M.g`, `M:h` are split)
+  @class       a class-like container (class, impl block, trait…): gives methods their class
+  @class_name  the receiver type of a method defined outside its type (Go)
+  @file_class  a name that makes the whole file a class (GDScript's `class_name`)
+Nothing else in pipeline/extract.py is language-specific.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import PurePosixPath
+
+
+@dataclass(frozen=True)
+class LanguageSpec:
+    name: str
+    grammar: str                         # importable module of the tree-sitter wheel
+    extensions: tuple[str, ...]
+    query: str
+    comment_types: frozenset[str]        # node types of comments (the block above is dropped)
+    grammar_function: str = "language"   # function of `grammar` returning the language pointer
+    wrappers: frozenset[str] = frozenset()   # parents that belong to the definition (decorators, export)
+    leading: frozenset[str] = frozenset()    # siblings just above that belong to it (attributes)
+    docstring_inside: bool = False       # first string statement of the body is a docstring
+    highlight: str | None = None         # gr.Code language closest to this one
+    comment_prefixes: tuple[str, ...] = field(default=())  # stripped to turn comments into text
+
+
+_C_FUNCTIONS = """
+(function_definition declarator: (function_declarator declarator: (_) @name)) @definition
+(function_definition declarator: (_ declarator: (function_declarator declarator: (_) @name))) @definition
+(function_definition declarator: (_ declarator: (_ declarator: (function_declarator declarator: (_) @name)))) @definition
+"""
+
+_JS_FUNCTIONS = """
+(function_declaration name: (identifier) @name) @definition
+(generator_function_declaration name: (identifier) @name) @definition
+(method_definition name: (_) @name) @definition
+(lexical_declaration (variable_declarator name: (identifier) @name
+    value: [(arrow_function) (function_expression) (generator_function)])) @definition
+(variable_declaration (variable_declarator name: (identifier) @name
+    value: [(arrow_function) (function_expression) (generator_function)])) @definition
+(class_declaration name: (_) @name) @class
+(class) @class
+"""
+
+_SLASH = ("///", "//!", "//", "/**", "/*", "*/", "*")
+
+LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in [
+    LanguageSpec(
+        name="python", grammar="tree_sitter_python", extensions=(".py", ".pyw"),
+        query="""
+        (function_definition name: (identifier) @name) @definition
+        (class_definition name: (identifier) @name) @class
+        """,
+        comment_types=frozenset({"comment"}), wrappers=frozenset({"decorated_definition"}),
+        docstring_inside=True, highlight="python", comment_prefixes=("#",),
+    ),
+    LanguageSpec(
+        name="gdscript", grammar="tree_sitter_gdscript", extensions=(".gd",),
+        query="""
+        (function_definition name: (name) @name) @definition
+        (constructor_definition "_init" @name) @definition
+        (class_definition name: (name) @name) @class
+        (class_name_statement name: (name) @file_class)
+        """,
+        comment_types=frozenset({"comment"}), leading=frozenset({"annotation"}),
+        highlight="python", comment_prefixes=("##", "#"),
+    ),
+    LanguageSpec(
+        name="javascript", grammar="tree_sitter_javascript",
+        extensions=(".js", ".jsx", ".mjs", ".cjs"), query=_JS_FUNCTIONS,
+        comment_types=frozenset({"comment"}), wrappers=frozenset({"export_statement"}),
+        leading=frozenset({"decorator"}), highlight="javascript", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="typescript", grammar="tree_sitter_typescript", grammar_function="language_typescript",
+        extensions=(".ts", ".mts", ".cts"),
+        query=_JS_FUNCTIONS + "(abstract_class_declaration name: (_) @name) @class\n",
+        comment_types=frozenset({"comment"}), wrappers=frozenset({"export_statement"}),
+        leading=frozenset({"decorator"}), highlight="typescript", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="tsx", grammar="tree_sitter_typescript", grammar_function="language_tsx",
+        extensions=(".tsx",),
+        query=_JS_FUNCTIONS + "(abstract_class_declaration name: (_) @name) @class\n",
+        comment_types=frozenset({"comment"}), wrappers=frozenset({"export_statement"}),
+        leading=frozenset({"decorator"}), highlight="typescript", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="go", grammar="tree_sitter_go", extensions=(".go",),
+        query="""
+        (function_declaration name: (identifier) @name) @definition
+        (method_declaration receiver: (parameter_list (parameter_declaration type: (_) @class_name))
+            name: (field_identifier) @name) @definition
+        """,
+        comment_types=frozenset({"comment"}), highlight="cpp", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="rust", grammar="tree_sitter_rust", extensions=(".rs",),
+        query="""
+        (function_item name: (identifier) @name) @definition
+        (impl_item type: (_) @name) @class
+        (trait_item name: (type_identifier) @name) @class
+        """,
+        comment_types=frozenset({"line_comment", "block_comment"}),
+        leading=frozenset({"attribute_item"}), highlight="cpp", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="java", grammar="tree_sitter_java", extensions=(".java",),
+        query="""
+        (method_declaration name: (identifier) @name body: (block)) @definition
+        (constructor_declaration name: (identifier) @name) @definition
+        (class_declaration name: (identifier) @name) @class
+        (interface_declaration name: (identifier) @name) @class
+        (enum_declaration name: (identifier) @name) @class
+        (record_declaration name: (identifier) @name) @class
+        """,
+        comment_types=frozenset({"line_comment", "block_comment"}), highlight="cpp",
+        comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="c", grammar="tree_sitter_c", extensions=(".c", ".h"), query=_C_FUNCTIONS,
+        comment_types=frozenset({"comment"}), highlight="c", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="cpp", grammar="tree_sitter_cpp",
+        extensions=(".cpp", ".cc", ".cxx", ".hpp", ".hh", ".hxx", ".c++", ".h++"),
+        query=_C_FUNCTIONS + """
+        (class_specifier name: (_) @name body: (field_declaration_list)) @class
+        (struct_specifier name: (_) @name body: (field_declaration_list)) @class
+        """,
+        comment_types=frozenset({"comment"}), wrappers=frozenset({"template_declaration"}),
+        highlight="cpp", comment_prefixes=_SLASH,
+    ),
+    LanguageSpec(
+        name="lua", grammar="tree_sitter_lua", extensions=(".lua",),
+        query="""
+        (function_declaration name: (_) @name) @definition
+        (variable_declaration (assignment_statement (variable_list name: (_) @name)
+            (expression_list value: (function_definition)))) @definition
+        (assignment_statement (variable_list name: (_) @name)
+            (expression_list value: (function_definition))) @definition
+        """,
+        comment_types=frozenset({"comment"}), highlight=None, comment_prefixes=("--[[", "]]", "--"),
+    ),
+]}
+
+_BY_EXTENSION = {ext: spec for spec in LANGUAGES.values() for ext in spec.extensions}
+
+
+def language_for_path(path: str) -> LanguageSpec | None:
+    """The row whose extension matches the file name, or None for files we do not extract."""
+    return _BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
+
+
+def language_names() -> list[str]:
+    return sorted(LANGUAGES)
+
+
+@lru_cache(maxsize=None)
+def compiled(name: str):
+    """(Parser, Query) for a language, built once per process; a missing wheel is a clear error."""
+    from tree_sitter import Language, Parser, Query
+
+    spec = LANGUAGES[name]
+    try:
+        module = importlib.import_module(spec.grammar)
+    except ImportError as exc:
+        raise RuntimeError(
+            f"the tree-sitter grammar for {name} is not installed (pip install "
+            f"{spec.grammar.replace('_', '-')})"
+        ) from exc
+    language = Language(getattr(module, spec.grammar_function)())
+    return Parser(language), Query(language, spec.query)
