@@ -21,11 +21,13 @@ from studio.common import StudioContext  # noqa: E402
 # The tabs, in the order of the flow: a module with TITLE and build(ctx), or (title, text) for a
 # capability that has no issue built yet, whose tab says so instead of showing fake content.
 TABS = [
+    "studio.repos_tab",
     "studio.label_tab",
     "studio.pairs_tab",
     ("Train", "Fine-tuning (full, LoRA, QLoRA; accelerate, DeepSpeed, FSDP) is coming."),
     ("Chat", "Side-by-side chat with checkpoints and A/B votes is coming. "
              "Meanwhile the Models tab can try a prompt on any registered model."),
+    "studio.evals_tab",
     "studio.models_tab",
     "studio.jobs_tab",
     "studio.settings_tab",

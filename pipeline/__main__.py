@@ -11,8 +11,11 @@ import importlib
 import sys
 
 COMMAND_MODULES = [
+    "pipeline.cli_pairs",
+    "pipeline.cli_curate",
     "pipeline.cli_jobs",
     "pipeline.cli_models",
+    "pipeline.cli_label",
 ]
 
 

@@ -25,6 +25,9 @@ def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> i
     except (StoreError, ValueError, FileNotFoundError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `… | head`: the reader left, which is not an error
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from pipeline import jobs
 from pipeline.store import open_store
+from pipeline.templates import template_names
 
 
 def register(sub) -> None:
@@ -20,8 +21,9 @@ def register(sub) -> None:
     add.add_argument("--base", help="base model when --path is a LoRA adapter folder")
     add.add_argument("--endpoint", help="base_url of an OpenAI-compatible server, e.g. http://host:8000/v1")
     add.add_argument("--api-key-env", help="NAME of the env var that holds the key (the key is never stored)")
-    add.add_argument("--template", default="chat",
-                     help="prompt template: chat (tokenizer's), alpaca, octopack, plain")
+    add.add_argument("--template", default="chat", choices=template_names(),
+                     help="prompt layout the model expects: chat (its tokenizer's chat template), "
+                          "alpaca or octopack")
     add.add_argument("--replace", action="store_true", help="overwrite a model with the same name")
     add.set_defaults(func=cmd_add)
 

@@ -31,7 +31,15 @@ from pipeline.store import NotFoundError, Store, StoreError, open_store
 
 # kind -> "module:function". Modules are imported only in the child, so the app stays light.
 JOB_KINDS: dict[str, str] = {
+    "clean": "pipeline.clean:clean_job",
+    "import_pairs": "pipeline.importer:import_job",
+    "export_dataset": "pipeline.export:export_job",
+    "curate": "pipeline.curate:curate_job",
     "prepare_model": "pipeline.default_model:prepare_model_job",
+    "eval_generate": "evals.generate:eval_generate_job",
+    "eval_execute": "evals.generate:eval_execute_job",
+    "label": "pipeline.label:label_job",
+    "label_batch": "pipeline.label_batch:label_batch_job",
 }
 
 CANCEL_GRACE_S = 5.0
@@ -84,21 +92,25 @@ class JobContext:
 
 
 def submit(store: Store, kind: str, params: dict | None = None, title: str | None = None,
-           *, spawn: bool = True) -> int:
+           *, spawn: bool = True, env: dict | None = None) -> int:
+    """Queue a job and start its child. `env` is added to the child's environment only (a
+    session API key, say): it is never stored, so a resume must pass it again."""
     if kind not in JOB_KINDS:
         raise JobError(f"unknown job kind {kind!r}; known: {', '.join(sorted(JOB_KINDS))}")
     job_id = store.create_job(kind, params or {}, title)
     if spawn:
-        start(store, job_id)
+        start(store, job_id, env=env)
     return job_id
 
 
-def start(store: Store, job_id: int) -> subprocess.Popen:
+def start(store: Store, job_id: int, env: dict | None = None) -> subprocess.Popen:
     """Start the child for a queued job, in its own session, with output to the job's log."""
     log_path = log_path_for(job_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
+    extra_env = env or {}
     env = dict(os.environ, STUDIO_HOME=str(studio_home()), STUDIO_DB=str(store.path),
                PYTHONUNBUFFERED="1")
+    env.update({str(k): str(v) for k, v in extra_env.items()})
     root = Path(__file__).resolve().parent.parent
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), env.get("PYTHONPATH")]))
     with open(log_path, "ab") as log:
@@ -138,8 +150,10 @@ def run(job_id: int, store: Store | None = None) -> str:
         traceback.print_exc()
         store.finish_job(job_id, "failed", error=f"{type(exc).__name__}: {exc}")
         return "failed"
-    store.update_job_progress(job_id, ctx._done if ctx.total is None else ctx.total, ctx.total,
-                              None, None, "done")
+    # A job may end early on purpose (a budget cap, say): its own closing message stays visible.
+    message = result.get("message") if isinstance(result, dict) and result.get("message") else "done"
+    done = ctx._done if ctx.total is None or message != "done" else ctx.total
+    store.update_job_progress(job_id, done, ctx.total, None, None, message)
     store.finish_job(job_id, "done", result=result)
     ctx.log("done")
     return "done"
@@ -212,14 +226,14 @@ def reap_interrupted(store: Store) -> list[int]:
     return gone
 
 
-def resume(store: Store, job_id: int) -> dict:
+def resume(store: Store, job_id: int, env: dict | None = None) -> dict:
     job = store.get_job(job_id)
     if job["status"] == "running" and is_alive(job["pid"], job["pid_started"]):
         raise JobError(f"job {job_id} is still running")
     if job["status"] in ("done",):
         raise JobError(f"job {job_id} is done; nothing to resume")
     store.requeue_job(job_id)
-    start(store, job_id)
+    start(store, job_id, env=env)
     return store.get_job(job_id)
 
 

@@ -11,7 +11,8 @@ string (plain continuation, what base models and pass@k want) or a list of chat 
 model's own chat template is applied; a model without one gets the alpaca layout).
 
 Backends: transformers for local folders, hub ids, GGUF files and base + LoRA adapter (peft);
-the `openai` client for any OpenAI-compatible endpoint. Loaded weights live in one process-wide
+vLLM in-process for batch `generate` when it is installed on a CUDA machine; the `openai`
+client for any OpenAI-compatible endpoint. Loaded weights live in one process-wide
 LRU cache shared by every browser session, so a checkpoint is loaded once however many people
 chat with it. Keys come from the session (`api_key=`) or the environment variable a model names,
 and are never stored.
@@ -69,6 +70,11 @@ def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | N
         from pipeline.backends import openai_compat
 
         return openai_compat.generate(spec, list(prompts), params, api_key=api_key)
+    if spec["kind"] in ("local", "hf"):
+        from pipeline.backends import vllm_backend
+
+        if vllm_backend.available():  # GPU + vLLM installed: much faster batch generation
+            return vllm_backend.generate(spec, list(prompts), params)
     return _loaded(spec).generate(list(prompts), params)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from pipeline.models import GenParams, stream_chat
+from pipeline.templates import template_names
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Models"
@@ -30,7 +31,7 @@ def build(ctx: StudioContext) -> None:
             base = gr.Textbox(label="Base model (for a LoRA adapter folder)")
             endpoint = gr.Textbox(label="Endpoint base_url", placeholder="http://127.0.0.1:8000/v1")
             key_env = gr.Textbox(label="API key env var name", placeholder="OPENAI_API_KEY")
-            template = gr.Dropdown(["chat", "alpaca", "octopack", "plain"], value="chat", label="Template")
+            template = gr.Dropdown(template_names(), value="chat", label="Template")
         with gr.Row():
             register_btn = gr.Button("Register", variant="primary")
             remove_btn = gr.Button("Remove by name", variant="stop")

@@ -149,3 +149,14 @@ def test_embedded_default_model_answers_a_prompt(smollm2_dir):
     reply = generate(spec, [[{"role": "user", "content": "Write a Python function that adds two numbers."}]],
                      GenParams(max_new_tokens=40))[0]
     assert "def " in reply and "return" in reply
+
+
+def test_vllm_is_only_chosen_where_it_can_run(monkeypatch):
+    import importlib.util
+
+    from pipeline.backends import vllm_backend
+
+    expected = importlib.util.find_spec("vllm") is not None and __import__("torch").cuda.is_available()
+    assert vllm_backend.available() == expected
+    monkeypatch.setenv("STUDIO_VLLM", "0")
+    assert not vllm_backend.available()

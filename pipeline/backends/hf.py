@@ -82,9 +82,9 @@ class LocalModel:
             return self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
         from pipeline.templates import render
 
-        # A model without a chat template gets the layout it was trained on (alpaca by default).
+        # The layout the model was trained on; `chat` without a tokenizer template falls back to ChatML.
         instruction = "\n\n".join(m["content"] for m in prompt if m["role"] in ("system", "user"))
-        return render(self.template if self.template != "chat" else "alpaca", instruction, "")
+        return render(self.template, instruction, "")
 
     def _gen_kwargs(self, params: GenParams) -> dict:
         kw = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}

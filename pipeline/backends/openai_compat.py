@@ -2,7 +2,7 @@
 
 A string prompt goes to /v1/completions (plain continuation); messages go to /v1/chat/completions.
 The key is the session's (`api_key=`), else the environment variable the model names, else a
-placeholder for local servers that ignore keys. It is handed to the client and nowhere else.
+stand-in key for local servers that ignore keys. It is handed to the client and nowhere else.
 """
 from __future__ import annotations
 

@@ -1,0 +1,222 @@
+"""Pairs tab: review instruction pairs (filters, full-text search, pages, the code next to the
+editable pair, approve / reject / skip that move to the next pair, bulk actions, edit history
+with the label-vs-edit diff), stats plots, and the Clean, Import and Datasets panels.
+
+Keyboard flow: the buttons under a pair are always Save · Approve · Reject · Skip · Previous, and
+Shift+Enter in the instruction, input or output box saves. An edit is checked against the text
+that was on screen, so a labelling job writing the same pair can't be overwritten unseen (the
+edit is refused with a message and the typed text stays in the boxes).
+"""
+from __future__ import annotations
+
+import gradio as gr
+
+from pipeline.store.pairs import FLAG_CHOICES, STATUSES, TEXT_FIELDS
+from studio import pairs_panels
+from studio.common import StudioContext, ui_errors
+
+TITLE = "Pairs"
+PAGE_SIZES = [25, 50, 100, 200]
+TABLE_COLUMNS = ["id", "status", "language", "origin", "chars", "flags", "instruction"]
+# gr.Code has no grammar for every language we extract; the nearest one still helps reading.
+CODE_LANGUAGE = {"python": "python", "gdscript": "python", "javascript": "javascript", "typescript": "typescript",
+                 "c": "c", "cpp": "cpp", "java": "cpp", "go": "cpp", "rust": "cpp", "lua": None, "shell": "shell"}
+
+
+def filter_from_inputs(status, language, repo, origin, labeller, flag, min_len, max_len, search) -> dict:
+    return {"status": status or [], "language": language or [], "repo": repo or [], "origin": origin or [],
+            "labeller": labeller or [], "flag": None if flag in (None, "", "any") else flag,
+            # An empty number box arrives as 0: no limit.
+            "min_len": int(min_len) if min_len else None, "max_len": int(max_len) if max_len else None,
+            "search": search or None}
+
+
+def table_rows(rows: list[dict]) -> list[list]:
+    out = []
+    for r in rows:
+        flags = [name for name, on in (("duplicate", r["dup_group"] not in (None, r["id"])),
+                                       ("contaminated", r["contaminated_by"]), ("filtered", r["flags"])) if on]
+        out.append([r["id"], r["status"], r["language"] or "", r["origin"], r["chars"], ", ".join(flags),
+                    " ".join((r["instruction"] or "").split())[:120]])
+    return out
+
+
+def pair_header(p: dict) -> str:
+    bits = [f"**Pair {p['id']}**", f"`{p['status']}`", p["origin"], p["language"] or "no language",
+            f"revision {p['revision']}"]
+    if p.get("repo_name"):
+        bits.append(p["repo_name"] + (f" · {p['snippet_path']}" if p.get("snippet_path") else ""))
+    if p.get("labeller"):
+        bits.append(f"labelled by {p['labeller']}" + (f" ({p['prompt_version']})" if p.get("prompt_version") else ""))
+    flags = []
+    if p.get("dup_group") not in (None, p["id"]):
+        flags.append(f"duplicate of pair {p['dup_group']}")
+    if p.get("contaminated_by"):
+        flags.append(f"contaminated by {p['contaminated_by']}")
+    if p.get("flags"):
+        flags.append("filtered: " + ", ".join(p["flags"]))
+    text = " · ".join(bits)
+    return text + ("\n\n⚠ " + "; ".join(flags) if flags else "")
+
+
+def build(ctx: StudioContext) -> None:
+    applied = gr.State({})     # the filter the table shows (bulk actions and freezing use it)
+    current = gr.State(None)   # {"id", "instruction", "input", "output"} as loaded: what the person saw
+    with gr.Tabs():
+        with gr.Tab("Review", id="pairs-review"):
+            with gr.Row():
+                search = gr.Textbox(label="Search", placeholder="words in instruction, input or output (Enter)",
+                                    scale=3, elem_id="pairs-search")
+                status = gr.Dropdown(list(STATUSES), multiselect=True, label="Status", scale=2)
+                flag = gr.Dropdown(["any", *FLAG_CHOICES], value="any", label="Flags", scale=1)
+            with gr.Row():
+                language = gr.Dropdown([], multiselect=True, label="Language", allow_custom_value=True)
+                repo = gr.Dropdown([], multiselect=True, label="Repo", allow_custom_value=True)
+                origin = gr.Dropdown([], multiselect=True, label="Origin", allow_custom_value=True)
+                labeller = gr.Dropdown([], multiselect=True, label="Labeller", allow_custom_value=True)
+                min_len = gr.Number(label="Min chars", precision=0, minimum=0)
+                max_len = gr.Number(label="Max chars", precision=0, minimum=0)
+            with gr.Row():
+                apply_btn = gr.Button("Apply filter", variant="primary", scale=0, elem_id="pairs-apply")
+                prev_page = gr.Button("◀ Page", scale=0)
+                page = gr.Number(value=1, precision=0, minimum=1, label="Page", scale=0, min_width=90)
+                next_page = gr.Button("Page ▶", scale=0)
+                page_size = gr.Dropdown(PAGE_SIZES, value=50, label="Per page", scale=0, min_width=110)
+                summary = gr.Markdown(elem_id="pairs-summary")
+            table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, wrap=True, elem_id="pairs-table",
+                                 max_height=420)
+            with gr.Row(equal_height=False):
+                with gr.Column(scale=1):
+                    header = gr.Markdown("Pick a pair in the table.", elem_id="pair-header")
+                    code = gr.Code(label="Source snippet", interactive=False, lines=14, max_lines=30)
+                with gr.Column(scale=1):
+                    instruction = gr.Textbox(label="Instruction", lines=3, max_lines=12, elem_id="pair-instruction",
+                                             info="Shift+Enter in any box saves; the buttons below move on")
+                    input_box = gr.Textbox(label="Input", lines=1, max_lines=8, elem_id="pair-input")
+                    output = gr.Textbox(label="Output", lines=10, max_lines=30, elem_id="pair-output")
+                    with gr.Row():
+                        save_btn = gr.Button("Save", elem_id="pair-save")
+                        approve_btn = gr.Button("Approve ▶", variant="primary", elem_id="pair-approve")
+                        reject_btn = gr.Button("Reject ▶", variant="stop", elem_id="pair-reject")
+                        skip_btn = gr.Button("Skip ▶", elem_id="pair-skip")
+                        back_btn = gr.Button("◀ Previous", elem_id="pair-previous")
+            with gr.Accordion("History and label-vs-edit diff", open=False):
+                history = gr.Dataframe(headers=["at", "field", "before", "after"], interactive=False, wrap=True,
+                                       max_height=240)
+                diff = gr.Markdown(elem_id="pair-diff")
+            with gr.Accordion("Bulk action on every pair matching the applied filter", open=False):
+                with gr.Row():
+                    bulk_action = gr.Dropdown(["approve", "reject", "draft"], value="approve", label="Action", scale=1)
+                    bulk_btn = gr.Button("Apply to all matching pairs", variant="stop", scale=0, elem_id="pairs-bulk")
+                bulk_note = gr.Markdown()
+        with gr.Tab("Stats", id="pairs-stats"):
+            stats_btn = gr.Button("Refresh stats for the applied filter", scale=0)
+            stats_md = gr.Markdown()
+            stats_plot = gr.Plot(label="Status, language and length distributions", show_label=False)
+        with gr.Tab("Clean", id="pairs-clean"):
+            pairs_panels.build_clean_panel(ctx)
+        with gr.Tab("Import", id="pairs-import"):
+            pairs_panels.build_import_panel(ctx)
+        with gr.Tab("Datasets", id="pairs-datasets"):
+            pairs_panels.build_datasets_panel(ctx, applied)
+
+    filter_inputs = [status, language, repo, origin, labeller, flag, min_len, max_len, search]
+    pair_outputs = [current, header, code, instruction, input_box, output, history, diff]
+
+    def show_pair(pair_id):
+        if pair_id is None:
+            return [None, "No more pairs in this filter.", gr.update(value="", language=None), "", "", "",
+                    [], ""]
+        store = ctx.store()
+        p = store.get_pair(int(pair_id))
+        seen = {"id": p["id"], **{f: p[f] for f in TEXT_FIELDS}}
+        edits = [[e["at"], e["field"], e["before"], e["after"]] for e in store.pair_history(p["id"])]
+        diffs = store.label_diff(p["id"])
+        diff_md = "\n\n".join(f"```diff\n{d}\n```" for d in diffs.values()) or "No human edit of the text yet."
+        # Imported pairs have no source snippet: show their output highlighted instead.
+        code_label = "Source snippet" if p.get("snippet_code") else "Output (no source snippet)"
+        code_update = gr.update(value=p.get("snippet_code") or p["output"], label=code_label,
+                                language=CODE_LANGUAGE.get(p["language"] or ""))
+        return [seen, pair_header(p), code_update,
+                p["instruction"], p["input"], p["output"], edits, diff_md]
+
+    @ui_errors
+    def load_page(flt, page_no, size):
+        result = ctx.store().query_pairs(flt, int(page_no or 1), int(size or 50))
+        text = f"**{result['total']}** pairs · page {result['page']} of {result['pages']}"
+        return table_rows(result["rows"]), text, result["page"]
+
+    @ui_errors
+    def apply_filter(*values):
+        *parts, size = values
+        flt = filter_from_inputs(*parts)
+        ctx.store().query_pairs(flt, 1, 1)  # validates (bad search syntax, unknown flag) before storing
+        return (flt, *load_page(flt, 1, size))
+
+    @ui_errors
+    def turn_page(flt, page_no, size, step):
+        return load_page(flt, max(1, int(page_no or 1) + step), size)
+
+    @ui_errors
+    def pick(evt: gr.SelectData):
+        row = evt.row_value or []
+        return show_pair(row[0] if row else None)
+
+    @ui_errors
+    def save_and_move(seen, instr, inp, out, status_value, move, flt):
+        if not seen:
+            raise gr.Error("Pick a pair in the table first")
+        store = ctx.store()
+        changes = {f: v for f, v in zip(TEXT_FIELDS, (instr, inp, out)) if v != seen[f]}
+        store.edit_pair(seen["id"], changes, status=status_value, seen={f: seen[f] for f in TEXT_FIELDS})
+        if status_value:
+            gr.Info(f"Pair {seen['id']} {status_value}")
+        elif changes:
+            gr.Info(f"Pair {seen['id']} saved")
+        if move == 0:
+            return show_pair(seen["id"])
+        target = store.neighbour_pair_id(flt, seen["id"], forward=move > 0)
+        return show_pair(target)
+
+    @ui_errors
+    def bulk(flt, action):
+        store = ctx.store()
+        result = store.bulk_set_status(flt, {"approve": "approved", "reject": "rejected", "draft": "draft"}[action])
+        note = f"{result['changed']} pairs changed"
+        if result["skipped_empty"]:
+            note += f"; {result['skipped_empty']} without instruction or output were left as they were"
+        return note
+
+    @ui_errors
+    def refresh_choices():
+        store = ctx.store()
+        return [gr.update(choices=store.distinct_pair_values(c)) for c in ("language", "repo", "origin", "labeller")]
+
+    @ui_errors
+    def stats(flt):
+        s = ctx.store().pair_stats(flt)
+        text = (f"**{s['total']}** pairs · duplicates {s['flags']['duplicate']} · contaminated "
+                f"{s['flags']['contaminated']} · filtered {s['flags']['filtered']} · clean {s['flags']['clean']}")
+        return text, pairs_panels.stats_figure(s)
+
+    apply_evt = dict(fn=apply_filter, inputs=[*filter_inputs, page_size], outputs=[applied, table, summary, page])
+    apply_btn.click(**apply_evt)
+    search.submit(**apply_evt)
+    page.submit(load_page, [applied, page, page_size], [table, summary, page])
+    page_size.change(load_page, [applied, page, page_size], [table, summary, page])
+    prev_page.click(lambda f, p, s: turn_page(f, p, s, -1), [applied, page, page_size], [table, summary, page])
+    next_page.click(lambda f, p, s: turn_page(f, p, s, +1), [applied, page, page_size], [table, summary, page])
+    table.select(pick, None, pair_outputs)
+    texts = [current, instruction, input_box, output]
+    for button, status_value, move in ((save_btn, None, 0), (approve_btn, "approved", 1),
+                                       (reject_btn, "rejected", 1), (skip_btn, None, 1), (back_btn, None, -1)):
+        button.click(lambda s, i, x, o, f, _st=status_value, _mv=move: save_and_move(s, i, x, o, _st, _mv, f),
+                     [*texts, applied], pair_outputs).then(load_page, [applied, page, page_size],
+                                                           [table, summary, page])
+    for box in (instruction, input_box, output):
+        box.submit(lambda s, i, x, o, f: save_and_move(s, i, x, o, None, 0, f), [*texts, applied], pair_outputs)
+    bulk_btn.click(bulk, [applied, bulk_action], bulk_note).then(load_page, [applied, page, page_size],
+                                                                  [table, summary, page])
+    stats_btn.click(stats, applied, [stats_md, stats_plot])
+    ctx.on_load(refresh_choices, None, [language, repo, origin, labeller])
+    ctx.on_load(lambda: load_page({}, 1, 50), None, [table, summary, page])

@@ -1,0 +1,74 @@
+"""Docs that cannot drift: every CLI command and flag has help, every config field has help,
+every tab and every top-level command is in the README."""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import importlib
+import pkgutil
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+README = (ROOT / "README.md").read_text()
+
+
+def walk(parser: argparse.ArgumentParser, path: str):
+    for action in parser._actions:
+        if isinstance(action, argparse._SubParsersAction):
+            helps = {a.dest: a.help for a in action._choices_actions}
+            for name, sub in action.choices.items():
+                yield f"{path} {name}", "(command)", helps.get(name)
+                yield from walk(sub, f"{path} {name}")
+        elif not isinstance(action, argparse._HelpAction):
+            yield path, "/".join(action.option_strings) or action.dest, action.help
+
+
+def parsers():
+    import evals.__main__ as evals_main
+    import pipeline.__main__ as pipeline_main
+
+    return {"python -m pipeline": pipeline_main.make_parser(), "python -m evals": evals_main.make_parser()}
+
+
+@pytest.mark.parametrize("prog", ["python -m pipeline", "python -m evals"])
+def test_every_command_and_flag_has_help(prog):
+    missing = [f"{path} {arg}" for path, arg, text in walk(parsers()[prog], prog) if not text]
+    assert not missing, "no help text: " + ", ".join(missing)
+
+
+@pytest.mark.parametrize("prog", ["python -m pipeline", "python -m evals"])
+def test_every_top_level_command_is_in_the_readme(prog):
+    sub = next(a for a in parsers()[prog]._actions if isinstance(a, argparse._SubParsersAction))
+    missing = [name for name in sub.choices if f"{prog} {name}" not in README]
+    assert not missing, f"README does not mention: {missing}"
+
+
+def test_every_tab_is_in_the_readme():
+    import app
+
+    for entry in app.TABS:
+        title = entry[0] if isinstance(entry, tuple) else importlib.import_module(entry).TITLE
+        assert f"| {title} |" in README, f"tab {title} is not in the README's tab table"
+
+
+def config_dataclasses():
+    for package in ("pipeline", "evals"):
+        pkg = importlib.import_module(package)
+        for info in pkgutil.walk_packages(pkg.__path__, package + "."):
+            if info.name.endswith("__main__"):
+                continue
+            module = importlib.import_module(info.name)
+            for obj in vars(module).values():
+                if (dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__
+                        and (obj.__name__.endswith("Config") or obj.__name__ == "GenParams")):
+                    yield obj
+
+
+def test_every_config_field_has_help():
+    found = list(config_dataclasses())
+    assert found, "no config dataclasses found"
+    missing = [f"{c.__name__}.{f.name}" for c in found for f in dataclasses.fields(c)
+               if not f.metadata.get("help")]
+    assert not missing, "fields without metadata help: " + ", ".join(missing)
