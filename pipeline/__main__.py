@@ -6,39 +6,25 @@ stderr and exit code 2, never a traceback.
 """
 from __future__ import annotations
 
-import argparse
-import importlib
 import sys
 
+from pipeline.cli_common import build_parser, run_cli
+
 COMMAND_MODULES = [
-    "pipeline.cli_pairs",
     "pipeline.cli_curate",
-    "pipeline.cli_jobs",
-    "pipeline.cli_models",
     "pipeline.cli_label",
+    "pipeline.cli_pairs",
+    "pipeline.cli_models",
+    "pipeline.cli_jobs",
 ]
 
 
-def make_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__.splitlines()[0])
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in COMMAND_MODULES:
-        importlib.import_module(name).register(sub)
-    return parser
+def make_parser():
+    return build_parser("python -m pipeline", __doc__.splitlines()[0], COMMAND_MODULES)
 
 
 def main(argv: list[str] | None = None) -> int:
-    from pipeline.store import StoreError
-
-    args = make_parser().parse_args(argv)
-    try:
-        return args.func(args) or 0
-    except StoreError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-        return 130
+    return run_cli(make_parser(), argv)
 
 
 if __name__ == "__main__":

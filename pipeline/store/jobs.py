@@ -18,6 +18,9 @@ class JobsMixin:
             ).last_pk
 
     def get_job(self, job_id: int) -> dict:
+        row = self.db.execute("SELECT 1 FROM jobs WHERE id=?", [job_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"job {job_id} not found")
         job = self.row("jobs", job_id)
         job["params"] = from_json(job["params"], {})
         job["result"] = from_json(job["result"])
