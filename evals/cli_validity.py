@@ -15,11 +15,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-from pathlib import Path
 
-CODE_FIELDS = ("code", "completion", "output", "answer", "response")
-PROMPT_FIELDS = ("prompt", "instruction", "question")
-
+from evals.validity.answers import check_answers, load_answers, summarize
 
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
@@ -45,43 +42,18 @@ def register(subparsers) -> argparse.ArgumentParser:
 
 
 def _load(args) -> tuple[list[dict], str]:
-    from evals.validity.treesitter import LANGUAGES
-
-    language = args.language
     if args.code is not None:
         code = args.code.replace("\\n", "\n").replace("\\t", "\t")
-        return [{"id": "snippet", "code": code}], language or "gdscript"
+        return [{"id": "snippet", "code": code}], args.language or "gdscript"
     if not args.path:
-        raise SystemExit("validity: give a path or --code")
-    path = Path(args.path)
-    if path.suffix != ".jsonl":
-        if language is None:
-            by_suffix = {suffix: name for name, (_, _, suffix) in LANGUAGES.items()}
-            language = by_suffix.get(path.suffix, "gdscript")
-        return [{"id": path.name, "code": path.read_text(encoding="utf-8")}], language
-    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-    return rows, language or "gdscript"
-
-
-def _code_of(row: dict, field: str | None) -> str:
-    if field:
-        return row[field]
-    for name in CODE_FIELDS:
-        if isinstance(row.get(name), str):
-            return row[name]
-    raise SystemExit(f"validity: no answer field in row {row.get('id', '?')}; use --field")
+        raise ValueError("give a path or --code")
+    return load_answers(args.path, args.language)
 
 
 def run(args) -> int:
-    from evals.validity import check, finding_counts, validity_rate
-
     rows, language = _load(args)
-    results = []
-    for row in rows:
-        prompt = next((row[f] for f in PROMPT_FIELDS if isinstance(row.get(f), str)), None)
-        target = args.target or (str(row["target"]) if row.get("target") else None)
-        results.append(check(_code_of(row, args.field), language, target, args.levels, prompt=prompt,
-                             project=args.project, base_class=args.base_class))
+    results = check_answers(rows, language, target=args.target, levels=args.levels, field=args.field,
+                            project=args.project, base_class=args.base_class)
     if not args.quiet:
         for index, (row, result) in enumerate(zip(rows, results)):
             if result.findings:
@@ -89,7 +61,7 @@ def run(args) -> int:
                 print(f"== {row.get('id', index)}: {verdict}")
                 for finding in result.findings:
                     print(f"   {finding}")
-    _print_summary(rows, results, language, validity_rate(results), finding_counts(results))
+    _print_summary(language, summarize(rows, results))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out:
             for index, (row, result) in enumerate(zip(rows, results)):
@@ -97,18 +69,15 @@ def run(args) -> int:
     return 0
 
 
-def _print_summary(rows, results, language, rate, counts) -> None:
-    valid = sum(r.valid for r in results)
-    targets = sorted({r.target for r in results if r.target})
+def _print_summary(language: str, summary: dict) -> None:
     print(f"\n{'language':<12}{'answers':>8}{'valid':>8}{'rate':>9}   target   levels")
-    print(f"{language:<12}{len(results):>8}{valid:>8}{rate:>8.1%}   "
-          f"{','.join(targets) or '-':<8} {','.join(results[0].levels) if results else '-'}")
-    labelled = [(row["valid"], r.valid) for row, r in zip(rows, results) if isinstance(row.get("valid"), bool)]
-    if labelled:
-        agree = sum(a == b for a, b in labelled)
-        print(f"agreement with 'valid' labels: {agree}/{len(labelled)} = {agree / len(labelled):.1%}")
-    if counts:
+    print(f"{language:<12}{summary['answers']:>8}{summary['valid']:>8}{summary['rate']:>8.1%}   "
+          f"{','.join(summary['targets']) or '-':<8} {','.join(summary['levels']) or '-'}")
+    if summary["labelled"]:
+        print(f"agreement with 'valid' labels: {summary['agree']}/{summary['labelled']} = "
+              f"{summary['agree'] / summary['labelled']:.1%}")
+    if summary["rules"]:
         print("\nrule id                                   answers")
-        for rule, count in list(counts.items())[:15]:
+        for rule, count in list(summary["rules"].items())[:15]:
             print(f"{rule:<42}{count:>7}")
     sys.stdout.flush()

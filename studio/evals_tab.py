@@ -10,6 +10,7 @@ from __future__ import annotations
 import gradio as gr
 
 from pipeline import jobs
+from studio import validity_panel
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Evals"
@@ -93,6 +94,10 @@ def build(ctx: StudioContext) -> None:
     with gr.Accordion("Program as run (solution + tests) and raw model output", open=False):
         program_box = gr.Code(label="Program", language="python", lines=12, interactive=False)
         raw_box = gr.Textbox(label="Raw output", lines=6)
+    gr.Markdown("### Syntax validity")
+    with gr.Accordion("Check answers for a language and Godot version (parse, 3→4 dialect, "
+                      "undefined names, compile)", open=False, elem_id="validity-panel"):
+        validity_panel.build()
     gr.Markdown("### Compare two evals")
     with gr.Row():
         cmp_a = gr.Dropdown([], label="From (e.g. base model)", elem_id="evals-cmp-a")

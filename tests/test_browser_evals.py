@@ -34,3 +34,16 @@ def test_scoring_a_samples_file_shows_pass_at_1_and_the_failing_test(studio_page
     studio_page.wait_for_selector("#evals-verdict :text('HumanEval/2')")
     assert "failed" in studio_page.locator("#evals-verdict").inner_text()
     assert "assert candidate(" in studio_page.locator("#evals-error textarea").input_value()
+
+
+def test_validity_panel_flags_godot3_code_for_a_godot4_target(studio_page):
+    from tests.browser import open_tab
+
+    open_tab(studio_page, "Evals")
+    studio_page.locator("#validity-panel").get_by_text("Check answers for a language").click()
+    studio_page.get_by_role("button", name="Check this answer").click()
+    verdict = studio_page.locator("#validity-verdict")
+    verdict.get_by_text("INVALID").wait_for()
+    table = studio_page.get_by_text("KinematicBody2D was renamed to CharacterBody2D")
+    table.wait_for()
+    assert studio_page.get_by_text("yield() was replaced by await").count() >= 1

@@ -49,3 +49,14 @@ def test_prompt_field_sets_the_godot_version(tmp_path, capsys):
     path.write_text(json.dumps({"prompt": "In Godot 3, add a label", "output": "onready var l = $L\n"}))
     _run([str(path), "--quiet"])
     assert "   1       1" in capsys.readouterr().out
+
+
+def test_a_malformed_jsonl_line_is_named_and_exits_2(tmp_path):
+    import subprocess
+    import sys
+
+    bad = tmp_path / "answers.jsonl"
+    bad.write_text('{"code": "func f():\\n\\tpass"}\n{not json\n')
+    out = subprocess.run([sys.executable, "-m", "evals", "validity", str(bad)], capture_output=True, text=True)
+    assert out.returncode == 2
+    assert "answers.jsonl line 2 is not valid JSON" in out.stderr
