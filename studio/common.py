@@ -15,10 +15,6 @@ import gradio as gr
 from pipeline.store import Store, StoreError, open_store
 
 
-def truthy(value: str | None) -> bool:
-    return (value or "").strip().lower() in ("1", "true", "yes", "on")
-
-
 @dataclass
 class StudioContext:
     hosted: bool = False                   # running as a Hugging Face Space (SPACE_ID set)
@@ -28,10 +24,9 @@ class StudioContext:
 
     @classmethod
     def from_env(cls) -> "StudioContext":
-        hosted = bool(os.environ.get("SPACE_ID"))
-        allow = truthy(os.environ.get("STUDIO_ALLOW_CODE_EXECUTION")) if hosted else \
-            not os.environ.get("STUDIO_ALLOW_CODE_EXECUTION") or truthy(os.environ.get("STUDIO_ALLOW_CODE_EXECUTION"))
-        return cls(hosted=hosted, allow_code_execution=allow)
+        from evals.sandbox import execution_allowed  # one rule for the UI and the executor
+
+        return cls(hosted=bool(os.environ.get("SPACE_ID")), allow_code_execution=execution_allowed()[0])
 
     def store(self) -> Store:
         return open_store()
