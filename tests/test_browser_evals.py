@@ -23,7 +23,7 @@ def test_scoring_a_samples_file_shows_pass_at_1_and_the_failing_test(studio_page
     assert "**OFF**" not in studio_page.locator("#evals-sandbox").inner_text()
     studio_page.get_by_text("Suites and samples files").click()
     studio_page.locator("#evals-samples-file input[type=file]").set_input_files(str(samples))
-    studio_page.wait_for_selector("#evals-samples-file :text('browser-samples.jsonl')")
+    studio_page.wait_for_selector("#evals-samples-file :text('browser-samples.jsonl')", timeout=90_000)
     studio_page.locator("#evals-score").click()
     studio_page.wait_for_selector("#evals-job [data-status=done]", timeout=90_000)
     studio_page.wait_for_function(
