@@ -8,7 +8,6 @@ target is given; a boolean "valid" label is compared with the verdict.
 """
 from __future__ import annotations
 
-import json
 from collections import Counter
 from pathlib import Path
 
@@ -19,29 +18,20 @@ PROMPT_FIELDS = ("prompt", "instruction", "question")
 
 
 def load_answers(path: str | Path, language: str | None = None) -> tuple[list[dict], str]:
-    """Rows to check and their language. A malformed line is a ValueError naming its line."""
+    """Rows to check and their language. A malformed line is an error naming its line."""
     from .treesitter import LANGUAGES
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path} does not exist")
-    text = path.read_text(encoding="utf-8", errors="replace")
     if path.suffix != ".jsonl":
         if language is None:
             by_suffix = {suffix: name for name, (_, _, suffix) in LANGUAGES.items()}
             language = by_suffix.get(path.suffix, "gdscript")
-        return [{"id": path.name, "code": text}], language
-    rows = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{path.name} line {number} is not valid JSON ({exc.msg})") from None
-        if not isinstance(row, dict):
-            raise ValueError(f"{path.name} line {number} is not a JSON object")
-        rows.append(row)
+        return [{"id": path.name, "code": path.read_text(encoding="utf-8", errors="replace")}], language
+    from evals.suites import read_jsonl  # names the first malformed line
+
+    rows = read_jsonl(path)
     return rows, language or "gdscript"
 
 
