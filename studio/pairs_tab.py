@@ -84,6 +84,7 @@ def build(ctx: StudioContext) -> None:
                 page_size = gr.Dropdown(PAGE_SIZES, value=50, label="Per page", scale=0, min_width=110)
                 summary = gr.Markdown(elem_id="pairs-summary")
             table = gr.Dataframe(headers=TABLE_COLUMNS, interactive=False, wrap=True, elem_id="pairs-table",
+                                 column_widths=["6%", "9%", "9%", "10%", "7%", "11%", "48%"],
                                  max_height=420)
             with gr.Row(equal_height=False):
                 with gr.Column(scale=1):
