@@ -130,3 +130,17 @@ def test_cli_lists_jobs(store):
     store.create_job("prepare_model", {}, "Prepare it")
     out = subprocess.run([sys.executable, "-m", "pipeline", "jobs", "list"], capture_output=True, text=True)
     assert out.returncode == 0 and "prepare_model" in out.stdout and "queued" in out.stdout
+
+
+@pytest.mark.slow
+def test_a_job_outlives_the_process_that_started_it(store, prepared_home):
+    """The app (here: a short-lived process) submits a job and exits; the job finishes anyway,
+    and a later app start does not mistake it for interrupted."""
+    submitter = ("from pipeline import jobs; from pipeline.store import Store; "
+                 f"print(jobs.submit(Store({str(store.path)!r}), 'prepare_model', {{}}))")
+    out = subprocess.run([sys.executable, "-c", submitter], capture_output=True, text=True, check=True,
+                         env=dict(os.environ, PYTHONPATH=os.getcwd()))
+    job_id = int(out.stdout.strip())
+    wait_until(lambda: store.get_job(job_id)["status"] == "running")
+    assert jobs.reap_interrupted(store) == []  # alive, though not our child
+    assert jobs.wait(store, job_id, timeout=300)["status"] == "done"
