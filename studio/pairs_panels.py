@@ -251,9 +251,13 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
         if target_v == "jsonl":
             result = export.export_jsonl(store, ref, form=form_v)
             return result, result["path"]
-        if target_v == "disk":
-            return export.save_to_disk(store, ref), None
-        return export.push_to_hub(store, ref, repo), None
+        if target_v == "hub" and not (repo or "").strip():
+            raise gr.Error("Give the hub repo id (user/name) to push to")
+        # Writing a `datasets` folder or uploading can take minutes: run it as a job.
+        params = {"dataset": ref, "target": target_v, "form": form_v, "repo_id": (repo or "").strip() or None}
+        job_id = jobs.submit(store, "export_dataset", params, title=f"Export {ref} to {target_v}")
+        gr.Info(f"Export job {job_id} started: follow it in the Jobs tab")
+        return {"job": job_id, "dataset": ref, "target": target_v}, None
 
     freeze_btn.click(freeze, [applied_filter, name, template, include_flagged], [table, which])
     export_btn.click(do_export, [which, target, form, repo_id], [export_out, export_file])

@@ -61,3 +61,19 @@ def test_clean_job_and_freeze_a_dataset(studio_page, zebra_pairs):
     page.locator("#dataset-freeze").click()
     visible_text(page, "#datasets-table", "browser-zebra")
     assert store.get_dataset("browser-zebra")["size"] >= 3
+    # export the frozen dataset as a `datasets` folder, through a job
+    page.get_by_label("disk").check()
+    page.locator("#dataset-export").click()
+    from pipeline import jobs
+
+    job = None
+    for _ in range(240):
+        found = store.list_jobs(kind="export_dataset")
+        if found and found[0]["status"] not in ("queued", "running"):
+            job = store.get_job(found[0]["id"])
+            break
+        page.wait_for_timeout(250)
+    assert job is not None and job["status"] == "done", jobs.tail_log(found[0]["id"]) if found else "no job"
+    from datasets import load_from_disk
+
+    assert len(load_from_disk(job["result"]["path"])) >= 3
