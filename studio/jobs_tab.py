@@ -40,10 +40,11 @@ def build(ctx: StudioContext) -> None:
     with gr.Row():
         status_filter = gr.Dropdown(["all", "running", "queued", "done", "failed", "cancelled",
                                      "interrupted"], value="all", label="Show", scale=1)
-        refresh = gr.Button("Refresh", scale=0)
+        refresh = gr.Button("Refresh", scale=0, elem_id="jobs-refresh")
     bars = gr.HTML(elem_id="job-progress")
     with gr.Row():
-        job_id = gr.Number(label="Job id", value=None, precision=0, scale=1)
+        job_id = gr.Dropdown([], value=None, label="Job (pick, or type an id)", allow_custom_value=True,
+                             scale=1, elem_id="job-pick")
         show_btn = gr.Button("Show", scale=0)
         cancel_btn = gr.Button("Cancel", variant="stop", scale=0)
         resume_btn = gr.Button("Resume", scale=0)
@@ -58,38 +59,57 @@ def build(ctx: StudioContext) -> None:
         return progress_html(rows)
 
     @ui_errors
+    def list_and_choices(status):
+        rows = ctx.store().list_jobs(limit=30, status=None if status == "all" else status)
+        labels = [f"{j['id']} · {j.get('title') or j['kind']} · {j['status']}" for j in rows]
+        return progress_html(rows), gr.update(choices=labels)
+
+    def job_number(value) -> int | None:
+        """'12 · Prepare … · done' or '12' → 12."""
+        text = str(value or "").strip().lstrip("#").split(" ")[0]
+        if not text:
+            return None
+        if not text.isdigit():
+            raise gr.Error(f"{value!r} is not a job id")
+        return int(text)
+
+    @ui_errors
     def show(jid):
+        jid = job_number(jid)
         if not jid:
             return None, ""
-        return ctx.store().get_job(int(jid)), jobs.tail_log(int(jid), 8000)
+        return ctx.store().get_job(jid), jobs.tail_log(jid, 8000)
 
     @ui_errors
     def do_cancel(jid):
+        jid = job_number(jid)
         if not jid:
             raise gr.Error("Enter the id of the job to cancel")
         job = jobs.cancel(ctx.store(), int(jid))
         gr.Info(f"Job {job['id']} cancelled")
-        return job, jobs.tail_log(int(jid), 8000)
+        return job, jobs.tail_log(jid, 8000)
 
     @ui_errors
     def do_resume(jid):
+        jid = job_number(jid)
         if not jid:
             raise gr.Error("Enter the id of the job to resume")
         job = jobs.resume(ctx.store(), int(jid))
         gr.Info(f"Job {job['id']} resumed")
-        return job, jobs.tail_log(int(jid), 8000)
+        return job, jobs.tail_log(jid, 8000)
 
     def tick(status, jid):
         bars_html = list_jobs(status)
-        if jid:
+        if job_number(jid):
             return bars_html, *show(jid)
         return bars_html, gr.skip(), gr.skip()
 
     timer.tick(tick, [status_filter, job_id], [bars, detail, log], show_progress="hidden")
-    refresh.click(list_jobs, status_filter, bars)
-    status_filter.change(list_jobs, status_filter, bars)
+    refresh.click(list_and_choices, status_filter, [bars, job_id])
+    status_filter.change(list_and_choices, status_filter, [bars, job_id])
+    job_id.focus(list_and_choices, status_filter, [bars, job_id])
     show_btn.click(show, job_id, [detail, log])
-    job_id.submit(show, job_id, [detail, log])
+    job_id.input(show, job_id, [detail, log])
     cancel_btn.click(do_cancel, job_id, [detail, log])
     resume_btn.click(do_resume, job_id, [detail, log])
-    ctx.on_load(list_jobs, status_filter, bars)
+    ctx.on_load(list_and_choices, status_filter, [bars, job_id])

@@ -56,3 +56,20 @@ def test_a_broken_model_gives_a_clear_message_and_the_app_keeps_running(studio_p
     studio_page.wait_for_selector("text=model folder /nonexistent/model does not exist")
     open_tab(studio_page, "Jobs")  # still serving
     studio_page.wait_for_selector("#job-progress")
+
+
+def test_a_job_picked_in_the_jobs_tab_shows_its_row_and_log(studio_page, studio_server):
+    from pipeline.store import Store
+
+    _, home = studio_server
+    store = Store(home / "studio.db")
+    job_id = store.create_job("prepare_model", {}, "Picked job")
+    store.finish_job(job_id, "failed", error="RuntimeError: for the picker test")
+    open_tab(studio_page, "Jobs")
+    studio_page.locator("#jobs-refresh").click()
+    studio_page.locator("#job-pick input").click()
+    studio_page.get_by_role("option", name=f"{job_id} · Picked job · failed").click()
+    studio_page.get_by_text("for the picker test").first.wait_for()
+    studio_page.get_by_role("button", name="Resume").click()  # a failed job can be resumed
+    studio_page.wait_for_selector(f".job-row[data-job-id='{job_id}'][data-status='running'], "
+                                  f".job-row[data-job-id='{job_id}'][data-status='done']")
