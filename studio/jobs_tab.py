@@ -80,23 +80,19 @@ def build(ctx: StudioContext) -> None:
             return None, ""
         return ctx.store().get_job(jid), jobs.tail_log(jid, 8000)
 
-    @ui_errors
-    def do_cancel(jid):
-        jid = job_number(jid)
-        if not jid:
-            raise gr.Error("Enter the id of the job to cancel")
-        job = jobs.cancel(ctx.store(), int(jid))
-        gr.Info(f"Job {job['id']} cancelled")
-        return job, jobs.tail_log(jid, 8000)
+    def job_action(action, verb: str):
+        """A button handler that applies `action` (jobs.cancel / jobs.resume) to the picked job."""
 
-    @ui_errors
-    def do_resume(jid):
-        jid = job_number(jid)
-        if not jid:
-            raise gr.Error("Enter the id of the job to resume")
-        job = jobs.resume(ctx.store(), int(jid))
-        gr.Info(f"Job {job['id']} resumed")
-        return job, jobs.tail_log(jid, 8000)
+        @ui_errors
+        def handler(jid):
+            jid = job_number(jid)
+            if not jid:
+                raise gr.Error(f"Pick the job to {verb}")
+            job = action(ctx.store(), jid)
+            gr.Info(f"Job {job['id']} {job['status']}")
+            return job, jobs.tail_log(jid, 8000)
+
+        return handler
 
     def tick(status, jid):
         bars_html = list_jobs(status)
@@ -110,6 +106,6 @@ def build(ctx: StudioContext) -> None:
     job_id.focus(list_and_choices, status_filter, [bars, job_id])
     show_btn.click(show, job_id, [detail, log])
     job_id.input(show, job_id, [detail, log])
-    cancel_btn.click(do_cancel, job_id, [detail, log])
-    resume_btn.click(do_resume, job_id, [detail, log])
+    cancel_btn.click(job_action(jobs.cancel, "cancel"), job_id, [detail, log])
+    resume_btn.click(job_action(jobs.resume, "resume"), job_id, [detail, log])
     ctx.on_load(list_and_choices, status_filter, [bars, job_id])
