@@ -136,6 +136,8 @@ def run(job_id: int, store: Store | None = None) -> str:
     ctx = JobContext(store, job_id, job["params"], resumed=job["attempts"] > 0)
 
     def on_term(signum, frame):
+        # Once: a second SIGTERM must not interrupt the cleanup (storing replies already paid for).
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise JobCancelled()
 
     signal.signal(signal.SIGTERM, on_term)
@@ -204,8 +206,9 @@ def _kill_group(pid: int) -> None:
             pass
         for v in victims:  # descendants that left the group (setsid) are found by ancestry
             try:
-                v.send_signal(sig)
-            except psutil.NoSuchProcess:
+                if os.getpgid(v.pid) != pid:  # the group signal above reached the others once
+                    v.send_signal(sig)
+            except (ProcessLookupError, psutil.NoSuchProcess):
                 pass
         deadline = time.monotonic() + (CANCEL_GRACE_S if sig == signal.SIGTERM else 2.0)
         while time.monotonic() < deadline:

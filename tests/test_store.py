@@ -55,26 +55,25 @@ def test_corrupt_file_gives_clear_error_and_is_left_untouched(tmp_path):
     assert path.read_bytes() == garbage
 
 
-@pytest.mark.skipif(os.geteuid() == 0 and not os.path.exists("/usr/bin/setpriv"),
-                    reason="root ignores permissions and setpriv is missing")
 def test_unwritable_data_dir_gives_clear_error(tmp_path):
-    home = tmp_path / "ro"
-    home.mkdir()
-    home.chmod(0o500)
-    code = textwrap.dedent(f"""
-        import os, sys
-        os.environ["STUDIO_HOME"] = {str(home / 'data')!r}
-        from pipeline.store import StoreError, open_store
-        try:
-            open_store()
-        except StoreError as exc:
-            print("ERR", exc)
-    """)
-    # as an unprivileged user: root would write anyway
-    out = subprocess.run(["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups",
-                          sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=os.getcwd(), env=dict(os.environ, PYTHONPATH=os.getcwd()))
-    assert "ERR" in out.stdout and "not writable" in out.stdout, out.stdout + out.stderr
+    """A read-only mount, which even root cannot write (a private mount namespace, so nothing
+    outside the test sees it), wherever the checkout lives."""
+    ro = tmp_path / "ro"
+    ro.mkdir()
+    code = ("from pipeline.store import StoreError, open_store\n"
+            "try:\n    open_store()\nexcept StoreError as exc:\n    print('ERR', exc)\n")
+    script = f"mount -t tmpfs -o ro tmpfs {ro} && exec {sys.executable} -c \"$0\""
+    out = subprocess.run(["unshare", "-m", "sh", "-c", script, code], capture_output=True, text=True,
+                         env=dict(os.environ, STUDIO_HOME=str(ro / "data"), PYTHONPATH=os.getcwd()))
+    assert "ERR" in out.stdout and "not writable" in out.stdout and "Read-only" in out.stdout, \
+        out.stdout + out.stderr
+
+
+def test_data_dir_under_a_file_gives_clear_error(tmp_path, monkeypatch):
+    (tmp_path / "a-file").write_text("not a folder")
+    monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "a-file" / "data"))
+    with pytest.raises(StoreError, match="is not writable.*Set STUDIO_HOME"):
+        open_store()
 
 
 def test_open_store_is_shared_per_file(studio_home):
