@@ -103,3 +103,15 @@ def studio_page(studio_server, browser):
 
 def open_tab(page, title: str) -> None:
     page.get_by_role("tab", name=title, exact=True).click()
+
+
+def open_accordion(page, title: str, content_selector: str, tries: int = 5) -> None:
+    """Open an accordion until `content_selector` shows (a click before the page has wired its
+    events is lost, so one click is not enough on a loaded machine)."""
+    content = page.locator(content_selector).first
+    for _ in range(tries):
+        if content.is_visible():
+            return
+        page.get_by_text(title).first.click()
+        page.wait_for_timeout(1000)
+    content.wait_for(state="visible")

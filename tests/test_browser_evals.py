@@ -7,7 +7,7 @@ import json
 import pytest
 
 from evals.suites import humaneval_tasks
-from tests.browser import open_tab
+from tests.browser import open_accordion, open_tab
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
@@ -21,7 +21,7 @@ def test_scoring_a_samples_file_shows_pass_at_1_and_the_failing_test(studio_page
     open_tab(studio_page, "Evals")
     studio_page.wait_for_selector("#evals-sandbox :text('network namespace')")
     assert "**OFF**" not in studio_page.locator("#evals-sandbox").inner_text()
-    studio_page.get_by_text("Suites and samples files").click()
+    open_accordion(studio_page, "Suites and samples files", "#evals-samples-file")
     studio_page.locator("#evals-samples-file input[type=file]").set_input_files(str(samples))
     studio_page.wait_for_selector("#evals-samples-file :text('browser-samples.jsonl')", timeout=90_000)
     studio_page.locator("#evals-score").click()
@@ -37,10 +37,8 @@ def test_scoring_a_samples_file_shows_pass_at_1_and_the_failing_test(studio_page
 
 
 def test_validity_panel_flags_godot3_code_for_a_godot4_target(studio_page):
-    from tests.browser import open_tab
-
     open_tab(studio_page, "Evals")
-    studio_page.locator("#validity-panel").get_by_text("Check answers for a language").click()
+    open_accordion(studio_page, "Check answers for a language", "#validity-code")
     studio_page.get_by_role("button", name="Check this answer").click()
     verdict = studio_page.locator("#validity-verdict")
     verdict.get_by_text("INVALID").wait_for()
