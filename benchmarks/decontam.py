@@ -23,12 +23,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.decontam import (  # noqa: E402
+from pipeline.clean.decontam import (  # noqa: E402
     ProbeMatcher, humaneval_items, plain_substring_scan, prepare_substring_batch, substring_probes,
 )
 from tests.synthetic_pairs import pairs as synthetic_pairs  # noqa: E402
 
-BATCH = 5000  # pairs per store batch in pipeline.clean
+BATCH = 5000  # pairs per store batch in pipeline.clean.job
 
 
 def plain_prepare(fields: tuple[str, ...]) -> str:
@@ -83,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
     for start in range(0, len(corpus), BATCH):
         rows = corpus[start:start + BATCH]
         t0 = time.process_time()
-        batch = prepare_substring_batch(rows)  # what pipeline.clean does per batch
+        batch = prepare_substring_batch(rows)  # what pipeline.clean.job does per batch
         t1 = time.process_time()
         found_here = matcher.match_batch(batch, len(rows))
         t2 = time.process_time()

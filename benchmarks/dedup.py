@@ -21,7 +21,7 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.dedup import NearDuplicateFinder, shingles  # noqa: E402
+from pipeline.clean.dedup import NearDuplicateFinder, shingles  # noqa: E402
 from tests.synthetic_pairs import pairs as synthetic_pairs  # noqa: E402
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.label import LabelConfig, run_labelling  # noqa: E402
+from pipeline.label.labeller import LabelConfig, run_labelling  # noqa: E402
 from pipeline.store import Store  # noqa: E402
 from tests.label_helpers import add_snippets  # noqa: E402
 from tests.label_openai_server import LabelServer  # noqa: E402

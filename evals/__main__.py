@@ -3,12 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from pipeline.cli_common import build_parser, run_cli
+from pipeline.cli import build_parser, run_cli
+from pipeline.stages import cli_modules
 
-COMMAND_MODULES = [
-    "evals.cli_passk",
-    "evals.cli_validity",
-]
+COMMAND_MODULES = cli_modules('evals')  # every stage's cli.py (pipeline/stages.py)
 
 
 def make_parser():

@@ -8,15 +8,10 @@ from __future__ import annotations
 
 import sys
 
-from pipeline.cli_common import build_parser, run_cli
+from pipeline.cli import build_parser, run_cli
+from pipeline.stages import cli_modules
 
-COMMAND_MODULES = [
-    "pipeline.cli_curate",
-    "pipeline.cli_label",
-    "pipeline.cli_pairs",
-    "pipeline.cli_models",
-    "pipeline.cli_jobs",
-]
+COMMAND_MODULES = cli_modules('pipeline')  # every stage's cli.py (pipeline/stages.py)
 
 
 def make_parser():

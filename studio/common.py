@@ -6,13 +6,15 @@ turn the project's named exceptions into a `gr.Error` the person can read.
 """
 from __future__ import annotations
 
+from pipeline.errors import StudioError
+
 import functools
 import os
 from dataclasses import dataclass
 
 import gradio as gr
 
-from pipeline.store import Store, StoreError, open_store
+from pipeline.store import Store, open_store
 
 
 @dataclass
@@ -38,7 +40,7 @@ class StudioContext:
 
 
 def ui_errors(fn):
-    """Turn named project errors (StoreError and subclasses, ValueError) into gr.Error."""
+    """Turn named project errors (StudioError and subclasses, ValueError) into gr.Error."""
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
@@ -46,7 +48,7 @@ def ui_errors(fn):
             return fn(*args, **kwargs)
         except gr.Error:
             raise
-        except (StoreError, ValueError, FileNotFoundError, PermissionError) as exc:
+        except (StudioError, ValueError, FileNotFoundError, PermissionError) as exc:
             raise gr.Error(str(exc)) from exc
 
     return wrapper

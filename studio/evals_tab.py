@@ -23,7 +23,7 @@ HIGHLIGHT = {"python": "python", "js": "javascript", "cpp": "cpp", "java": "cpp"
 
 
 def sandbox_markdown(ctx: StudioContext) -> str:
-    from evals.languages import available_languages, toolchains
+    from evals.passk.languages import available_languages, toolchains
     from evals.sandbox import describe_protections, execution_allowed
 
     allowed, why = execution_allowed()
@@ -38,8 +38,8 @@ def sandbox_markdown(ctx: StudioContext) -> str:
 
 
 def build(ctx: StudioContext) -> None:
-    from evals.generate import EvalConfig
-    from evals.prompting import FORMATS, TASK_TYPES
+    from evals.passk.generate import EvalConfig
+    from evals.passk.prompting import FORMATS, TASK_TYPES
 
     sandbox = gr.Markdown("Checking the sandbox…", elem_id="evals-sandbox")
     with gr.Row():
@@ -116,7 +116,7 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def refresh(first: bool = False):
-        from evals.report import eval_rows, pass_at_k_figure, table
+        from evals.passk.report import eval_rows, pass_at_k_figure, table
 
         store = ctx.store()
         rows = eval_rows(store)
@@ -135,7 +135,7 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def start_run(m, s, n_, temp, tp, mt, f, tt, lim, to):
-        from evals.generate import EvalConfig, submit_eval
+        from evals.passk.generate import EvalConfig, submit_eval
 
         require_execution()
         config = EvalConfig(suite=s or "humaneval", model=m or "", n_samples=int(n_ or 1),
@@ -150,7 +150,7 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def import_suite_file(f, name):
-        from evals.suites import import_suite
+        from evals.passk.suites import import_suite
 
         if not f:
             raise gr.Error("Choose a suite file first")
@@ -160,8 +160,8 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def score_file(f, s, label):
-        from evals.score import import_samples
-        from evals.suites import import_humaneval
+        from evals.passk.score import import_samples
+        from evals.passk.suites import import_humaneval
 
         require_execution()
         if not f:
@@ -194,7 +194,7 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def pick_eval(label):
-        from evals.report import task_rows
+        from evals.passk.report import task_rows
 
         if not label:
             return [], gr.update(choices=[], value=None)
@@ -205,7 +205,7 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def show_sample(label, task_id, idx):
-        from evals.report import sample_detail
+        from evals.passk.report import sample_detail
 
         if not label or not task_id:
             return "", "", gr.update(), "", gr.update(), ""

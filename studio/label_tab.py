@@ -1,6 +1,6 @@
 """Label tab: estimate, then run a labelling job with live progress; failed rows, prompts and prices.
 
-Every button calls pipeline.label (the CLI `python -m pipeline label …` calls the same functions).
+Every button calls pipeline.label.labeller (the CLI `python -m pipeline label …` calls the same functions).
 The API key box lives in this browser session only: it is handed to the job's child process
 through its environment and is never written to the store, the job params or the log.
 """
@@ -11,7 +11,7 @@ import json
 
 import gradio as gr
 
-from pipeline import label
+from pipeline.label import labeller as label
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Label"

@@ -8,7 +8,7 @@ from __future__ import annotations
 import gradio as gr
 
 from pipeline.models import GenParams, stream_chat
-from pipeline.templates import template_names
+from pipeline.models.templates import template_names
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Models"
@@ -71,7 +71,7 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def do_prepare():
-        from pipeline.default_model import ensure_default_model_job
+        from pipeline.models.default_model import ensure_default_model_job
 
         job_id = ensure_default_model_job(ctx.store())
         gr.Info("Already prepared" if job_id is None else f"Job {job_id} started: see the Jobs tab")
@@ -84,9 +84,9 @@ def build(ctx: StudioContext) -> None:
             for partial in stream_chat(m, [{"role": "user", "content": text}], params, api_key=key or None):
                 yield partial
         except Exception as exc:  # shown in the page; the server keeps running
-            from pipeline.store import StoreError
+            from pipeline.errors import StudioError
 
-            if isinstance(exc, StoreError):
+            if isinstance(exc, StudioError):
                 raise gr.Error(str(exc)) from exc
             raise gr.Error(f"{type(exc).__name__}: {exc}") from exc
 

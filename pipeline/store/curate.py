@@ -1,4 +1,4 @@
-"""Repos and snippets (pipeline.github, fetch, extract, commits) and commit pairs they make."""
+"""Repos and snippets (pipeline.curate.github, fetch, extract, commits) and commit pairs they make."""
 from __future__ import annotations
 
 from typing import Any

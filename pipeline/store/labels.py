@@ -1,4 +1,4 @@
-"""Prompt templates, prices and labelled pairs written by pipeline.label.
+"""Prompt templates, prices and labelled pairs written by pipeline.label.labeller.
 
 Idempotency: a labelled pair is keyed by (snippet, prompt version, labeller) with a UNIQUE index,
 so a resumed or repeated run can never write a second pair for the same key. A result and its
@@ -32,7 +32,7 @@ def _seed_prices(db) -> None:
 
 
 def _seed_prompts(db) -> None:
-    from pipeline.prompts import DEFAULT_TEMPLATES
+    from pipeline.label.prompts import DEFAULT_TEMPLATES
 
     for t in DEFAULT_TEMPLATES:
         db.execute("INSERT OR IGNORE INTO prompt_templates (name, version, purpose, system, template) "

@@ -1,0 +1,264 @@
+"""Run untrusted programs (model output) in a sandbox; the client side of evals/sandbox/worker.py.
+
+    with SandboxWorker(SandboxLimits(timeout_s=3)) as w:
+        w.run({"kind": "python", "code": "def f(): return 1", "test": "assert f() == 1"})
+    sandbox_protections()   # {"network_namespace": True, "pid_namespace": True, ...}
+
+A SandboxWorker is one warm worker process started inside fresh namespaces (`unshare -n -p -f
+-m --mount-proc --kill-child`, the first variant that works here) with a scrubbed environment.
+The worker forks a child per program; see worker.py for what the child gets (own
+process group, rlimits, fresh work dir on a size-capped tmpfs, stdin closed, output capped,
+unprivileged uid, wall-clock SIGKILL, nonce sentinel). If the worker itself dies or hangs, the
+client kills its whole process group, reports an `error` verdict and starts a new one.
+
+Hosted mode: on a Hugging Face Space (SPACE_ID set) nothing runs unless
+STUDIO_ALLOW_CODE_EXECUTION=1; `require_execution_allowed` raises CodeExecutionDisabled.
+"""
+from __future__ import annotations
+
+from pipeline.errors import StudioError
+
+import json
+import os
+import random
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import asdict, dataclass, field
+from functools import lru_cache
+from pathlib import Path
+
+
+WORKER_SCRIPT = Path(__file__).with_name("worker.py")
+# Tried in order; the first that runs `true` is used. The second works for non-root users where
+# unprivileged user namespaces are allowed (then no uid drop is possible).
+LAUNCHERS = (
+    ["unshare", "--net", "--pid", "--fork", "--mount", "--mount-proc", "--kill-child"],
+    ["unshare", "--map-root-user", "--net", "--pid", "--fork", "--mount", "--mount-proc",
+     "--kill-child"],
+    ["unshare", "--net"],
+)
+SAFE_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8",
+            "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0"}
+PROTECTION_LABELS = {
+    "process_group": "own process group per program",
+    "wall_clock_kill": "wall-clock deadline (SIGKILL)",
+    "rlimits": "rlimits: CPU seconds, address space, processes, file size",
+    "fresh_workdir": "fresh temporary work dir",
+    "stdin_closed": "stdin closed",
+    "output_cap": "output capped",
+    "env_scrubbed": "environment scrubbed of secrets",
+    "network_namespace": "no network (network namespace)",
+    "pid_namespace": "pid namespace (fork bombs and daemons contained)",
+    "unprivileged_uid": "runs as an unprivileged uid",
+    "private_filesystem": "read-only filesystem, private size-capped /tmp, homes hidden",
+    "sentinel": "pass only when the tests ran to their end",
+}
+
+
+class CodeExecutionDisabled(StudioError):
+    """Running model-written code is switched off here (hosted mode); the message says how to enable."""
+
+
+class SandboxError(StudioError):
+    """The sandbox worker cannot be started; the message says why."""
+
+
+@dataclass
+class SandboxLimits:
+    timeout_s: float = field(default=3.0, metadata={"help": "wall-clock seconds per test run"})
+    compile_timeout_s: float = field(default=60.0, metadata={"help": "seconds per compile step"})
+    memory_mb: int = field(default=1024, metadata={"help": "address-space limit per program (MiB)"})
+    max_processes: int = field(default=64, metadata={"help": "processes/threads per program"})
+    max_file_mb: int = field(default=16, metadata={"help": "largest file (and output) a program may write (MiB)"})
+    output_kb: int = field(default=16, metadata={"help": "program output kept for the report (KiB)"})
+    disk_mb: int = field(default=256, metadata={"help": "tmpfs size per worker (MiB)"})
+
+    def for_run(self, **overrides) -> dict:
+        limits = {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb,
+                  "max_processes": self.max_processes, "max_file_mb": self.max_file_mb,
+                  "output_limit": self.output_kb * 1024}
+        limits.update(overrides)
+        return limits
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def execution_allowed(env=None) -> tuple[bool, str]:
+    """(allowed, why): the same rule as studio.common.StudioContext.allow_code_execution."""
+    env = os.environ if env is None else env
+    flag = (env.get("STUDIO_ALLOW_CODE_EXECUTION") or "").strip().lower()
+    if env.get("SPACE_ID"):
+        if flag in ("1", "true", "yes", "on"):
+            return True, "enabled on this Space by STUDIO_ALLOW_CODE_EXECUTION=1"
+        return False, ("Running model-written code is disabled on this hosted Space: set the "
+                       "secret/variable STUDIO_ALLOW_CODE_EXECUTION=1 to enable it.")
+    if flag and flag not in ("1", "true", "yes", "on"):
+        return False, (f"Running model-written code is disabled by STUDIO_ALLOW_CODE_EXECUTION="
+                       f"{flag}; unset it or set it to 1.")
+    return True, "enabled (local mode)"
+
+
+def require_execution_allowed(env=None) -> None:
+    allowed, why = execution_allowed(env)
+    if not allowed:
+        raise CodeExecutionDisabled(why)
+
+
+@lru_cache(maxsize=1)
+def namespace_launcher() -> tuple[str, ...]:
+    """The first isolation prefix that works on this machine ('' when none does)."""
+    for argv in LAUNCHERS:
+        try:
+            ok = subprocess.run([*argv, "true"], capture_output=True, timeout=10).returncode == 0
+        except (OSError, subprocess.TimeoutExpired):
+            ok = False
+        if ok:
+            return tuple(argv)
+    return ()
+
+
+def _keep_paths() -> list[str]:
+    """Directories the sandbox must still see when homes are hidden: Python and toolchains."""
+    from evals.passk.languages import toolchain_roots
+
+    paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_exec_prefix)}
+    paths.update(toolchain_roots())
+    return sorted(paths)
+
+
+def _hide_paths() -> list[str]:
+    from pipeline.paths import studio_home
+
+    hide = ["/root", "/home", os.path.expanduser("~"), str(studio_home())]
+    return sorted({os.path.realpath(p) for p in hide if p and p != "/"})
+
+
+class SandboxWorker:
+    """One warm worker; `run(job)` executes one program and returns its result dict."""
+
+    def __init__(self, limits: SandboxLimits | None = None):
+        self.limits = limits or SandboxLimits()
+        self.proc: subprocess.Popen | None = None
+        self.protections: dict[str, bool] = {}
+        self.setup_error: str | None = None
+        self.uid = random.randrange(1_000_000, 2_000_000_000)
+        self._lock = threading.Lock()
+        self._buffer = b""
+
+    def __enter__(self) -> "SandboxWorker":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def start(self) -> None:
+        config = {"uid": self.uid, "disk_mb": self.limits.disk_mb, "keep": _keep_paths(),
+                  "hide": _hide_paths(), "env_allowed": sorted(SAFE_ENV)}
+        argv = [*namespace_launcher(), sys.executable, "-I", "-S", str(WORKER_SCRIPT),
+                json.dumps(config)]
+        try:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         stderr=subprocess.DEVNULL, env=dict(SAFE_ENV),
+                                         start_new_session=True, cwd="/")
+        except OSError as exc:
+            raise SandboxError(f"cannot start the sandbox worker: {exc}") from exc
+        self._buffer = b""
+        hello = self._read_line(timeout=30)
+        if not hello or "hello" not in hello:
+            self.close()
+            raise SandboxError("the sandbox worker did not start (is `unshare` usable here?)")
+        self.protections = hello["hello"]
+        self.setup_error = hello.get("setup_error")
+
+    def run(self, job: dict) -> dict:
+        """Send one job; never raises for the program's sake (a dead worker is restarted)."""
+        with self._lock:
+            if self.proc is None or self.proc.poll() is not None:
+                self.start()
+            budget = sum(step["limits"]["timeout_s"] for step in job.get("steps", [])) \
+                or job.get("limits", {}).get("timeout_s", self.limits.timeout_s)
+            try:
+                self.proc.stdin.write(json.dumps(job).encode() + b"\n")
+                self.proc.stdin.flush()
+                result = self._read_line(timeout=budget + 30)
+            except (BrokenPipeError, OSError):
+                result = None
+            if result is None:
+                code = self.proc.poll()
+                self.close()
+                return {"status": "error", "duration_s": None, "error":
+                        "the sandbox worker died or hung while running this program "
+                        f"(exit {code}); it was restarted"}
+            return result
+
+    def _read_line(self, timeout: float) -> dict | None:
+        """One JSON line from the worker, or None on EOF or when `timeout` passes."""
+        deadline = time.monotonic() + timeout
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([fd], [], [], left)[0]:
+                return None
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                return None
+            self._buffer += chunk
+        line, _, self._buffer = self._buffer.partition(b"\n")
+        return json.loads(line)
+
+    def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is None:
+            return
+        try:
+            proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait(timeout=5)
+        proc.stdout.close()
+
+
+@lru_cache(maxsize=1)
+def _probe() -> tuple[dict, str | None]:
+    worker = SandboxWorker()
+    try:
+        worker.start()
+        return dict(worker.protections), worker.setup_error
+    finally:
+        worker.close()
+
+
+def sandbox_protections() -> dict[str, bool]:
+    """Which protections a program gets on this machine (probed once per process)."""
+    return dict(_probe()[0])
+
+
+def describe_protections() -> list[tuple[str, bool]]:
+    """(label, active) rows for the UI and the CLI."""
+    active = sandbox_protections()
+    return [(label, bool(active.get(key))) for key, label in PROTECTION_LABELS.items()]
+
+
+def wait_for_uid_clear(uid: int, timeout: float = 5.0) -> bool:
+    """True once no process runs as `uid` (tests use it to prove nothing outlived a sample)."""
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not any(uid in (p.info["uids"] or ()) for p in psutil.process_iter(["uids"])):
+            return True
+        time.sleep(0.05)
+    return False

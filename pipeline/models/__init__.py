@@ -1,0 +1,177 @@
+"""One interface for everything that generates text: chat, labelling, judging, eval generation.
+
+    from pipeline.models import GenParams, generate, stream_chat
+    generate("SmolLM2-135M-Instruct", ["def add(a, b):"], GenParams(max_new_tokens=32))
+    for text in stream_chat("gpt-4o-mini", [{"role": "user", "content": "hi"}], GenParams()):
+        print(text, end="")
+
+`model` is a registered model name or a spec dict with the same keys as a `models` row
+(kind: local | hf | gguf | openai; path; base; endpoint; api_key_env; template). A prompt is a
+string (plain continuation, what base models and pass@k want) or a list of chat messages (the
+model's own chat template is applied; a model without one gets the alpaca layout).
+
+Backends: transformers for local folders, hub ids, GGUF files and base + LoRA adapter (peft);
+vLLM in-process for batch `generate` when it is installed on a CUDA machine; the `openai`
+client for any OpenAI-compatible endpoint. Loaded weights live in one process-wide
+LRU cache shared by every browser session, so a checkpoint is loaded once however many people
+chat with it. Keys come from the session (`api_key=`) or the environment variable a model names,
+and are never stored.
+"""
+from __future__ import annotations
+
+from pipeline.errors import StudioError
+
+import os
+import threading
+from collections import OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Iterator, Sequence
+
+
+# The embedded default model is converted from its GGUF wheel by a job (see default_model).
+JOB_KINDS = {"prepare_model": "pipeline.models.default_model:prepare_model_job"}
+
+Prompt = str | list[dict]
+CACHE_SIZE = int(os.environ.get("STUDIO_MODEL_CACHE", "2"))
+
+
+class ModelError(StudioError):
+    """A model cannot be loaded or reached; the message says what to fix."""
+
+
+@dataclass
+class GenParams:
+    max_new_tokens: int = field(default=256, metadata={"help": "most tokens to generate per prompt"})
+    temperature: float = field(default=0.0, metadata={"help": "0 = greedy; higher = more random"})
+    top_p: float = field(default=1.0, metadata={"help": "nucleus sampling mass"})
+    stop: list[str] = field(default_factory=list, metadata={"help": "cut the output at any of these"})
+    seed: int | None = field(default=None, metadata={"help": "sampling seed (reproducible samples)"})
+    batch_size: int = field(default=8, metadata={"help": "prompts per forward pass (local models)"})
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def resolve(model: str | dict) -> dict:
+    """A registered model's row, or a spec dict completed with defaults."""
+    if isinstance(model, dict):
+        spec = {"name": model.get("name") or model.get("path"), "kind": "local", "base": None,
+                "endpoint": None, "api_key_env": None, "template": "chat"}
+        spec.update(model)
+        return spec
+    from pipeline.store import open_store
+
+    return open_store().get_model(model)
+
+
+def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | None = None,
+             *, api_key: str | None = None) -> list[str]:
+    """One completion per prompt, in order. Repeat a prompt n times for n samples."""
+    params = params or GenParams()
+    spec = resolve(model)
+    if spec["kind"] == "openai":
+        from pipeline.models.backends import openai_compat
+
+        return openai_compat.generate(spec, list(prompts), params, api_key=api_key)
+    if spec["kind"] in ("local", "hf"):
+        from pipeline.models.backends import vllm_backend
+
+        if vllm_backend.available():  # GPU + vLLM installed: much faster batch generation
+            return vllm_backend.generate(spec, list(prompts), params)
+    return _loaded(spec).generate(list(prompts), params)
+
+
+def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,
+                *, api_key: str | None = None) -> Iterator[str]:
+    """Yield the reply as it grows (each item is the text so far)."""
+    params = params or GenParams()
+    spec = resolve(model)
+    if spec["kind"] == "openai":
+        from pipeline.models.backends import openai_compat
+
+        yield from openai_compat.stream_chat(spec, messages, params, api_key=api_key)
+        return
+    yield from _loaded(spec).stream(messages, params)
+
+
+# -- the shared cache of loaded local models ------------------------------------------------
+_cache: "OrderedDict[tuple, Any]" = OrderedDict()
+_cache_lock = threading.Lock()
+_loading: dict[tuple, threading.Lock] = {}
+
+
+def _key(spec: dict) -> tuple:
+    return (spec["kind"], spec.get("path"), spec.get("base"))
+
+
+def _loaded(spec: dict):
+    """Load once, reuse everywhere; two threads asking for the same model wait for one load."""
+    key = _key(spec)
+    with _cache_lock:
+        if key in _cache:
+            _cache.move_to_end(key)
+            return _cache[key]
+        lock = _loading.setdefault(key, threading.Lock())
+    with lock:
+        with _cache_lock:
+            if key in _cache:
+                return _cache[key]
+        from pipeline.models.backends.hf import LocalModel
+
+        loaded = LocalModel.load(spec)
+        with _cache_lock:
+            _cache[key] = loaded
+            while len(_cache) > CACHE_SIZE:
+                _cache.popitem(last=False)
+        return loaded
+
+
+def loaded_models() -> list[str]:
+    with _cache_lock:
+        return [f"{k[1]}" + (f" (+{k[2]})" if k[2] else "") for k in _cache]
+
+
+def unload(model: str | dict | None = None) -> int:
+    """Drop one model (or all) from the cache; returns how many were dropped."""
+    with _cache_lock:
+        if model is None:
+            n = len(_cache)
+            _cache.clear()
+        else:
+            n = 1 if _cache.pop(_key(resolve(model)), None) is not None else 0
+    import gc
+
+    gc.collect()
+    return n
+
+
+def describe_device() -> dict:
+    """What local generation will run on: shown in Settings, used to pick dtype/attention."""
+    import importlib.util
+
+    info = {"cuda": False, "gpu": None, "flash_attn": importlib.util.find_spec("flash_attn") is not None,
+            "bitsandbytes": importlib.util.find_spec("bitsandbytes") is not None}
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            info.update(cuda=True, gpu=torch.cuda.get_device_name(0),
+                        bf16=torch.cuda.is_bf16_supported())
+    except ImportError:
+        pass
+    return info
+
+
+def is_adapter_dir(path: str | None) -> bool:
+    return bool(path) and (Path(path) / "adapter_config.json").is_file()
+
+
+def cut_at_stop(text: str, stop: list[str] | None) -> str:
+    """Truncate at the earliest stop string (generation may run a few tokens past it)."""
+    cut = len(text)
+    for s in stop or ():
+        i = text.find(s) if s else -1
+        if i != -1:
+            cut = min(cut, i)
+    return text[:cut]

@@ -1,0 +1,166 @@
+"""transformers backend: a local folder, a hub id, a GGUF file, or base + LoRA adapter.
+
+Device and dtype are chosen here once: CUDA → bf16 (fp16 without bf16 support) and
+flash-attention 2 when the package is installed, otherwise `sdpa`; CPU → float32 + `sdpa`.
+"""
+from __future__ import annotations
+
+import importlib.util
+import threading
+from pathlib import Path
+from typing import Iterator
+
+from pipeline.models import GenParams, ModelError, Prompt, cut_at_stop, is_adapter_dir
+
+
+def _adapter_base(path: str) -> str:
+    """The base model a PEFT adapter folder was trained on (its adapter_config.json says)."""
+    import json
+
+    config = json.loads((Path(path) / "adapter_config.json").read_text())
+    base = config.get("base_model_name_or_path")
+    if not base:
+        raise ModelError(f"{path} is a LoRA adapter that does not name its base model; register it with a base")
+    return base
+
+
+def _hub_offline_hint(path: str, exc: Exception) -> ModelError:
+    return ModelError(
+        f"cannot load model {path!r}: it is not a folder on this machine and the Hugging Face hub "
+        f"could not provide it ({type(exc).__name__}: {str(exc).splitlines()[0][:200]}). "
+        "Check the path or hub id, or register a local folder."
+    )
+
+
+class LocalModel:
+    def __init__(self, model, tokenizer, device: str, template: str):
+        self.model = model
+        self.tokenizer = tokenizer
+        self.device = device
+        self.template = template
+        self.lock = threading.Lock()  # one generate at a time per model: torch already uses all cores
+
+    @classmethod
+    def load(cls, spec: dict) -> "LocalModel":
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        path, base, kind = spec.get("path"), spec.get("base"), spec["kind"]
+        if not path:
+            raise ModelError(f"model {spec.get('name')!r} has no path or hub id")
+        cuda = torch.cuda.is_available()
+        device = "cuda" if cuda else "cpu"
+        dtype = (torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16) if cuda else torch.float32
+        attn = "flash_attention_2" if cuda and importlib.util.find_spec("flash_attn") else "sdpa"
+        kwargs: dict = {"dtype": dtype, "attn_implementation": attn}
+        source, tok_source = path, path
+        if kind == "gguf":
+            file = Path(path)
+            if not file.is_file():
+                raise ModelError(f"GGUF file {path} does not exist")
+            source = tok_source = str(file.parent)
+            kwargs["gguf_file"] = file.name
+            kwargs.pop("attn_implementation")
+        adapter = None
+        if is_adapter_dir(path):
+            adapter = path
+            base = base or _adapter_base(path)
+            source = base
+            tok_source = path if (Path(path) / "tokenizer_config.json").exists() else base
+        if kind in ("local",) and not adapter and not Path(path).exists():
+            raise ModelError(f"model folder {path} does not exist")
+        try:
+            tok_kwargs = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
+            tokenizer = AutoTokenizer.from_pretrained(tok_source, **tok_kwargs)
+            model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+        except (OSError, ValueError) as exc:
+            raise _hub_offline_hint(source, exc) from exc
+        if adapter:
+            from peft import PeftModel
+
+            model = PeftModel.from_pretrained(model, adapter)
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        tokenizer.padding_side = "left"  # decoder-only batching pads on the left
+        model.to(device).eval()
+        return cls(model, tokenizer, device, spec.get("template") or "chat")
+
+    # -- prompts --------------------------------------------------------------------------
+    def render(self, prompt: Prompt) -> str:
+        if isinstance(prompt, str):
+            return prompt
+        if self.template == "chat" and self.tokenizer.chat_template:
+            return self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+        from pipeline.models.templates import render
+
+        # The layout the model was trained on; `chat` without a tokenizer template falls back to ChatML.
+        instruction = "\n\n".join(m["content"] for m in prompt if m["role"] in ("system", "user"))
+        return render(self.template, instruction, "")
+
+    def _gen_kwargs(self, params: GenParams) -> dict:
+        kw = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}
+        if params.temperature > 0:
+            kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
+        else:
+            kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if params.stop:
+            kw.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
+        return kw
+
+    def generate(self, prompts: list[Prompt], params: GenParams) -> list[str]:
+        import torch
+
+        texts = [self.render(p) for p in prompts]
+        outputs: list[str] = []
+        with self.lock, torch.inference_mode():
+            if params.seed is not None:
+                torch.manual_seed(params.seed)
+            for i in range(0, len(texts), max(1, params.batch_size)):
+                chunk = texts[i:i + params.batch_size]
+                enc = self.tokenizer(chunk, return_tensors="pt", padding=True,
+                                     add_special_tokens=False).to(self.device)
+                out = self.model.generate(**enc, **self._gen_kwargs(params))
+                new = out[:, enc["input_ids"].shape[1]:]
+                outputs += [cut_at_stop(t, params.stop)
+                            for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
+        return outputs
+
+    def stream(self, messages: list[dict], params: GenParams) -> Iterator[str]:
+        """Yield the reply as it grows; closing the iterator stops generation within a token."""
+        import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer
+
+        text = self.render(messages)
+        enc = self.tokenizer(text, return_tensors="pt", add_special_tokens=False).to(self.device)
+        streamer = TextIteratorStreamer(self.tokenizer, skip_prompt=True, skip_special_tokens=True,
+                                        timeout=300)
+        stop = threading.Event()
+        errors: list[BaseException] = []
+
+        class StopWhenClosed(StoppingCriteria):
+            def __call__(self, input_ids, scores, **kwargs):
+                return stop.is_set()
+
+        def work():
+            try:
+                with self.lock, torch.inference_mode():
+                    self.model.generate(**enc, streamer=streamer, **self._gen_kwargs(params),
+                                        stopping_criteria=StoppingCriteriaList([StopWhenClosed()]))
+            except BaseException as exc:  # surfaced to the caller below, not lost in the thread
+                errors.append(exc)
+                streamer.end()
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        so_far = ""
+        try:
+            for piece in streamer:
+                so_far += piece
+                if piece:
+                    yield cut_at_stop(so_far, params.stop)
+        finally:
+            # The reader left (page closed, Stop pressed, first token measured): free the model.
+            stop.set()
+            worker.join()
+        if errors:
+            raise ModelError(f"generation failed: {errors[0]}") from errors[0]

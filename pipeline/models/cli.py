@@ -1,0 +1,95 @@
+"""`python -m pipeline models list|add|remove|try|prepare-default`."""
+from __future__ import annotations
+
+from pipeline import jobs
+from pipeline.store import open_store
+from pipeline.models.templates import template_names
+
+
+def register(sub) -> None:
+    p = sub.add_parser("models", help="register models and try a prompt")
+    msub = p.add_subparsers(dest="models_command", required=True, metavar="ACTION")
+    ls = msub.add_parser("list", help="registered models")
+    ls.set_defaults(func=cmd_list)
+
+    add = msub.add_parser("add", help="register a model by folder, hub id, GGUF file or endpoint")
+    add.add_argument("name", help="a short unique name shown in the studio")
+    add.add_argument("--kind", choices=["local", "hf", "gguf", "openai"], required=True,
+                     help="local folder, hub id, GGUF file, or OpenAI-compatible endpoint")
+    add.add_argument("--path", required=True,
+                     help="folder / hub id / .gguf file / model id served by the endpoint")
+    add.add_argument("--base", help="base model when --path is a LoRA adapter folder")
+    add.add_argument("--endpoint", help="base_url of an OpenAI-compatible server, e.g. http://host:8000/v1")
+    add.add_argument("--api-key-env", help="NAME of the env var that holds the key (the key is never stored)")
+    add.add_argument("--template", default="chat", choices=template_names(),
+                     help="prompt layout the model expects: chat (its tokenizer's chat template), "
+                          "alpaca or octopack")
+    add.add_argument("--replace", action="store_true", help="overwrite a model with the same name")
+    add.set_defaults(func=cmd_add)
+
+    rm = msub.add_parser("remove", help="forget a registered model (files are not touched)")
+    rm.add_argument("name", help="the model's name")
+    rm.set_defaults(func=cmd_remove)
+
+    tr = msub.add_parser("try", help="send one prompt and print the reply as it streams")
+    tr.add_argument("name", help="the model's name")
+    tr.add_argument("prompt", help="the user message")
+    tr.add_argument("--max-new-tokens", type=int, default=128, help="most tokens to generate")
+    tr.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
+    tr.set_defaults(func=cmd_try)
+
+    prep = msub.add_parser("prepare-default", help="convert and register the embedded SmolLM2 model (a job)")
+    prep.add_argument("--wait", action="store_true", help="block until the job finishes")
+    prep.set_defaults(func=cmd_prepare)
+
+
+def cmd_list(args) -> int:
+    models = open_store().list_models()
+    if not models:
+        print("no models registered; run `python -m pipeline models prepare-default --wait`")
+    for m in models:
+        where = m["endpoint"] + " " + m["path"] if m["kind"] == "openai" else m["path"]
+        print(f"{m['name']:<28} {m['kind']:<7} {where}" + (f"  (base {m['base']})" if m["base"] else ""))
+    return 0
+
+
+def cmd_add(args) -> int:
+    m = open_store().register_model(args.name, args.kind, args.path, base=args.base, endpoint=args.endpoint,
+                                    api_key_env=args.api_key_env, template=args.template,
+                                    replace=args.replace)
+    print(f"registered {m['name']} ({m['kind']})")
+    return 0
+
+
+def cmd_remove(args) -> int:
+    open_store().delete_model(args.name)
+    print(f"removed {args.name}")
+    return 0
+
+
+def cmd_try(args) -> int:
+    from pipeline.models import GenParams, stream_chat
+
+    params = GenParams(max_new_tokens=args.max_new_tokens, temperature=args.temperature)
+    printed = 0
+    for text in stream_chat(args.name, [{"role": "user", "content": args.prompt}], params):
+        print(text[printed:], end="", flush=True)
+        printed = len(text)
+    print()
+    return 0
+
+
+def cmd_prepare(args) -> int:
+    from pipeline.models.default_model import ensure_default_model_job
+
+    store = open_store()
+    job_id = ensure_default_model_job(store)
+    if job_id is None:
+        print("the default model is already prepared and registered")
+        return 0
+    print(f"job {job_id} preparing the default model")
+    if args.wait:
+        job = jobs.wait(store, job_id, timeout=3600)
+        print(f"job {job_id} {job['status']}" + (f": {job['error']}" if job["error"] else ""))
+        return 0 if job["status"] == "done" else 1
+    return 0

@@ -1,0 +1,167 @@
+"""Frozen datasets and their exports.
+
+    ds = freeze_dataset(store, "gdscript-sft", {"status": "approved", "language": "gdscript"}, "alpaca")
+    export_jsonl(store, "gdscript-sft", "out.jsonl", form="messages")
+    save_to_disk(store, "gdscript-sft@1", "out_dir")          # datasets.load_from_disk() reads it
+    push_to_hub(store, "gdscript-sft", "me/gdscript-sft")     # token from $HF_TOKEN
+
+Freezing records the pair ids (in id order), the filter that chose them, the prompt template and
+a hash of the pairs' text, so training always gets the same selection and an export can say
+when someone has edited a frozen pair since. Flagged pairs (duplicates, contaminated, filtered)
+are left out unless asked for, and so are rejected and failed pairs unless the filter names
+statuses.
+"""
+from __future__ import annotations
+
+from pipeline.errors import StudioError
+
+import json
+import os
+from dataclasses import replace
+from pathlib import Path
+from typing import Iterator
+
+from pipeline.paths import studio_home
+from pipeline.store import Store
+from pipeline.store.pairs import PairFilter, as_filter
+from pipeline.models.templates import check_template, render, to_messages
+
+FORMS = ("alpaca", "messages")
+TARGETS = ("jsonl", "disk", "hub")
+META_FILE = "codetune_dataset.json"
+
+
+class ExportError(StudioError):
+    """A dataset cannot be frozen, written or pushed; the message says why."""
+
+
+def datasets_dir() -> Path:
+    return studio_home() / "datasets"
+
+
+def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = None,
+                   template: str = "alpaca", exclude_flagged: bool = True) -> dict:
+    flt = replace(as_filter(filter))  # a copy: the caller's filter stays as it was
+    if not flt.status:  # rejected and failed pairs are never training data unless asked for
+        flt.status = ["approved", "draft"]
+    if exclude_flagged and flt.flag is None:
+        flt.flag = "clean"
+    try:
+        check_template(template)
+    except ValueError as exc:
+        raise ExportError(str(exc)) from None
+    return store.create_dataset(name, store.pair_ids(flt), flt.to_dict(), template)
+
+
+def resolve(store: Store, ref: str | int | dict) -> dict:
+    """A dataset from a row, an id, 'name' (latest version) or 'name@version'."""
+    if isinstance(ref, dict):
+        return ref
+    if isinstance(ref, int) or str(ref).isdigit():
+        return store.get_dataset_by_id(int(ref))
+    return store.get_dataset(str(ref))
+
+
+def records(store: Store, dataset: dict, form: str = "alpaca") -> Iterator[dict]:
+    if form not in FORMS:
+        raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
+    for pair in store.pairs_by_ids(dataset["pair_ids"]):
+        if form == "alpaca":
+            yield {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
+        else:
+            yield {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+
+
+def freshness(store: Store, dataset: dict) -> dict:
+    """Whether the frozen pairs still read as they did when frozen."""
+    present = sum(1 for _ in store.pairs_by_ids(dataset["pair_ids"], "id"))
+    return {"missing_pairs": len(dataset["pair_ids"]) - present,
+            "changed_since_freeze": store.pairs_content_hash(dataset["pair_ids"]) != dataset.get("content_hash")}
+
+
+def _label(dataset: dict) -> str:
+    return f"{dataset['name']}@{dataset['version']}"
+
+
+def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = "alpaca") -> dict:
+    dataset = resolve(store, ref)
+    path = Path(path) if path else datasets_dir() / f"{dataset['name']}-v{dataset['version']}-{form}.jsonl"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".part")
+    rows = 0
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for record in records(store, dataset, form):
+            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+            rows += 1
+    tmp.replace(path)  # a reader never sees half a file
+    return {"dataset": _label(dataset), "path": str(path), "rows": rows, "form": form, **freshness(store, dataset)}
+
+
+def build_hf_dataset(store: Store, dataset: dict):
+    """A `datasets.Dataset` with the raw fields, chat messages and the text rendered with the
+    dataset's template (what SFT trains on)."""
+    import datasets
+
+    columns: dict[str, list] = {k: [] for k in ("pair_id", "instruction", "input", "output", "language",
+                                                "messages", "text")}
+    for pair in store.pairs_by_ids(dataset["pair_ids"]):
+        columns["pair_id"].append(pair["id"])
+        for key in ("instruction", "input", "output"):
+            columns[key].append(pair[key])
+        columns["language"].append(pair["language"])
+        columns["messages"].append(to_messages(pair["instruction"], pair["input"], pair["output"]))
+        columns["text"].append(render(dataset["template"], pair["instruction"], pair["input"], pair["output"]))
+    return datasets.Dataset.from_dict(columns)
+
+
+def meta(dataset: dict) -> dict:
+    return {k: dataset.get(k) for k in ("name", "version", "template", "filter", "content_hash", "size", "created_at")}
+
+
+def save_to_disk(store: Store, ref, path: str | Path | None = None) -> dict:
+    dataset = resolve(store, ref)
+    path = Path(path) if path else datasets_dir() / f"{dataset['name']}-v{dataset['version']}"
+    hf = build_hf_dataset(store, dataset)
+    hf.save_to_disk(str(path))
+    (path / META_FILE).write_text(json.dumps(meta(dataset), indent=2))
+    return {"dataset": _label(dataset), "path": str(path), "rows": len(hf), **freshness(store, dataset)}
+
+
+def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env: str = "HF_TOKEN") -> dict:
+    """Upload as a Parquet dataset repo. The token is read from the env var named `token_env`
+    and never stored or echoed."""
+    dataset = resolve(store, ref)
+    if not (repo_id or "").strip() or repo_id.count("/") > 1:
+        raise ExportError(f"hub repo id {repo_id!r} should look like 'user/name'")
+    token = os.environ.get(token_env, "").strip()
+    if not token:
+        raise ExportError(f"set {token_env} to a Hugging Face token with write access to push {_label(dataset)}")
+    hf = build_hf_dataset(store, dataset)
+    try:
+        commit = hf.push_to_hub(repo_id, private=private, token=token,
+                                commit_message=f"{_label(dataset)} ({dataset['template']} template) from CodeTune Studio")
+    except Exception as exc:  # network, auth and hub errors all end here with one clear message
+        detail = str(exc).replace(token, "***").strip().splitlines()
+        raise ExportError(f"could not push {_label(dataset)} to the hub repo {repo_id}: {type(exc).__name__}: "
+                          f"{detail[0] if detail else ''} — check the network connection and that "
+                          f"{token_env} can write there") from None
+    return {"dataset": _label(dataset), "repo_id": repo_id, "rows": len(hf),
+            "url": getattr(commit, "commit_url", None), **freshness(store, dataset)}
+
+
+def export_job(ctx) -> dict:
+    """Job kind "export_dataset": params {dataset, target: jsonl|disk|hub, path?, form?, repo_id?, private?}."""
+    p = ctx.params
+    target = p.get("target", "jsonl")
+    ctx.progress(0, 1, f"exporting {p.get('dataset')} to {target}")
+    if target == "jsonl":
+        result = export_jsonl(ctx.store, p["dataset"], p.get("path"), p.get("form", "alpaca"))
+    elif target == "disk":
+        result = save_to_disk(ctx.store, p["dataset"], p.get("path"))
+    elif target == "hub":
+        result = push_to_hub(ctx.store, p["dataset"], p["repo_id"], bool(p.get("private", True)))
+    else:
+        raise ExportError(f"unknown export target {target!r}; use one of {', '.join(TARGETS)}")
+    ctx.log(json.dumps(result))
+    ctx.progress(1, 1, "done", force=True)
+    return result
