@@ -1,9 +1,29 @@
-"""Where the studio keeps its files: everything lives under $STUDIO_HOME (default ./studio_data)."""
+"""Where the studio keeps its files, and the one way a name becomes a path.
+
+Everything lives under $STUDIO_HOME (default ./studio_data). Datasets, runs, models, exports and
+checkpoints are named by people (and, hosted, by visitors), so a name only becomes a path through
+`check_name` + `named_path`: a safe character set (letters, digits, `.`, `_`, `-`; starts with a
+letter or digit; no `..`) and a resolved path that must stay inside its area of $STUDIO_HOME.
+A path the user typed (an export's `--out`) goes through `check_output_path`: inside $STUDIO_HOME
+or the folder the user chose, after resolving symlinks and `..`; hosted, only $STUDIO_HOME.
+
+Not protected: a person with shell access writing into $STUDIO_HOME by other means.
+"""
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 from pathlib import Path
+
+from pipeline.errors import StudioError
+
+AREAS = ("datasets", "runs", "models", "exports", "checkpoints")
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,99}")
+
+
+class UnsafeNameError(StudioError, ValueError):
+    """A name or path would leave the studio's folders or uses characters a file name must not."""
 
 
 def studio_home() -> Path:
@@ -24,6 +44,52 @@ def models_dir() -> Path:
 
 def clones_dir() -> Path:
     return studio_home() / "clones"
+
+
+def area_dir(area: str) -> Path:
+    if area not in AREAS:
+        raise UnsafeNameError(f"unknown storage area {area!r}; use one of {', '.join(AREAS)}")
+    return studio_home() / area
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """`name` if it is safe as one path component, else UnsafeNameError saying what is allowed."""
+    name = name if isinstance(name, str) else ""
+    if not NAME_RE.fullmatch(name) or ".." in name:
+        raise UnsafeNameError(
+            f"{what} name {name!r} is not allowed: use 1-100 letters, digits, '.', '_' or '-', starting "
+            "with a letter or digit (no '/', spaces or '..'), e.g. 'gdscript-sft'")
+    return name
+
+
+def _inside(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def named_path(area: str, name: str, suffix: str = "") -> Path:
+    """$STUDIO_HOME/<area>/<name><suffix>, refusing any name that could point elsewhere."""
+    root = area_dir(area).resolve()
+    path = (root / (check_name(name, area.rstrip("s")) + suffix)).resolve()
+    if not _inside(path, root) or path == root:
+        raise UnsafeNameError(f"{area} path for {name!r} would leave {root}")
+    return path
+
+
+def check_output_path(path: str | Path, what: str = "output") -> Path:
+    """A path the user typed, resolved (symlinks and '..' followed). Allowed: inside $STUDIO_HOME,
+    or anywhere the user chose locally; hosted, only inside $STUDIO_HOME (visitors have no
+    folders on the server)."""
+    from pipeline import hosted
+
+    raw = str(path or "").strip()
+    if not raw or "\x00" in raw:
+        raise UnsafeNameError(f"{what} path is empty or not a path")
+    resolved = Path(raw).expanduser().resolve()
+    home = studio_home().resolve()
+    if hosted.enabled() and not _inside(resolved, home):
+        raise UnsafeNameError(f"{what} path {raw!r} is outside the studio's data folder; the hosted studio "
+                              f"writes only under its own folders (leave the path empty)")
+    return resolved
 
 
 def ensure_home() -> Path:

@@ -5,15 +5,14 @@
     save_to_disk(store, "gdscript-sft@1", "out_dir")          # datasets.load_from_disk() reads it
     push_to_hub(store, "gdscript-sft", "me/gdscript-sft")     # token from $HF_TOKEN
 
-Freezing records the pair ids (in id order), the filter that chose them, the prompt template and
-a hash of the pairs' text, so training always gets the same selection and an export can say
-when someone has edited a frozen pair since. Flagged pairs (duplicates, contaminated, filtered)
+Freezing copies the pairs' text (in id order) with the filter that chose them and the prompt
+template; export and training read that snapshot (`Store.dataset_examples`), never the live
+pairs, so a version never changes. An export still says when a frozen pair has been edited
+since (the live text differs), as a hint to freeze a new version. Flagged pairs (duplicates, contaminated, filtered)
 are left out unless asked for, and so are rejected and failed pairs unless the filter names
 statuses.
 """
 from __future__ import annotations
-
-from pipeline.errors import StudioError
 
 import json
 import os
@@ -21,7 +20,8 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Iterator
 
-from pipeline.paths import studio_home
+from pipeline.errors import StudioError
+from pipeline.paths import area_dir, check_output_path, named_path
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter, as_filter
 from pipeline.models.templates import check_template, render, to_messages
@@ -36,7 +36,14 @@ class ExportError(StudioError):
 
 
 def datasets_dir() -> Path:
-    return studio_home() / "datasets"
+    return area_dir("datasets")
+
+
+def _output_path(dataset: dict, path, suffix: str) -> Path:
+    """The user's path (checked), or $STUDIO_HOME/datasets/<name>-v<version><suffix>."""
+    if path:
+        return check_output_path(path, "export")
+    return named_path("datasets", f"{dataset['name']}-v{dataset['version']}", suffix)
 
 
 def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = None,
@@ -65,7 +72,7 @@ def resolve(store: Store, ref: str | int | dict) -> dict:
 def records(store: Store, dataset: dict, form: str = "alpaca") -> Iterator[dict]:
     if form not in FORMS:
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
-    for pair in store.pairs_by_ids(dataset["pair_ids"]):
+    for pair in store.dataset_examples(dataset["id"]):
         if form == "alpaca":
             yield {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
         else:
@@ -73,7 +80,7 @@ def records(store: Store, dataset: dict, form: str = "alpaca") -> Iterator[dict]
 
 
 def freshness(store: Store, dataset: dict) -> dict:
-    """Whether the frozen pairs still read as they did when frozen."""
+    """Whether the live pairs still read as frozen (a hint only: exports use the frozen text)."""
     present = sum(1 for _ in store.pairs_by_ids(dataset["pair_ids"], "id"))
     return {"missing_pairs": len(dataset["pair_ids"]) - present,
             "changed_since_freeze": store.pairs_content_hash(dataset["pair_ids"]) != dataset.get("content_hash")}
@@ -85,7 +92,9 @@ def _label(dataset: dict) -> str:
 
 def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = "alpaca") -> dict:
     dataset = resolve(store, ref)
-    path = Path(path) if path else datasets_dir() / f"{dataset['name']}-v{dataset['version']}-{form}.jsonl"
+    if form not in FORMS:
+        raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
+    path = _output_path(dataset, path, f"-{form}.jsonl")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     rows = 0
@@ -104,8 +113,8 @@ def build_hf_dataset(store: Store, dataset: dict):
 
     columns: dict[str, list] = {k: [] for k in ("pair_id", "instruction", "input", "output", "language",
                                                 "messages", "text")}
-    for pair in store.pairs_by_ids(dataset["pair_ids"]):
-        columns["pair_id"].append(pair["id"])
+    for pair in store.dataset_examples(dataset["id"], with_language=True):
+        columns["pair_id"].append(pair["pair_id"])
         for key in ("instruction", "input", "output"):
             columns[key].append(pair[key])
         columns["language"].append(pair["language"])
@@ -120,7 +129,7 @@ def meta(dataset: dict) -> dict:
 
 def save_to_disk(store: Store, ref, path: str | Path | None = None) -> dict:
     dataset = resolve(store, ref)
-    path = Path(path) if path else datasets_dir() / f"{dataset['name']}-v{dataset['version']}"
+    path = _output_path(dataset, path, "")
     hf = build_hf_dataset(store, dataset)
     hf.save_to_disk(str(path))
     (path / META_FILE).write_text(json.dumps(meta(dataset), indent=2))

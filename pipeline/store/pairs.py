@@ -19,7 +19,7 @@ import difflib
 import json
 
 from pipeline.store.base import ConflictError, NotFoundError, StoreError, now_iso
-from pipeline.store.pairs_datasets import DatasetsMixin
+from pipeline.store.pairs_datasets import DatasetsMixin, backfill_snapshots
 from pipeline.store.pairs_flags import PairFlagsMixin
 from pipeline.store.pairs_query import (  # noqa: F401  (re-exported for callers)
     FLAG_CHOICES, LENGTH_SQL, STATUSES, TEXT_FIELDS, PairFilter, PairQueriesMixin, as_filter,
@@ -86,6 +86,7 @@ MIGRATIONS: list = [
     ("0400_pairs_fts_text_only", _statements(_FTS_TEXT_ONLY)),
     ("0401_pairs_review_columns", _statements(_REVIEW_COLUMNS)),
     ("0402_pairs_review_index", _statements(_REVIEW_INDEX)),
+    ("0403_dataset_snapshots", backfill_snapshots),  # frozen text, not just ids (pairs_datasets)
 ]
 
 STATUS_ACTIONS = {"approve": "approved", "reject": "rejected", "draft": "draft"}

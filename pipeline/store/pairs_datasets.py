@@ -1,6 +1,12 @@
-"""Frozen datasets: a named, versioned list of pair ids with the filter that chose them, the
-prompt template, and a hash of the pairs' text at freeze time (so an export can tell whether
-someone edited a frozen pair since)."""
+"""Frozen datasets: a named, versioned snapshot of pairs with the filter that chose them and the
+prompt template.
+
+Frozen means frozen: freezing copies each pair's text into `dataset_examples` (in frozen order),
+and export and training read that copy, never the live `pairs` rows, so editing or deleting a
+pair after the freeze cannot change what a version trains on. `content_hash` is the sha256 of the
+snapshot's text; it lets a dataset frozen before snapshots existed (ids only) be checked against
+the live pairs once and snapshotted then, or refused with a clear message if they drifted.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -10,25 +16,119 @@ from typing import Iterable, Iterator
 from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
+EXAMPLE_FIELDS = ("pair_id", "instruction", "input", "output")
+
+SNAPSHOT_TABLE = """CREATE TABLE dataset_examples (
+    dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+    position INTEGER NOT NULL,                  -- frozen order
+    pair_id INTEGER NOT NULL,                   -- where it came from (the pair may change or go)
+    instruction TEXT NOT NULL,
+    input TEXT NOT NULL,
+    output TEXT NOT NULL,
+    language TEXT,
+    PRIMARY KEY (dataset_id, position)
+)"""
+
+
+class DatasetDriftError(StoreError):
+    """A dataset frozen as pair ids only no longer matches its recorded content hash."""
+
+
+def content_hash(rows: Iterable[dict]) -> str:
+    """sha256 of the text, in order; the same formula the id-only freezes used, so old hashes verify."""
+    digest = hashlib.sha256()
+    for r in rows:
+        pid = r["pair_id"] if "pair_id" in r else r["id"]
+        digest.update(json.dumps([pid, r["instruction"], r["input"], r["output"]]).encode())
+    return digest.hexdigest()
+
+
+def _live_rows(db, pair_ids: list[int]) -> list[dict]:
+    """The live pairs' text in the given order (missing ids are skipped), as snapshot rows."""
+    out = []
+    for start in range(0, len(pair_ids), _CHUNK):
+        chunk = pair_ids[start:start + _CHUNK]
+        cur = db.execute("SELECT id, instruction, input, output, language FROM pairs "
+                         f"WHERE id IN ({','.join('?' * len(chunk))})", chunk)
+        by_id = {r[0]: r for r in cur.fetchall()}
+        out += [{"pair_id": pid, "instruction": by_id[pid][1] or "", "input": by_id[pid][2] or "",
+                 "output": by_id[pid][3] or "", "language": by_id[pid][4]} for pid in chunk if pid in by_id]
+    return out
+
+
+def _insert_snapshot(db, dataset_id: int, rows: list[dict]) -> None:
+    db.conn.executemany(
+        "INSERT INTO dataset_examples (dataset_id, position, pair_id, instruction, input, output, language) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [(dataset_id, i, r["pair_id"], r["instruction"], r["input"], r["output"], r["language"])
+         for i, r in enumerate(rows)])
+
+
+def backfill_snapshots(db) -> None:
+    """Migration step: snapshot id-only datasets whose live pairs still hash as frozen. The others
+    are left without a snapshot; reading them raises DatasetDriftError with what to do."""
+    db.execute(SNAPSHOT_TABLE)
+    for ds_id, pair_ids, frozen_hash in db.execute("SELECT id, pair_ids, content_hash FROM datasets").fetchall():
+        rows = _live_rows(db, json.loads(pair_ids))
+        if frozen_hash and content_hash(rows) == frozen_hash and len(rows) == len(json.loads(pair_ids)):
+            _insert_snapshot(db, ds_id, rows)
 
 
 class DatasetsMixin:
     def create_dataset(self, name: str, pair_ids: list[int], filter: dict, template: str) -> dict:
-        """Freeze a selection as the next version of `name`."""
-        name = (name or "").strip()
-        if not name:
-            raise StoreError("a dataset needs a name")
+        """Freeze a selection as the next version of `name`: the pairs' text is copied in the same
+        transaction that numbers the version, so a concurrent edit lands either before or after."""
+        from pipeline.paths import check_name
+
+        name = check_name((name or "").strip(), "dataset")
         if not pair_ids:
             raise StoreError(f"dataset {name!r} would be empty: no pair matches the filter")
-        content_hash = self.pairs_content_hash(pair_ids)
         with self.tx() as db:
+            rows = _live_rows(db, [int(p) for p in pair_ids])
+            if not rows:
+                raise StoreError(f"dataset {name!r} would be empty: the chosen pairs no longer exist")
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM datasets WHERE name = ?",
                                  [name]).fetchone()[0]
             dataset_id = db["datasets"].insert({
-                "name": name, "version": version, "pair_ids": json.dumps(list(map(int, pair_ids))),
-                "filter": to_json(filter), "template": template, "content_hash": content_hash,
-                "size": len(pair_ids)}).last_pk
+                "name": name, "version": version, "pair_ids": json.dumps([r["pair_id"] for r in rows]),
+                "filter": to_json(filter), "template": template, "content_hash": content_hash(rows),
+                "size": len(rows)}).last_pk
+            _insert_snapshot(db, dataset_id, rows)
         return self.get_dataset_by_id(dataset_id)
+
+    def dataset_examples(self, dataset_id: int, *, with_language: bool = False) -> list[dict]:
+        """The frozen examples in frozen order: {pair_id, instruction, input, output} exactly as
+        frozen (plus `language` when asked). Reads the snapshot, never the live pairs."""
+        dataset = self.get_dataset_by_id(int(dataset_id))
+        fields = EXAMPLE_FIELDS + (("language",) if with_language else ())
+        cur = self.db.execute(f"SELECT {', '.join(fields)} FROM dataset_examples WHERE dataset_id = ? "
+                              "ORDER BY position", [int(dataset_id)])
+        rows = [dict(zip(fields, r)) for r in cur.fetchall()]
+        if rows or not dataset["pair_ids"]:
+            return rows
+        self._snapshot_legacy(dataset)
+        return self.dataset_examples(dataset_id, with_language=with_language)
+
+    def _snapshot_legacy(self, dataset: dict) -> None:
+        # An id-only freeze (made before snapshots): its pairs are taken only if they still hash
+        # exactly as frozen; anything else would train on text that was never frozen.
+        label = f"{dataset['name']}@{dataset['version']}"
+        with self.tx() as db:
+            if db.execute("SELECT 1 FROM dataset_examples WHERE dataset_id = ? LIMIT 1",
+                          [dataset["id"]]).fetchone():
+                return  # another reader snapshotted it while we waited for the lock
+            rows = _live_rows(db, dataset["pair_ids"])
+            if not dataset.get("content_hash"):
+                raise DatasetDriftError(
+                    f"dataset {label} was frozen as pair ids without a content hash, so its text cannot be "
+                    f"verified; freeze it again (python -m pipeline pairs freeze {dataset['name']} …)")
+            if len(rows) != len(dataset["pair_ids"]) or content_hash(rows) != dataset["content_hash"]:
+                missing = len(dataset["pair_ids"]) - len(rows)
+                raise DatasetDriftError(
+                    f"dataset {label} was frozen as pair ids only and its pairs changed since "
+                    f"({missing} deleted, text edited or not); it cannot be used as frozen — "
+                    f"freeze it again to make a new version from the current pairs")
+            _insert_snapshot(db, dataset["id"], rows)
 
     def get_dataset_by_id(self, dataset_id: int) -> dict:
         return _decode(self.row("datasets", dataset_id))
@@ -58,7 +158,7 @@ class DatasetsMixin:
 
     def pairs_by_ids(self, pair_ids: Iterable[int], columns: str = "id, instruction, input, output, "
                      "language, origin, repo_id, snippet_id, labeller") -> Iterator[dict]:
-        """The pairs in the given order, read in chunks (ids that no longer exist are skipped)."""
+        """The live pairs in the given order, read in chunks (ids that no longer exist are skipped)."""
         ids = list(pair_ids)
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start:start + _CHUNK]
@@ -71,10 +171,8 @@ class DatasetsMixin:
                     yield by_id[pid]
 
     def pairs_content_hash(self, pair_ids: list[int]) -> str:
-        digest = hashlib.sha256()
-        for pair in self.pairs_by_ids(pair_ids, "id, instruction, input, output"):
-            digest.update(json.dumps([pair["id"], pair["instruction"], pair["input"], pair["output"]]).encode())
-        return digest.hexdigest()
+        """Hash of the *live* pairs' text, comparable with a dataset's content_hash."""
+        return content_hash(_live_rows(self.db, list(pair_ids)))
 
 
 def _decode(row: dict) -> dict:
