@@ -138,14 +138,11 @@ def build(ctx: StudioContext) -> None:
         from evals.passk.generate import EvalConfig, submit_eval
 
         require_execution()
-        config = EvalConfig(suite=s or "humaneval", model=m or "", n_samples=int(n_ or 1),
-                            temperature=float(temp), top_p=float(tp), max_new_tokens=int(mt),
-                            prompt_format=f, task_type=tt, limit=int(lim or 0), timeout_s=float(to or 3))
+        config = EvalConfig.from_dict({
+            "suite": s or "humaneval", "model": m or "", "n_samples": n_, "temperature": temp, "top_p": tp,
+            "max_new_tokens": mt, "prompt_format": f, "task_type": tt, "limit": lim, "timeout_s": to})
         job_id = submit_eval(ctx.store(), config)
-        cli = (f"python -m evals passk run --model {config.model} --suite {config.suite} "
-               f"--n {config.n_samples} --temperature {config.temperature} --top-p {config.top_p} "
-               f"--max-new-tokens {config.max_new_tokens} --prompt-format {config.prompt_format} "
-               f"--task-type {config.task_type} --limit {config.limit} --timeout-s {config.timeout_s} --wait")
+        cli = config.command_line("python -m evals passk run") + " --wait"
         return job_id, job_html(job_id), cli, gr.Timer(active=True)
 
     @ui_errors

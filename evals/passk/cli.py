@@ -7,13 +7,13 @@
 """
 from __future__ import annotations
 
+from pipeline.config import add_config_arguments
 from pipeline.errors import StudioError
 
 import argparse
 import functools
 import json
 import sys
-from dataclasses import fields
 
 from pipeline.store import StoreError, open_store
 
@@ -71,16 +71,7 @@ def register(sub) -> None:
     run = a.add_parser("run", help="generate samples with a model and score them (a job)")
     from evals.passk.generate import EvalConfig
 
-    flags = {"n_samples": "--n", "max_new_tokens": "--max-new-tokens"}
-    for f in fields(EvalConfig):
-        flag = flags.get(f.name, "--" + f.name.replace("_", "-"))
-        if f.type in ("bool", bool):  # on by default: the flag turns it off
-            run.add_argument(f"--no-{f.name.replace('_', '-')}" if f.default else flag, dest=f.name,
-                             action="store_false" if f.default else "store_true",
-                             help=("do not " if f.default else "") + f.metadata["help"])
-        else:
-            kind = {"int": int, "float": float, "int | None": int}.get(str(f.type), str)
-            run.add_argument(flag, dest=f.name, type=kind, default=f.default, help=f.metadata["help"])
+    add_config_arguments(run, EvalConfig)
     run.add_argument("--wait", action="store_true", help="block until the job finishes and print pass@k")
     run.set_defaults(func=cmd_run)
 
@@ -185,7 +176,7 @@ def cmd_run(args) -> int:
     from evals.passk.generate import EvalConfig, submit_eval
     from pipeline import jobs
 
-    config = EvalConfig.from_dict(vars(args))
+    config = EvalConfig.from_args(args)
     store = open_store()
     job_id = submit_eval(store, config)
     print(f"job {job_id} started; follow with `python -m pipeline jobs wait {job_id}`")

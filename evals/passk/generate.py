@@ -13,61 +13,52 @@ samples are not generated again, executed ones not executed again.
 from __future__ import annotations
 
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 from evals.passk.execute import ExecutionPool, check_validity, execute_samples
 from evals.passk.languages import normalize_language
 from evals.passk import pass_at_k_table
 from evals.passk.postprocess import END_OF_TEXT, completion_from_chat, finish_continuation, stop_words
-from evals.passk.prompting import (FORMATS, TASK_TYPES, build_prompt, check_choice, describe_prompt,
+from evals.passk.prompting import (FORMATS, TASK_TYPES, build_prompt, describe_prompt,
                              program_prefix)
 from evals.sandbox import SandboxLimits, require_execution_allowed
 from evals.passk.suites import import_humaneval, load_tasks
-from pipeline.store.base import StoreError
+from pipeline.config import JobConfig
+from pipeline.errors import ConfigError
 
 EXECUTE_BATCH = 200
 
 
 @dataclass
-class EvalConfig:
+class EvalConfig(JobConfig):
     suite: str = field(default="humaneval", metadata={"help": "suite name (see `passk suites`); "
                                                               "'humaneval' is imported on first use"})
     model: str = field(default="", metadata={"help": "registered model name that writes the samples"})
-    n_samples: int = field(default=1, metadata={"help": "samples per task (n in pass@k; k <= n)"})
-    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0 = greedy)"})
-    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling mass"})
-    max_new_tokens: int = field(default=512, metadata={"help": "most tokens per sample"})
+    n_samples: int = field(default=1, metadata={"help": "samples per task (n in pass@k; k <= n)", "min": 1,
+                                                  "aliases": ("--n",)})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature (0 = greedy)",
+                                                      "min": 0.0, "max": 2.0})
+    top_p: float = field(default=0.95, metadata={"help": "nucleus sampling mass", "min": 0.01, "max": 1.0})
+    max_new_tokens: int = field(default=512, metadata={"help": "most tokens per sample", "min": 1})
     prompt_format: str = field(default="chat", metadata={
-        "help": "chat: instruction + the model's template; continuation: the bare prompt (base models)"})
+        "help": "chat: instruction + the model's template; continuation: the bare prompt (base models)",
+        "choices": tuple(FORMATS)})
     task_type: str = field(default="synthesize", metadata={
         "help": "synthesize | fix (repair the buggy solution) | explain (describe, then rewrite); "
-                "fix/explain need a HumanEvalPack suite"})
-    batch_size: int = field(default=16, metadata={"help": "prompts per generate() call"})
+                "fix/explain need a HumanEvalPack suite", "choices": tuple(TASK_TYPES)})
+    batch_size: int = field(default=16, metadata={"help": "prompts per generate() call", "min": 1})
     seed: int | None = field(default=None, metadata={"help": "sampling seed (None = random)"})
-    limit: int = field(default=0, metadata={"help": "only the first N tasks (0 = all)"})
-    timeout_s: float = field(default=3.0, metadata={"help": "wall-clock seconds per test run"})
-    workers: int = field(default=0, metadata={"help": "sandbox workers (0 = one per core)"})
+    limit: int = field(default=0, metadata={"help": "only the first N tasks (0 = all)", "min": 0})
+    timeout_s: float = field(default=3.0, metadata={"help": "wall-clock seconds per test run", "min": 0.1})
+    workers: int = field(default=0, metadata={"help": "sandbox workers (0 = one per core)", "min": 0})
     execute: bool = field(default=True, metadata={"help": "run the tests right after generating"})
     name: str = field(default="", metadata={"help": "a label for this eval (optional)"})
 
-    def validate(self) -> "EvalConfig":
+    def check(self) -> None:
         if not self.model:
-            raise StoreError("choose a model to evaluate")
-        if self.n_samples < 1:
-            raise StoreError("n_samples must be at least 1")
+            raise ConfigError("choose a model to evaluate (--model)")
         if self.n_samples > 1 and self.temperature == 0:
-            raise StoreError("n_samples > 1 needs temperature > 0 (greedy samples are all the same)")
-        check_choice(self.prompt_format, FORMATS, "prompt format")
-        check_choice(self.task_type, TASK_TYPES, "task type")
-        return self
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "EvalConfig":
-        known = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in known})
-
-    def to_dict(self) -> dict:
-        return asdict(self)
+            raise ConfigError("--n-samples > 1 needs --temperature > 0 (greedy samples are all the same)")
 
 
 def submit_eval(store, config: EvalConfig) -> int:

@@ -6,7 +6,7 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipeline.store import StoreError
+from pipeline.errors import StudioError
 from pipeline.curate.github import GitHubError, SearchConfig, build_query, get_repo_info, search_repos
 from tests.curate_github_server import FakeGitHub, make_repo
 
@@ -124,7 +124,7 @@ def test_repo_that_no_longer_exists_is_a_clear_error(github):
 
 def test_repo_name_with_dotdot_is_refused_without_a_request(github):
     server = github([])
-    with pytest.raises(StoreError, match="refusing repo name"):
+    with pytest.raises(StudioError, match="refusing repo name"):
         get_repo_info("../etc", api_url=server.url)
     assert server.auth_headers == []
 

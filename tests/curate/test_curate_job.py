@@ -8,7 +8,7 @@ import pytest
 from pipeline import jobs
 from pipeline.__main__ import main as cli
 from pipeline.curate.job import CurateConfig, add_local_repo
-from pipeline.store import StoreError
+from pipeline.errors import StudioError
 from tests.curate_repos import GAME_REPO, file_url, git, make_repo
 
 
@@ -95,7 +95,7 @@ def test_local_folder_with_subdir_keeps_paths_relative_to_the_folder(store, tmp_
 
 def test_subdir_with_dotdot_is_refused_and_nothing_is_added(store, tmp_path):
     (tmp_path / "proj").mkdir()
-    with pytest.raises(StoreError, match="refusing path '../secrets'"):
+    with pytest.raises(StudioError, match="refusing path '../secrets'"):
         add_local_repo(store, str(tmp_path / "proj"), subdir="../secrets")
     assert store.list_repos() == []
 
