@@ -236,7 +236,7 @@ def build(ctx: StudioContext) -> None:
     @ui_errors
     def start(ids, fetch, extract, mine, keep, force, langs, min_l, max_l, max_mb, max_f, n_commits,
               granularity, min_t, max_t):
-        cfg = curate.CurateConfig.from_params({
+        cfg = curate.CurateConfig.from_dict({
             "repo_ids": _int_list(ids), "fetch": fetch, "extract": extract, "mine": mine, "keep_clones": keep,
             "force": force, "languages": langs or [], "min_lines": _num(min_l, curate.DEFAULT_MIN_LINES),
             "max_lines": _num(max_l, curate.DEFAULT_MAX_LINES), "max_repo_mb": _num(max_mb, curate.DEFAULT_MAX_REPO_MB),

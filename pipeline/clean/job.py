@@ -16,7 +16,7 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
-from pipeline.config import config_from_dict
+from pipeline.config import JobConfig, config_from_dict
 from pipeline.clean.decontam import (
     ProbeMatcher, load_suites, ngram_probes, prepare_ngram_batch, prepare_substring_batch,
     substring_probes,
@@ -30,7 +30,7 @@ DECONTAM_MODES = ("substring", "ngram", "both")
 
 
 @dataclass
-class CleanConfig(QualityThresholds):
+class CleanConfig(QualityThresholds, JobConfig):
     statuses: list[str] = field(default_factory=lambda: ["draft", "approved"], metadata={"help": "clean pairs with these statuses"})
     language: list[str] = field(default_factory=list, metadata={"help": "only pairs in these languages (default: all)"})
     origin: list[str] = field(default_factory=list, metadata={"help": "only pairs of these origins (default: all)"})

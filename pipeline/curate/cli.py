@@ -90,7 +90,7 @@ def _search_config(args):
     from pipeline.curate.github import SearchConfig
 
     try:
-        return config_from_args(SearchConfig, args).validate()
+        return SearchConfig.from_args(args)
     except ValueError as exc:
         raise StoreError(str(exc)) from None
 

@@ -15,6 +15,7 @@ until it holds at most 1000 repos), so every repo is reachable.
 """
 from __future__ import annotations
 
+from pipeline.config import JobConfig
 from pipeline.errors import StudioError
 
 import os
@@ -37,7 +38,7 @@ class GitHubError(StudioError):
 
 
 @dataclass
-class SearchConfig:
+class SearchConfig(JobConfig):
     language: str = field(default="", metadata={"help": "GitHub language name, e.g. GDScript, Python, Lua"})
     licenses: list[str] = field(default_factory=lambda: ["mit"], metadata={
         "help": f"SPDX ids to accept, one search each; allowed: {', '.join(PERMISSIVE_LICENSES)}"})
@@ -58,7 +59,7 @@ class SearchConfig:
     max_wait_s: float = field(default=900, metadata={
         "help": "longest wait for a rate-limit reset before giving up"})
 
-    def validate(self) -> "SearchConfig":
+    def check(self) -> None:
         bad = [lic for lic in self.licenses if lic.lower() not in PERMISSIVE_LICENSES]
         if bad:
             raise GitHubError(f"license {', '.join(bad)} is not in the permissive list "
@@ -72,16 +73,6 @@ class SearchConfig:
             raise GitHubError("limit must be at least 1")
         if not (self.language or self.topic or self.query):
             raise GitHubError("give a language, a topic or some search words")
-        return self
-
-    @classmethod
-    def from_dict(cls, data: dict) -> "SearchConfig":
-        from pipeline.config import config_from_dict
-
-        try:
-            return config_from_dict(cls, data).validate()
-        except ValueError as exc:
-            raise GitHubError(str(exc)) from None
 
 
 def make_client(api_url: str = DEFAULT_API_URL, token_env: str = "GITHUB_TOKEN"):

@@ -15,6 +15,7 @@ import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from pipeline.config import JobConfig
 from pipeline.curate import commits, fetch, source_files
 from pipeline.curate.commits import DEFAULT_MAX_COMMITS, DEFAULT_MAX_TOKENS, DEFAULT_MIN_TOKENS
 from pipeline.curate.extract import DEFAULT_MAX_LINES, DEFAULT_MIN_LINES
@@ -26,7 +27,7 @@ from pipeline.store import Store, StoreError
 
 
 @dataclass
-class CurateConfig:
+class CurateConfig(JobConfig):
     repo_ids: list[int] = field(default_factory=list, metadata={
         "help": "repos to curate (empty: every repo not yet extracted)"})
     fetch: bool = field(default=True, metadata={"help": "clone/fetch repos that have no checkout yet"})
@@ -48,18 +49,7 @@ class CurateConfig:
     max_tokens: int = field(default=DEFAULT_MAX_TOKENS, metadata={"help": "largest old+new size of a commit pair (tokens)"})
     disabled_filters: list[str] = field(default_factory=list, metadata={"help": "commit message filters to turn off (names from commit_filters.FILTERS)"})
 
-    @classmethod
-    def from_params(cls, params: dict) -> "CurateConfig":
-        from pipeline.config import config_from_dict
-
-        try:
-            cfg = config_from_dict(cls, params)
-        except ValueError as exc:
-            raise StoreError(str(exc)) from None
-        cfg.validate()
-        return cfg
-
-    def validate(self) -> None:
+    def check(self) -> None:
         from pipeline.curate.commit_filters import FILTER_NAMES
         from pipeline.curate.languages import LANGUAGES
 
@@ -178,7 +168,7 @@ def curate_job(ctx) -> dict:
     """Job kind "curate": every selected repo in turn, one failure never stopping the others."""
     from pipeline.jobs import JobCancelled
 
-    cfg = CurateConfig.from_params(ctx.params)
+    cfg = CurateConfig.from_dict(ctx.params)
     repos = select_repos(ctx.store, cfg)
     ctx.log(f"{len(repos)} repos to curate")
     ok, failed = [], []

@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
 
-from pipeline.config import config_from_dict
+from pipeline.config import JobConfig, config_from_dict
 from pipeline.pairs.readers import ImportFileError, file_columns, read_records, detect_format
 from pipeline.store import Store
 from pipeline.store.pairs import STATUSES
@@ -41,7 +41,7 @@ BATCH = 1000
 
 
 @dataclass
-class ImportConfig:
+class ImportConfig(JobConfig):
     path: str = field(default="", metadata={"help": "the file to import (.jsonl, .json, .csv, .tsv, .parquet)"})
     format: str = field(default="auto", metadata={"help": "jsonl, json, csv, tsv or parquet (auto: from the extension)"})
     shape: str = field(default="auto", metadata={"help": "alpaca (instruction/input/output columns), messages (a chat list) or auto"})

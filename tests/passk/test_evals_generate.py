@@ -9,7 +9,7 @@ import pytest
 from evals.passk.generate import EvalConfig
 from evals.passk.suites import humaneval_tasks, import_humaneval
 from pipeline import jobs
-from pipeline.store import StoreError
+from pipeline.errors import ConfigError
 from tests.openai_server import OpenAIServer
 
 TASKS = {t["task_id"]: t for t in humaneval_tasks()[:4]}
@@ -103,5 +103,5 @@ def test_an_interrupted_job_resumes_without_asking_the_model_again(store, model,
 
 
 def test_generating_several_samples_needs_a_temperature(store, model):
-    with pytest.raises(StoreError, match="needs temperature > 0"):
+    with pytest.raises(ConfigError, match="needs --temperature > 0"):
         EvalConfig(model=model, n_samples=5, temperature=0.0).validate()
