@@ -1,13 +1,22 @@
-"""Two evals side by side, task by task: which tasks flipped from failing to passing and back.
+"""Comparing evals: two pass@k evals task by task, and the leaderboard that joins every measure.
 
     compare_evals(store, 3, 7)["flipped_to_pass"]   # tasks eval 7 solves that eval 3 did not
+    board = leaderboard(store)                      # per model: pass@1, validity, judge score, Elo
+    to_markdown(board), to_csv(board)               # the same table the Compare page and CLI show
 
 A task counts as solved when at least one of its samples passed; with several samples per task
-the per-task pass rate (c/n, i.e. pass@1) is compared too.
+the per-task pass rate (c/n, i.e. pass@1) is compared too. The leaderboard takes, per model, the
+latest finished pass@k eval (and its validity rate), the latest finished judged eval the model took
+part in, and the arena Elo when votes exist; every number carries the id of the eval it came from.
 """
 from __future__ import annotations
 
+import csv
+import io
+
 from pipeline.store.base import StoreError
+
+COLUMNS = ["model", "pass@1", "validity", "judge score", "arena Elo", "sources"]
 
 
 def _per_task(store, eval_id: int) -> dict[str, dict]:
@@ -51,3 +60,112 @@ def compare_evals(store, a: int, b: int) -> dict:
         "only_in_a": sorted(set(ta) - set(tb)), "only_in_b": sorted(set(tb) - set(ta)),
         "tasks": rows,
     }
+
+
+# -- the leaderboard --------------------------------------------------------------------------
+def arena_ratings(store) -> dict[str, dict]:
+    """model -> Elo row from the chat stage's arena leaderboard (empty when there are no votes)."""
+    try:
+        from pipeline.chat.leaderboard import arena_leaderboard
+    except ImportError:  # the chat stage has no leaderboard in this checkout
+        return {}
+    return {r["model"]: r for r in arena_leaderboard(store) if r.get("battles")}
+
+
+def leaderboard(store, judge_run_id: int | None = None) -> dict:
+    """{"rows": [...], "categories": {...}, "judge_run": id|None}; rows sorted by judge score, pass@1."""
+    models: dict[str, dict] = {}
+
+    def row(name: str) -> dict:
+        return models.setdefault(name, {"model": name})
+
+    for e in store.list_evals(limit=1000):  # newest first: the first one seen per model wins
+        m = e["metrics"] or {}
+        if e["status"] != "done" or not e["model"]:
+            continue
+        r = row(e["model"])
+        p1 = (m.get("pass_at_k") or {}).get("1")
+        if p1 is not None and "pass@1" not in r:
+            r["pass@1"] = {"value": p1, "eval": e["id"], "suite": e["suite"]}
+        if m.get("validity_rate") is not None and "validity" not in r:
+            r["validity"] = {"value": m["validity_rate"], "eval": e["id"], "suite": e["suite"]}
+    runs = [r for r in store.list_judge_runs(limit=1000) if r["status"] in ("done", "stopped") and r["metrics"]]
+    chosen = next((r for r in runs if r["id"] == judge_run_id), None) if judge_run_id else (runs[0] if runs else None)
+    if judge_run_id and chosen is None:
+        raise StoreError(f"judged eval {judge_run_id} has no results yet; see `python -m evals judge list`")
+    for run in runs:
+        for name, score in run["metrics"]["models"].items():
+            r = row(name)
+            if score["score"] is not None and "judge score" not in r and (chosen is None or run is chosen
+                                                                          or name not in chosen["contestants"]):
+                r["judge score"] = {"value": score["score"], "run": run["id"], "mode": run["mode"],
+                                    "judge": run["judge"]}
+    for name, elo in arena_ratings(store).items():
+        row(name)["arena Elo"] = {"value": elo["elo"], "low": elo.get("elo_low"), "high": elo.get("elo_high"),
+                                  "battles": elo["battles"]}
+    rows = sorted(models.values(), key=lambda r: (-(r.get("judge score") or {}).get("value", -1),
+                                                   -(r.get("pass@1") or {}).get("value", -1), r["model"]))
+    return {"rows": rows, "judge_run": chosen["id"] if chosen else None,
+            "categories": chosen["metrics"]["categories"] if chosen else {},
+            "judge": {k: chosen[k] for k in ("judge", "mode", "suite")} if chosen else None}
+
+
+def _cell(value: dict | None, column: str) -> tuple[str, str]:
+    """(text, source) for one number of the leaderboard."""
+    if not value:
+        return "", ""
+    if column == "arena Elo":
+        return f"{value['value']:.0f}", f"{value['battles']} battles"
+    if column == "judge score":
+        return f"{value['value']:.2f}", f"judged eval {value['run']} ({value['mode']}, judge {value['judge']})"
+    return f"{value['value']:.3f}", f"eval {value['eval']} ({value['suite']})"
+
+
+def table_rows(board: dict) -> list[list[str]]:
+    out = []
+    for r in board["rows"]:
+        cells, sources = [r["model"]], []
+        for column in COLUMNS[1:-1]:
+            text, source = _cell(r.get(column), column)
+            cells.append(text)
+            if source:
+                sources.append(f"{column}: {source}")
+        out.append(cells + ["; ".join(sources)])
+    return out
+
+
+def category_rows(board: dict) -> tuple[list[str], list[list]]:
+    cats = board["categories"]
+    models = sorted({m for by_model in cats.values() for m in by_model})
+    return ["category", *models], [[c, *[cats[c].get(m) for m in models]] for c in sorted(cats)]
+
+
+def to_csv(board: dict) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(COLUMNS)
+    writer.writerows(table_rows(board))
+    if board["categories"]:
+        header, rows = category_rows(board)
+        writer.writerow([])
+        writer.writerow([f"judge scores by category (judged eval {board['judge_run']})"])
+        writer.writerow(header)
+        writer.writerows([[c, *["" if v is None else v for v in vs]] for c, *vs in rows])
+    return buf.getvalue()
+
+
+def to_markdown(board: dict) -> str:
+    def table(header, rows):
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join("" if v is None else str(v) for v in r) + " |" for r in rows]
+        return "\n".join(lines)
+
+    if not board["rows"]:
+        return "No finished evals yet: run pass@k or a judged eval first."
+    text = "## Leaderboard\n\n" + table(COLUMNS, table_rows(board))
+    if board["categories"]:
+        header, rows = category_rows(board)
+        j = board["judge"]
+        text += (f"\n\n## Judge scores by category (judged eval {board['judge_run']}: {j['mode']}, judge "
+                 f"{j['judge']}, suite {j['suite']})\n\n" + table(header, rows))
+    return text

@@ -14,6 +14,9 @@ It counts what it was *paid* for: a 200 with usage that reached a still-connecte
 reply whose client died before it was written is not paid). `hold_after = N` serves N chat
 requests and then holds the rest until `release()`, which lets a test SIGKILL a job with requests
 on the wire and no reply in flight. `require_key = "sk-…"` answers 401 to any other key.
+`reply = fn(body, name, attempt)` replaces the labeller's reply text (the judge tests give canned
+verdicts: well formed, malformed, refusals, two scores, order-dependent); `name_of = fn(prompt)`
+replaces the `def NAME(` rule that keys faults and payments.
 Batch endpoints: POST /v1/files, GET /v1/files/ID[/content], POST/GET /v1/batches,
 GET /v1/batches/ID; a batch completes `batch_delay_s` after creation (or when
 `release_batches()` is called if `hold_batches`), its output lines shuffled.
@@ -45,6 +48,8 @@ class LabelServer:
         self.retry_after_s = retry_after_s
         self.faults: dict[str, list[str]] = {}
         self.hold_after: int | None = None
+        self.reply = None                  # fn(body, name, attempt) -> reply text
+        self.name_of = None                # fn(prompt) -> the name faults and payments are keyed by
         self.require_key: str | None = None     # answer 401 unless "Authorization: Bearer <key>"
         self.keys_seen: set[str] = set()
         self.hold_batches = False
@@ -102,7 +107,9 @@ class LabelServer:
     def completion(self, body: dict, fault: str | None, name: str) -> tuple[dict, int, int]:
         prompt = "\n".join(m.get("content") or "" for m in body.get("messages", []))
         lang = re.search(r"\b(Python|GDScript|Lua|JavaScript|Go|Rust)\b", prompt)
-        if fault == "empty":
+        if self.reply is not None and fault not in ("empty", "code"):
+            reply = self.reply(body, name, len(self.attempts.get(name, [])))
+        elif fault == "empty":
             reply = ""
         elif fault == "code":
             reply = f"```python\ndef {name}():\n    pass\n```"
@@ -247,7 +254,7 @@ def _handler(server: LabelServer):
                 return self.send(401, {"error": {"message": f"Incorrect API key provided: {key}",  # echoed, as some do
                                                  "type": "invalid_request_error"}})
             prompt = "\n".join(m.get("content") or "" for m in body.get("messages", []))
-            name = (NAME.search(prompt) or [None, "unknown"])[1]
+            name = server.name_of(prompt) if server.name_of else (NAME.search(prompt) or [None, "unknown"])[1]
             with server.lock:
                 server.requests += 1
                 server.in_flight += 1

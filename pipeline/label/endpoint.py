@@ -12,8 +12,6 @@ import json
 import random
 import threading
 import time
-from collections import deque
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 
 from pipeline.label.replies import clean_reply
@@ -132,24 +130,21 @@ def request_label(client, model_id: str, messages: list[dict], *, max_tokens: in
 
 
 def run_endpoint(store, plan, tally, *, api_key, job_id, progress, log) -> str | None:
-    """Label plan.snippets with up to `concurrency` requests in flight; each worker writes its own
-    result the moment it arrives. Returns "budget" when the budget stopped it, else None."""
+    """Label plan.snippets with up to `concurrency` requests in flight (pipeline.label.engine); each
+    worker writes its own result the moment it arrives. Returns "budget" when the budget stopped it."""
+    from pipeline.label.engine import run_in_flight
+    from pipeline.label.labeller import Outcome
     from pipeline.models.backends.openai_compat import client_for
-    from pipeline.label.labeller import Outcome, over_budget
 
     cfg = plan.config
     price = price_for(store, plan.model)
     if cfg.budget_usd is not None and price is None:
         raise StoreError(f"no price for {plan.model['path']!r}: add one to the prices table to use a budget")
     client = client_for(plan.model, api_key, max_retries=0, timeout=cfg.request_timeout_s)
-    stop = threading.Event()
 
-    def label_one(snippet: dict, messages: list[dict]) -> Outcome:
+    def label_one(snippet: dict, messages: list[dict], ask) -> Outcome:
         try:
-            reply = request_label(client, plan.model["path"], messages, max_tokens=cfg.max_new_tokens,
-                                  temperature=cfg.temperature, max_retries=cfg.max_retries,
-                                  backoff_base_s=cfg.backoff_base_s, backoff_max_s=cfg.backoff_max_s,
-                                  stop=stop, log=log)
+            reply = ask(messages)
         except RequestFailed as exc:  # nothing was paid; the failed row says why
             error = scrub(str(exc), client.api_key)
             store.record_label(plan.pair(snippet, status="failed", error=error))
@@ -166,41 +161,12 @@ def run_endpoint(store, plan, tally, *, api_key, job_id, progress, log) -> str |
              "tokens_out": t_out, "cost": cost})
         return Outcome(snippet["id"], bool(instruction), t_in, t_out, cost, reason)
 
-    pending = deque(plan.snippets)
-    in_flight: dict = {}            # future -> dollars reserved for it until its reply is priced
-    stopped, fatal = None, None
-    with ThreadPoolExecutor(max_workers=cfg.concurrency, thread_name_prefix="label") as pool:
-        try:
-            while in_flight or (pending and not stopped and not fatal):
-                while pending and len(in_flight) < cfg.concurrency and not stopped and not fatal:
-                    messages = plan.messages(pending[0])
-                    out_guess = tally.tokens_out / tally.ok if tally.ok else cfg.expected_output_tokens
-                    guess = cost_of(price, count_message_tokens(messages), int(out_guess))
-                    if over_budget(plan, tally, sum(in_flight.values()), guess):
-                        stopped = "budget"
-                        break
-                    in_flight[pool.submit(label_one, pending.popleft(), messages)] = guess
-                if not in_flight:
-                    break
-                finished, _ = wait(list(in_flight), timeout=1.0, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    in_flight.pop(future)
-                    try:
-                        tally.add(future.result())
-                    except RunStopped:
-                        pass
-                    except Exception as exc:  # a bad key, a lost database…: stop everything, say why
-                        fatal = fatal or exc
-                        stop.set()
-                progress(tally.done, tally.total, tally.message())
-        except BaseException:
-            stop.set()  # cancelled: requests on the wire finish and are stored; retries stop waiting
-            raise
-    if isinstance(fatal, ModelError):
-        raise ModelError(scrub(str(fatal), client.api_key)) from None
-    if fatal:
-        raise fatal
-    return stopped
+    try:
+        return run_in_flight(plan.snippets, plan.messages, label_one, client=client, model_id=plan.model["path"],
+                             settings=cfg, price=price, budget_usd=cfg.budget_usd, tally=tally,
+                             progress=progress, log=log, name="label")
+    except ModelError as exc:
+        raise ModelError(scrub(str(exc), client.api_key)) from None
 
 
 def scrub(text: str, secret: str | None) -> str:

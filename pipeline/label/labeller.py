@@ -19,8 +19,7 @@ import time
 from dataclasses import asdict, dataclass, field
 
 from pipeline.label.replies import clean_docstring, clean_reply
-from pipeline.label.cost import (Estimate, cost_of, count_message_tokens, count_tokens, estimate,
-                                 price_for)
+from pipeline.label.cost import Estimate, estimate, price_for
 from pipeline.label.prompts import DEFAULT_TEMPLATE_NAME, LABEL_FIELDS
 from pipeline.store import StoreError
 
@@ -279,42 +278,22 @@ def _run_docstring(store, plan: Plan, tally: Tally, *, progress, **_) -> None:
         progress(tally.done, tally.total, tally.message())
 
 
-def over_budget(plan: Plan, tally: Tally, reserved: float, next_cost: float) -> bool:
-    budget = plan.config.budget_usd
-    return budget is not None and tally.spent + reserved + next_cost > budget + 1e-12
-
-
 def _run_local(store, plan: Plan, tally: Tally, *, job_id, progress, log, **_) -> str | None:
-    from pipeline.models import GenParams, ModelError, generate
+    from pipeline.label.engine import run_local_batches
 
-    cfg = plan.config
-    price = price_for(store, plan.model)
-    params = GenParams(max_new_tokens=cfg.max_new_tokens, temperature=cfg.temperature, batch_size=cfg.concurrency)
-    snippets = plan.snippets
-    for start in range(0, len(snippets), cfg.concurrency):
-        chunk = snippets[start:start + cfg.concurrency]
-        prompts = [plan.messages(s) for s in chunk]
-        guess = sum(cost_of(price, count_message_tokens(m), cfg.expected_output_tokens) for m in prompts)
-        if over_budget(plan, tally, 0.0, guess):
-            return "budget"
-        began = time.monotonic()
-        replies = generate(plan.model, prompts, params)
-        if len(replies) != len(chunk):  # never guess which reply belongs to which snippet
-            raise ModelError(f"{plan.labeller} returned {len(replies)} replies for {len(chunk)} prompts")
-        latency = (time.monotonic() - began) * 1000 / len(chunk)
-        for snippet, messages, reply in zip(chunk, prompts, replies):
-            t_in, t_out = count_message_tokens(messages), count_tokens(reply)
-            cost = cost_of(price, t_in, t_out)
-            instruction, reason = clean_reply(reply, snippet["code"])
-            store.record_label(
-                plan.pair(snippet, instruction=instruction or "", status="draft" if instruction else "failed",
-                          error=reason, raw_reply=reply, tokens_in=t_in, tokens_out=t_out, cost=cost,
-                          latency_ms=latency),
-                {"job_id": job_id, "outcome": "ok" if instruction else "rejected", "tokens_in": t_in,
-                 "tokens_out": t_out, "cost": cost})
-            tally.add(Outcome(snippet["id"], bool(instruction), t_in, t_out, cost, reason))
-        progress(tally.done, tally.total, tally.message())
-    return None
+    def handle(snippet, messages, reply, t_in, t_out, cost, latency) -> Outcome:
+        instruction, reason = clean_reply(reply, snippet["code"])
+        store.record_label(
+            plan.pair(snippet, instruction=instruction or "", status="draft" if instruction else "failed",
+                      error=reason, raw_reply=reply, tokens_in=t_in, tokens_out=t_out, cost=cost,
+                      latency_ms=latency),
+            {"job_id": job_id, "outcome": "ok" if instruction else "rejected", "tokens_in": t_in,
+             "tokens_out": t_out, "cost": cost})
+        return Outcome(snippet["id"], bool(instruction), t_in, t_out, cost, reason)
+
+    return run_local_batches(plan.snippets, plan.messages, handle, model=plan.model, settings=plan.config,
+                             price=price_for(store, plan.model), budget_usd=plan.config.budget_usd,
+                             tally=tally, progress=progress)
 
 
 # -- jobs ------------------------------------------------------------------------------------

@@ -1,0 +1,356 @@
+"""A judged eval: contestants answer a judge suite, a judge model scores the answers, figures follow.
+
+    python -m evals judge run --judge gpt-4o-mini --contestants base tuned --mode pairwise --wait
+
+Two resumable phases in one job. Answers: each contestant answers each item (batched through
+`pipeline.models.generate`), stored per (run, model, item) as they come. Judging: through the
+labeller's request engine (`pipeline.label.engine`: N requests in flight, retries with backoff,
+budget reserved in flight) for an endpoint judge, or batched generation for a local one. A reply
+whose verdict cannot be parsed is asked again (up to `parse_retries` times, every attempt paid and
+counted) and then stored as unparseable with its raw text — never guessed. Each judgment is written
+the moment it is final, with the judge, prompt, raw reply, tokens and cost, so a resumed job skips
+it and pays for nothing twice. The Batch API is not offered for judging yet (labelling has it).
+"""
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+
+from evals.judge.requests import MAX_SYSTEMS, MODES, VerdictError, plan_requests, read_verdict
+from evals.judge.suites import BUILTIN_NAME
+from pipeline.config import JobConfig
+from pipeline.errors import ConfigError
+
+API_KEY_ENV = "STUDIO_JUDGE_API_KEY"   # set for one job's child only; never stored
+
+
+@dataclass
+class JudgeConfig(JobConfig):
+    judge: str = field(default="", metadata={"help": "registered model that judges (endpoint or local)"})
+    contestants: list[str] = field(default_factory=list, metadata={"help": "registered models whose answers "
+                                                                           "are judged (1-5; 2+ for pairwise)"})
+    mode: str = field(default="single", metadata={"help": "multi (0-10 per system, DreamerGPT), single "
+                                                          "(1-10, MT-bench, reference-guided), pairwise (A/B/tie, "
+                                                          "both orders) or rubric (syntax/functionality/verbosity)",
+                                                  "choices": MODES})
+    suite: str = field(default=BUILTIN_NAME, metadata={"help": "judge suite name"})
+    name: str = field(default="", metadata={"help": "a label for this judged eval (optional)"})
+    limit: int = field(default=0, metadata={"help": "only the first N items of the suite (0 = all)", "min": 0})
+    categories: list[str] = field(default_factory=list, metadata={"help": "only these categories (empty = all)"})
+    seed: int = field(default=0, metadata={"help": "seed of the per-item system order (multi mode)"})
+    concurrency: int = field(default=8, metadata={"help": "judge requests in flight (prompts per batch for a "
+                                                          "local judge)", "min": 1, "max": 256})
+    budget_usd: float | None = field(default=None, metadata={"help": "stop before judging spends more than this "
+                                                                     "many dollars", "min": 0})
+    max_new_tokens: int = field(default=384, metadata={"help": "longest judge reply, in tokens", "min": 1})
+    temperature: float = field(default=0.0, metadata={"help": "judge sampling temperature", "min": 0})
+    parse_retries: int = field(default=2, metadata={"help": "ask again this many times when a verdict cannot "
+                                                            "be parsed", "min": 0, "max": 10})
+    retry_temperature: float = field(default=0.7, metadata={"help": "a local judge's temperature when asked "
+                                                                    "again (greedy would repeat itself)", "min": 0})
+    expected_output_tokens: int = field(default=150, metadata={"help": "reply length the budget check assumes",
+                                                               "min": 1})
+    max_retries: int = field(default=5, metadata={"help": "retries per request on 429/5xx/timeouts", "min": 0})
+    backoff_base_s: float = field(default=1.0, metadata={"help": "first retry delay scale; doubles per attempt",
+                                                         "min": 0})
+    backoff_max_s: float = field(default=60.0, metadata={"help": "longest delay between retries", "min": 0})
+    request_timeout_s: float = field(default=60.0, metadata={"help": "give up on one request after this long",
+                                                             "min": 0.01})
+    answer_max_new_tokens: int = field(default=256, metadata={"help": "longest contestant answer, in tokens",
+                                                              "min": 1})
+    answer_batch_size: int = field(default=8, metadata={"help": "contestant prompts per generate call", "min": 1})
+
+    def check(self) -> None:
+        if not self.judge.strip():
+            raise ConfigError("choose a judge model (--judge)")
+        if not self.contestants:
+            raise ConfigError("choose at least one contestant model (--contestants A B …)")
+        if len(set(self.contestants)) != len(self.contestants):
+            raise ConfigError("a contestant is listed twice")
+        if len(self.contestants) > MAX_SYSTEMS:
+            raise ConfigError(f"at most {MAX_SYSTEMS} contestants per judged eval")
+        if self.mode == "pairwise" and len(self.contestants) < 2:
+            raise ConfigError("pairwise judging needs two or more contestants")
+
+
+@dataclass
+class JudgeOutcome:
+    ok: bool
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+
+
+@dataclass
+class JudgeTally:
+    total: int
+    spent_before: float = 0.0
+    done: int = 0
+    ok: int = 0
+    unparseable: int = 0
+    failed: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, o) -> None:
+        self.done += 1
+        self.ok += o.ok is True
+        self.unparseable += o.ok is None
+        self.failed += o.ok is False
+        self.tokens_in += o.tokens_in
+        self.tokens_out += o.tokens_out
+        self.cost += o.cost
+
+    @property
+    def spent(self) -> float:
+        return self.spent_before + self.cost
+
+    def message(self) -> str:
+        elapsed = time.monotonic() - self.started
+        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
+        return (f"judged {self.done}/{self.total} · {self.ok} ok · {self.unparseable} unparseable · "
+                f"{self.failed} failed · {rate:.2f}/s · {self.tokens_in + self.tokens_out:,} tokens · "
+                f"${self.spent:.4f}")
+
+
+def _items(store, cfg: JudgeConfig) -> list[dict]:
+    items = store.judge_items(cfg.suite)
+    if cfg.categories:
+        items = [i for i in items if i["category"] in cfg.categories]
+    return items[:cfg.limit] if cfg.limit else items
+
+
+def start_judging(store, cfg: JudgeConfig, api_key: str | None = None) -> tuple[int, int]:
+    """Check everything a run needs, create the judged eval and start its job: (run id, job id)."""
+    from evals.judge.suites import ensure_builtin_suite
+    from pipeline import jobs
+    from pipeline.label.cost import price_for
+
+    cfg.validate()
+    if cfg.suite == BUILTIN_NAME:
+        ensure_builtin_suite(store)
+    if not _items(store, cfg):
+        raise ConfigError(f"no items in suite {cfg.suite!r} for these categories/limit")
+    judge = store.get_model(cfg.judge)
+    for name in cfg.contestants:
+        store.get_model(name)
+    if cfg.budget_usd is not None and price_for(store, judge) is None:
+        raise ConfigError(f"no price for {judge.get('path')!r}: add one (`python -m pipeline label prices set`) "
+                          "to use a budget")
+    run_id = store.create_judge_run(cfg.suite, cfg.mode, cfg.judge, cfg.contestants, cfg.to_dict(),
+                                    name=cfg.name or None)
+    title = f"judge ({cfg.mode}) {', '.join(cfg.contestants)} by {cfg.judge} on {cfg.suite}"
+    job_id = jobs.submit(store, "judge", {**cfg.to_dict(), "run_id": run_id}, title,
+                         env={API_KEY_ENV: api_key} if api_key else None)
+    store.update_judge_run(run_id, job_id=job_id)
+    return run_id, job_id
+
+
+def judge_job(ctx) -> dict:
+    """Job kind "judge": answers, then judgments, then figures; resumable at every step."""
+    api_key = os.environ.pop(API_KEY_ENV, None)  # popped so nothing this job starts inherits it
+    params = dict(ctx.params)
+    run_id = int(params.pop("run_id"))
+    cfg = JudgeConfig.from_dict(params)
+    if ctx.resumed:
+        ctx.log("resumed: stored answers and judgments are skipped")
+    try:
+        return run_judging(ctx.store, run_id, cfg, api_key=api_key, progress=ctx.progress, log=ctx.log)
+    except Exception as exc:
+        from pipeline.jobs import JobCancelled
+
+        if not isinstance(exc, JobCancelled):
+            ctx.store.update_judge_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        raise
+
+
+def _no_progress(done, total=None, message=None, force=False) -> None:
+    pass
+
+
+def run_judging(store, run_id: int, cfg: JudgeConfig, *, api_key=None, progress=_no_progress, log=print) -> dict:
+    from evals.judge.bias import summarize
+
+    run = store.get_judge_run(run_id)
+    items = _items(store, cfg)
+    store.update_judge_run(run_id, status="answering", error=None)
+    answer_all(store, run, items, cfg, progress, log)
+    answers_rows = store.judge_answers(run_id)
+    if cfg.mode == "rubric":
+        check_syntax(store, run_id, items, answers_rows)
+        answers_rows = store.judge_answers(run_id)
+    answers = {k: r["answer"] for k, r in answers_rows.items()}
+    store.update_judge_run(run_id, status="judging")
+    stopped, tally = judge_all(store, run, items, answers, answers_rows, cfg, api_key, progress, log)
+    metrics = summarize(run, store.judgments(run_id), answers, items, store.vote_tallies())
+    metrics["spend"] = store.judge_spend(run_id)
+    status = "stopped" if stopped else "done"
+    note = (f"stopped at the ${cfg.budget_usd:g} budget; raise it and resume to finish" if stopped
+            else f"{metrics['counts']['ok']} judgments, {metrics['counts']['unparseable']} unparseable, "
+                 f"{metrics['counts']['failed']} failed")
+    store.update_judge_run(run_id, status=status, metrics=metrics)
+    progress(tally.done, tally.total, note, force=True)
+    log(note)
+    return {"run_id": run_id, "message": note, "stopped": stopped, **{k: metrics[k] for k in ("counts", "models")}}
+
+
+def answer_all(store, run: dict, items: list[dict], cfg: JudgeConfig, progress, log) -> None:
+    from evals.judge.prompts import contestant_messages
+    from pipeline.models import GenParams, generate
+
+    have = store.judge_answers(run["id"])
+    todo = [(m, i) for m in cfg.contestants for i in items if (m, i["id"]) not in have]
+    total, done = len(todo), 0
+    log(f"answers: {total} to generate ({len(have)} stored)")
+    params = GenParams(max_new_tokens=cfg.answer_max_new_tokens, temperature=0.0, batch_size=cfg.answer_batch_size)
+    for model in cfg.contestants:
+        mine = [i for m, i in todo if m == model]
+        for start in range(0, len(mine), cfg.answer_batch_size):
+            chunk = mine[start:start + cfg.answer_batch_size]
+            replies = generate(model, [contestant_messages(i) for i in chunk], params)
+            store.add_judge_answers(run["id"], model, {i["id"]: r for i, r in zip(chunk, replies)})
+            done += len(chunk)
+            progress(done, total, f"answers {done}/{total} ({model})")
+
+
+def check_syntax(store, run_id: int, items: list[dict], answers_rows: dict) -> None:
+    """The rubric's syntax column, from the validity checker, for answers that are code."""
+    from evals.validity import check
+
+    lang = {i["id"]: i.get("language") for i in items}
+    explain = {i["id"] for i in items if i["category"].startswith("explain")}
+    for (model, item_id), row in answers_rows.items():
+        if row["valid"] is not None or item_id in explain or not lang.get(item_id):
+            continue
+        try:
+            result = check(extract_code(row["answer"]), lang[item_id])
+        except Exception as exc:  # no grammar for this language here: no syntax column, said why
+            store.set_answer_validity(run_id, model, item_id, False, [f"not checked: {exc}"])
+            continue
+        store.set_answer_validity(run_id, model, item_id, result.valid,
+                                  [f"{f.rule_id}: {f.message}" for f in result.findings][:10])
+
+
+def extract_code(answer: str) -> str:
+    """The first fenced block of an answer, else the whole answer."""
+    import re
+
+    m = re.search(r"```[\w+#.-]*[ \t]*\n(.*?)```", answer or "", re.S)
+    return m.group(1) if m else (answer or "")
+
+
+def judge_all(store, run, items, answers, answers_rows, cfg, api_key, progress, log):
+    from pipeline.label.cost import price_for
+
+    judged = store.judged_keys(run["id"])
+    requests = [r for r in plan_requests(cfg.mode, items, cfg.contestants, answers, cfg.seed)
+                if r["key"] not in judged]
+    judge = store.get_model(cfg.judge)
+    price = price_for(store, judge)
+    tally = JudgeTally(len(requests), store.judge_spend(run["id"])["cost"])
+    log(f"judging: {len(requests)} requests to {cfg.judge} ({len(judged)} stored)")
+    progress(0, tally.total, tally.message(), force=True)
+
+    def record(req, fields: dict, raw, attempts, t_in, t_out, cost, latency) -> JudgeOutcome:
+        extra = dict(fields)
+        if cfg.mode == "rubric" and extra.get("scores") is not None:
+            row = answers_rows.get((req["systems"][0], req["item"]["id"])) or {}
+            if row.get("valid") is not None:
+                extra["scores"] = {**extra["scores"], "syntax": 10.0 if row["valid"] else 0.0}
+        store.record_judgment(run["id"], req["key"], {
+            "item_id": req["item"]["id"], "category": req["item"]["category"], "judge": cfg.judge, "mode": cfg.mode,
+            "systems": req["systems"], "swapped": req.get("swapped"), "prompt": req["messages"], "raw": raw,
+            "attempts": attempts, "tokens_in": t_in, "tokens_out": t_out, "cost": cost, "latency_ms": latency,
+            **extra})
+        status = extra.get("status")
+        return JudgeOutcome(None if status == "unparseable" else status == "ok", t_in, t_out, cost)
+
+    if judge["kind"] == "openai":
+        stopped = _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, progress, log)
+    else:
+        stopped = _judge_local(requests, judge, price, cfg, tally, record, progress)
+    return stopped, tally
+
+
+def _verdict(mode, req, text) -> dict:
+    try:
+        return {"status": "ok", "error": None, **read_verdict(mode, req, text)}
+    except VerdictError as exc:
+        return {"status": "unparseable", "error": str(exc)}
+
+
+def _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, progress, log):
+    from pipeline.label.cost import cost_of, count_message_tokens, count_tokens
+    from pipeline.label.endpoint import RequestFailed, scrub
+    from pipeline.label.engine import run_in_flight
+    from pipeline.models import ModelError
+    from pipeline.models.backends.openai_compat import client_for
+
+    if not (judge.get("endpoint") and judge.get("path")):
+        raise ConfigError(f"model {judge['name']!r} needs an endpoint URL and a model id to judge with")
+    client = client_for(judge, api_key, max_retries=0, timeout=cfg.request_timeout_s)
+
+    def judge_one(req, messages, ask) -> JudgeOutcome:
+        t_in = t_out = 0
+        cost, latency, attempts, reply, fields = 0.0, 0.0, 0, None, {}
+        for _ in range(cfg.parse_retries + 1):
+            try:
+                got = ask(messages)
+            except RequestFailed as exc:
+                if reply is not None:  # an earlier reply was paid for: keep it, unparseable
+                    break
+                return record(req, {"status": "failed", "error": scrub(str(exc), client.api_key)}, None, attempts,
+                              t_in, t_out, cost, None)
+            attempts += 1
+            reply = got.text
+            a = got.tokens_in if got.tokens_in is not None else count_message_tokens(messages)
+            b = got.tokens_out if got.tokens_out is not None else count_tokens(got.text)
+            t_in, t_out, cost, latency = t_in + a, t_out + b, cost + cost_of(price, a, b), latency + got.latency_ms
+            fields = _verdict(cfg.mode, req, reply)
+            if fields["status"] == "ok":
+                break
+        return record(req, fields, reply, attempts, t_in, t_out, cost, latency)
+
+    try:
+        return run_in_flight(requests, lambda r: r["messages"], judge_one, client=client, model_id=judge["path"],
+                             settings=cfg, price=price, budget_usd=cfg.budget_usd, tally=tally, progress=progress,
+                             log=log, name="judge")
+    except ModelError as exc:
+        raise ModelError(scrub(str(exc), client.api_key)) from None
+
+
+def _judge_local(requests, judge, price, cfg, tally, record, progress):
+    """Batched generation; unparseable replies are asked again in a later pass with sampling on."""
+    from dataclasses import replace
+
+    from pipeline.label.engine import run_local_batches
+
+    carried: dict[str, list] = {}     # key -> [attempts, t_in, t_out, cost, latency]
+    retry: list[dict] = []
+
+    def handle(req, messages, reply, t_in, t_out, cost, latency):
+        acc = carried.setdefault(req["key"], [0, 0, 0, 0.0, 0.0])
+        acc[0] += 1
+        acc[1:] = [acc[1] + t_in, acc[2] + t_out, acc[3] + cost, acc[4] + latency]
+        fields = _verdict(cfg.mode, req, reply)
+        if fields["status"] != "ok" and acc[0] <= cfg.parse_retries:
+            retry.append(req)
+            return JudgeOutcome(True, t_in, t_out, cost)
+        outcome = record(req, fields, reply, *acc)
+        tally.add(outcome)
+        progress(tally.done, tally.total, tally.message())
+        return outcome
+
+    todo, settings = requests, cfg
+    while todo:
+        inner = JudgeTally(len(todo), tally.spent)  # engine calls; `tally` counts final judgments
+        stopped = run_local_batches(todo, lambda r: r["messages"], handle, model=judge, settings=settings,
+                                    price=price, budget_usd=cfg.budget_usd, tally=inner, progress=_no_progress)
+        if stopped:
+            return stopped
+        todo, retry[:] = list(retry), []
+        settings = replace(cfg, temperature=max(cfg.temperature, cfg.retry_temperature))
+    return None

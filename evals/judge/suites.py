@@ -1,0 +1,116 @@
+"""Judge suites: prompts with a category, an optional language and an optional reference answer.
+
+    load_suite_file("my_suite.jsonl")        # -> validated items, or SuiteFileError naming the lines
+    import_judge_suite(store, "mine", path)  # stored; a bad file changes nothing
+    ensure_builtin_suite(store)              # the built-in suite (builtin_suite.jsonl), once
+
+One JSON object a line: {"id", "category", "instruction", "language"?, "reference"?}. `prompt` is
+accepted for `instruction` and `task_id` for `id` (MT-bench and HumanEval habits). Every problem
+in a file is reported at once, with its line number, so a person fixes the file in one go.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from pipeline.errors import StudioError
+
+BUILTIN_NAME = "codetune-judge-v1"
+BUILTIN_PATH = Path(__file__).with_name("builtin_suite.jsonl")
+MAX_PROBLEMS_SHOWN = 8
+
+
+class SuiteFileError(StudioError):
+    """A judge suite file or form cannot be used; the message lists each bad line and what it lacks."""
+
+
+def normalize_item(raw, where: str) -> tuple[dict | None, list[str]]:
+    """(item, []) or (None, problems) for one suite entry."""
+    if not isinstance(raw, dict):
+        return None, [f"{where}: expected a JSON object, got {type(raw).__name__}"]
+    item = {"id": raw.get("id", raw.get("task_id")), "category": raw.get("category"),
+            "instruction": raw.get("instruction", raw.get("prompt")),
+            "language": raw.get("language") or None, "reference": raw.get("reference") or None}
+    problems = []
+    for field in ("id", "category", "instruction"):
+        value = item[field]
+        if value is None or not str(value).strip():
+            problems.append(f"{where}: missing {field!r}")
+        else:
+            item[field] = str(value).strip() if field != "instruction" else str(value)
+    for field in ("language", "reference"):
+        if item[field] is not None and not isinstance(item[field], str):
+            problems.append(f"{where}: {field!r} must be a string")
+    return (None, problems) if problems else (item, [])
+
+
+def validate_items(entries: list[tuple[str, object]]) -> list[dict]:
+    """Check every entry; raise one SuiteFileError listing all problems, or return the items."""
+    items, problems, seen = [], [], {}
+    for where, raw in entries:
+        item, bad = normalize_item(raw, where)
+        problems += bad
+        if item is None:
+            continue
+        if item["id"] in seen:
+            problems.append(f"{where}: id {item['id']!r} repeats {seen[item['id']]}")
+            continue
+        seen[item["id"]] = where
+        items.append(item)
+    if problems:
+        shown = problems[:MAX_PROBLEMS_SHOWN]
+        more = f" … and {len(problems) - len(shown)} more" if len(problems) > len(shown) else ""
+        raise SuiteFileError("the suite has problems; fix them and import again (nothing was stored): "
+                             + "; ".join(shown) + more)
+    if not items:
+        raise SuiteFileError("the suite has no items; each line needs an id, a category and an instruction")
+    return items
+
+
+def parse_suite_text(text: str) -> list[dict]:
+    entries = []
+    for n, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            entries.append((f"line {n}", json.loads(line)))
+        except json.JSONDecodeError as exc:
+            entries.append((f"line {n}", f"not JSON ({exc.msg})"))
+    bad_json = [f"{w}: {v}" for w, v in entries if isinstance(v, str)]
+    if bad_json:
+        raise SuiteFileError("the suite file is not JSON Lines; fix these lines (nothing was stored): "
+                             + "; ".join(bad_json[:MAX_PROBLEMS_SHOWN]))
+    return validate_items(entries)
+
+
+def load_suite_file(path: str | Path) -> list[dict]:
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SuiteFileError(f"cannot read {path}: {exc}") from None
+    return parse_suite_text(text)
+
+
+def import_judge_suite(store, name: str, path: str | Path, replace: bool = False) -> dict:
+    return store.create_judge_suite(name, load_suite_file(path), source=str(path), replace=replace)
+
+
+def save_judge_suite(store, name: str, rows: list[dict], replace: bool = False) -> dict:
+    """A suite written in the UI's table: rows of {id, category, language, instruction, reference}."""
+    entries = [(f"row {n}", {k: v for k, v in r.items() if v not in (None, "")})
+               for n, r in enumerate(rows, 1) if any(str(v or "").strip() for v in r.values())]
+    return store.create_judge_suite(name, validate_items(entries), source="written in the studio",
+                                    replace=replace)
+
+
+def ensure_builtin_suite(store) -> dict:
+    """The project's own suite: 54 code instructions in six categories (Godot 4 GDScript among them)."""
+    from pipeline.store import ConflictError, NotFoundError
+
+    try:
+        return store.get_judge_suite(BUILTIN_NAME)
+    except NotFoundError:
+        try:
+            return store.create_judge_suite(BUILTIN_NAME, load_suite_file(BUILTIN_PATH), source="built-in")
+        except ConflictError:  # another process stored it first
+            return store.get_judge_suite(BUILTIN_NAME)

@@ -1,0 +1,77 @@
+"""Compare tab: one leaderboard joining pass@1, syntax validity, judge score and arena Elo per model,
+the judge's category × model table (DreamerGPT's README table) with a plot, and CSV/Markdown
+export. The same table is `python -m evals compare` (evals.compare builds it for both)."""
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from studio.common import StudioContext, ui_errors
+
+TITLE = "Compare"
+
+
+def build(ctx: StudioContext) -> None:
+    from evals.compare import COLUMNS
+
+    gr.Markdown("Every number names the eval it came from (the *sources* column); open that eval in the "
+                "Evals tab, or `python -m evals passk show ID` / `python -m evals judge show ID`.")
+    with gr.Row():
+        run_pick = gr.Dropdown([], label="Judged eval for the category table (default: the latest)", scale=4,
+                               elem_id="compare-run")
+        refresh_btn = gr.Button("Refresh", scale=0, elem_id="compare-refresh")
+    board_table = gr.Dataframe(headers=COLUMNS, label="Leaderboard", interactive=False, elem_id="compare-board",
+                               wrap=True)
+    category_md = gr.Markdown(elem_id="compare-categories")
+    plot = gr.BarPlot(x="category", y="score", color="model", label="Judge score by category",
+                      elem_id="compare-plot")
+    with gr.Row():
+        export_btn = gr.Button("Export CSV and Markdown", elem_id="compare-export")
+        files = gr.File(label="Exports", file_count="multiple", interactive=False, elem_id="compare-files")
+    gr.Code("python -m evals compare --csv board.csv --markdown board.md", language="shell", lines=1,
+            label="Same table from the command line")
+
+    def board_for(label):
+        from evals.compare import leaderboard
+
+        return leaderboard(ctx.store(), int(label.split(" · ")[0]) if label else None)
+
+    @ui_errors
+    def refresh(label=None):
+        import pandas as pd
+
+        from evals.compare import category_rows, table_rows, to_markdown
+
+        runs = [f"{r['id']} · {r['mode']} · {', '.join(r['contestants'])} by {r['judge']}"
+                for r in ctx.store().list_judge_runs() if r["metrics"]]
+        label = label if label in runs else None
+        board = board_for(label)
+        rows = table_rows(board)
+        long = []
+        if board["categories"]:
+            header, cat_rows = category_rows(board)
+            long = [{"category": r[0], "model": m, "score": v} for r in cat_rows
+                    for m, v in zip(header[1:], r[1:]) if v is not None]
+        category_text = to_markdown(board).split("## Judge scores by category", 1)
+        category_text = "## Judge scores by category" + category_text[1] if len(category_text) == 2 else \
+            "No judged eval yet: the category table appears after one (Evals tab → LLM judge)."
+        return (gr.update(choices=runs, value=label), gr.update(value=rows or None, headers=COLUMNS),
+                category_text, pd.DataFrame(long, columns=["category", "model", "score"]))
+
+    @ui_errors
+    def export(label):
+        from evals.compare import to_csv, to_markdown
+
+        board = board_for(label)
+        out = Path(tempfile.mkdtemp(prefix="compare-"))
+        (out / "leaderboard.csv").write_text(to_csv(board), encoding="utf-8")
+        (out / "leaderboard.md").write_text(to_markdown(board) + "\n", encoding="utf-8")
+        return [str(out / "leaderboard.csv"), str(out / "leaderboard.md")]
+
+    outputs = [run_pick, board_table, category_md, plot]
+    refresh_btn.click(refresh, [run_pick], outputs)
+    run_pick.input(refresh, [run_pick], outputs)
+    export_btn.click(export, [run_pick], [files])
+    ctx.on_load(refresh, [run_pick], outputs)

@@ -1,0 +1,170 @@
+"""LLM judge panel (inside the Evals tab): pick a judge, contestants, a mode and a suite; start the
+judged eval as a job; see scores per model and category with the bias figures; import or write a
+judge suite. Every action calls evals.judge (the same functions `python -m evals judge …` uses)."""
+from __future__ import annotations
+
+import html
+
+import gradio as gr
+
+from studio.common import StudioContext, ui_errors
+
+POLL_S = 1.5
+MODE_HELP = ("multi: up to 5 systems side by side, 0–10 each (DreamerGPT) · single: 1–10 per answer, "
+             "reference-guided (MT-bench) · pairwise: A/B/tie in both orders · rubric: syntax (validity "
+             "checker), functionality, verbosity (godot-dodo)")
+SUITE_COLUMNS = ["id", "category", "language", "instruction", "reference"]
+
+
+def run_label(run: dict) -> str:
+    return f"{run['id']} · {run['mode']} · {', '.join(run['contestants'])} by {run['judge']} · {run['status']}"
+
+
+def job_line(job: dict | None) -> str:
+    from pipeline import jobs
+
+    if not job:
+        return ""
+    text = job.get("error") if job["status"] in ("failed", "cancelled", "interrupted") else job.get("message")
+    return (f"<div id='judge-job' data-status='{html.escape(job['status'])}'>#{job['id']} "
+            f"<b>{html.escape(job['status'])}</b> {html.escape(jobs.format_progress(job))} "
+            f"{html.escape(text or '')}</div>")
+
+
+def results_markdown(run: dict) -> str:
+    from evals.judge.cli import format_bias
+
+    m = run["metrics"] or {}
+    if not m:
+        return f"Judged eval {run['id']} is **{run['status']}** — no results yet." + (
+            f" {run['error']}" if run["error"] else "")
+    rows = "\n".join(f"| {model} | {s['score']} | {s['judged']} | {s.get('syntax', '')} | {s.get('verbosity', '')} |"
+                     for model, s in m["models"].items())
+    counts = ", ".join(f"{k} {v}" for k, v in m["counts"].items())
+    return (f"**Judged eval {run['id']}** · {run['mode']} · judge `{run['judge']}` · suite {run['suite']} · "
+            f"{run['status']} · judgments: {counts} · ${(m.get('spend') or {}).get('cost', 0):.4f}\n\n"
+            "| model | score | judged | syntax | verbosity |\n|---|---|---|---|---|\n" + rows
+            + "\n\n**Bias figures**\n\n" + "\n".join("- " + line.strip() for line in format_bias(m["bias"])))
+
+
+def category_table(run: dict) -> tuple[list[str], list[list]]:
+    m = run["metrics"] or {}
+    models = list((m.get("models") or {}))
+    return ["category", *models], [[c, *[v.get(x) for x in models]] for c, v in (m.get("categories") or {}).items()]
+
+
+def build(ctx: StudioContext) -> None:
+    from evals.judge.requests import MODES
+    from evals.judge.run import JudgeConfig
+    from evals.judge.suites import BUILTIN_NAME
+
+    with gr.Row():
+        judge = gr.Dropdown([], label="Judge model", scale=2, elem_id="judge-model")
+        contestants = gr.Dropdown([], multiselect=True, label="Contestants (1–5)", scale=3,
+                                  elem_id="judge-contestants")
+        suite = gr.Dropdown([BUILTIN_NAME], value=BUILTIN_NAME, label="Judge suite", scale=2, elem_id="judge-suite")
+    with gr.Row():
+        mode = gr.Radio(list(MODES), value="single", label="Mode", info=MODE_HELP, scale=3, elem_id="judge-mode")
+        limit = gr.Number(value=0, precision=0, label="First N items (0 = all)", scale=1, elem_id="judge-limit")
+        budget = gr.Number(value=None, label="Budget $ (empty = none)", scale=1)
+        concurrency = gr.Number(value=JudgeConfig.default("concurrency"), precision=0, label="Requests in flight",
+                                scale=1)
+    api_key = gr.Textbox(label="API key for an endpoint judge (this session only; never stored)", type="password")
+    start_btn = gr.Button("Start judged eval", variant="primary", elem_id="judge-run")
+    command = gr.Code(label="Same thing from the command line", language="shell", lines=1, elem_id="judge-cli")
+    status = gr.HTML(elem_id="judge-status")
+    job_state = gr.State(None)
+    timer = gr.Timer(POLL_S, active=False)
+    with gr.Row():
+        run_pick = gr.Dropdown([], label="Judged eval", scale=4, elem_id="judge-run-pick")
+        refresh_btn = gr.Button("Refresh", scale=0)
+    results = gr.Markdown(elem_id="judge-results")
+    categories = gr.Dataframe(label="Judge score by category × model", interactive=False, elem_id="judge-categories")
+    with gr.Accordion("Import or write a judge suite", open=False, elem_id="judge-suite-editor"):
+        with gr.Row():
+            suite_file = gr.File(label="Suite JSONL (id, category, instruction, language?, reference?)",
+                                 file_types=[".jsonl"], type="filepath")
+            suite_name = gr.Textbox(label="Suite name", elem_id="judge-suite-name")
+        import_btn = gr.Button("Import file")
+        suite_rows = gr.Dataframe(headers=SUITE_COLUMNS, datatype=["str"] * 5, row_count=3,
+                                  column_count=(5, "fixed"), interactive=True, label="…or write items here",
+                                  elem_id="judge-suite-table")
+        save_btn = gr.Button("Save written suite", elem_id="judge-suite-save")
+
+    def choices():
+        store = ctx.store()
+        models = [m["name"] for m in store.list_models()]
+        suites = [s["name"] for s in store.list_judge_suites()] or [BUILTIN_NAME]
+        if BUILTIN_NAME not in suites:
+            suites.insert(0, BUILTIN_NAME)
+        runs = [run_label(r) for r in store.list_judge_runs()]
+        return models, suites, runs
+
+    @ui_errors
+    def refresh(current_run=None):
+        models, suites, runs = choices()
+        pick = current_run if current_run in runs else (runs[0] if runs else None)
+        return (gr.update(choices=models), gr.update(choices=models), gr.update(choices=suites),
+                gr.update(choices=runs, value=pick), *show(pick))
+
+    @ui_errors
+    def show(label):
+        if not label:
+            return "No judged evals yet.", gr.update(value=None)
+        run = ctx.store().get_judge_run(int(label.split(" · ")[0]))
+        header, rows = category_table(run)
+        return results_markdown(run), gr.update(value=rows or None, headers=header)
+
+    @ui_errors
+    def start(j, cs, m, s, lim, bud, conc, key):
+        from evals.judge.run import start_judging
+
+        cfg = JudgeConfig.from_dict({"judge": j or "", "contestants": list(cs or []), "mode": m, "suite": s,
+                                     "limit": int(lim or 0), "budget_usd": bud, "concurrency": int(conc or 1)})
+        run_id, job_id = start_judging(ctx.store(), cfg, api_key=(key or "").strip() or None)
+        gr.Info(f"Judged eval {run_id} started as job {job_id}")
+        return (job_id, job_line(ctx.store().get_job(job_id)), cfg.command_line("python -m evals judge run")
+                + " --wait", gr.Timer(active=True))
+
+    @ui_errors
+    def poll(job_id, current_run):
+        if job_id is None:
+            return "", gr.Timer(active=False), *[gr.update()] * 6
+        job = ctx.store().get_job(job_id)
+        running = job["status"] in ("queued", "running")
+        return (job_line(job), gr.Timer(active=running),
+                *(refresh(current_run) if not running else [gr.update()] * 6))
+
+    @ui_errors
+    def import_file(f, name):
+        from pathlib import Path
+
+        from evals.judge.suites import import_judge_suite
+
+        if not f:
+            raise gr.Error("Choose a suite file first")
+        saved = import_judge_suite(ctx.store(), (name or "").strip() or Path(f).stem, f)
+        gr.Info(f"Imported judge suite {saved['name']}: {saved['items']} items")
+        return gr.update(choices=choices()[1], value=saved["name"])
+
+    @ui_errors
+    def save_written(rows, name):
+        from evals.judge.suites import save_judge_suite
+
+        if not (name or "").strip():
+            raise gr.Error("Give the suite a name")
+        records = rows.to_dict("records") if hasattr(rows, "to_dict") else \
+            [dict(zip(SUITE_COLUMNS, r)) for r in (rows or [])]
+        saved = save_judge_suite(ctx.store(), name.strip(), records)
+        gr.Info(f"Saved judge suite {saved['name']}: {saved['items']} items")
+        return gr.update(choices=choices()[1], value=saved["name"])
+
+    outputs = [judge, contestants, suite, run_pick, results, categories]
+    start_btn.click(start, [judge, contestants, mode, suite, limit, budget, concurrency, api_key],
+                    [job_state, status, command, timer])
+    timer.tick(poll, [job_state, run_pick], [status, timer, *outputs])
+    refresh_btn.click(refresh, [run_pick], outputs)
+    run_pick.input(show, [run_pick], [results, categories])
+    import_btn.click(import_file, [suite_file, suite_name], [suite])
+    save_btn.click(save_written, [suite_rows, suite_name], [suite])
+    ctx.on_load(refresh, [run_pick], outputs)
