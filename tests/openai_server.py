@@ -1,6 +1,7 @@
 """A small OpenAI-compatible HTTP server for tests: /v1/models, /v1/completions,
 /v1/chat/completions (with SSE streaming), bearer-key checking. Runs in a thread on 127.0.0.1
-and is shut down by the fixture that started it."""
+and is shut down by the fixture that started it. Streams can be paced (`chunk_delay_s`) and cut:
+`drop_after=N` sends N chunks, then closes the connection with no [DONE], as a crashed server does."""
 from __future__ import annotations
 
 import json
@@ -12,7 +13,10 @@ from typing import Callable
 
 class OpenAIServer:
     def __init__(self, reply: Callable[[dict], str] | None = None, key: str | None = None,
-                 models: tuple[str, ...] = ("test-model",)):
+                 models: tuple[str, ...] = ("test-model",), chunk_delay_s: float = 0.0,
+                 drop_after: int | None = None):
+        self.chunk_delay_s = chunk_delay_s
+        self.drop_after = drop_after
         self.reply = reply or (lambda body: "echo: " + _last_text(body))
         self.key = key
         self.models = models
@@ -76,12 +80,20 @@ class OpenAIServer:
                     self.send_header("Content-Type", "text/event-stream")
                     self.end_headers()
                     for i, word in enumerate(text.split(" ")):
+                        if server.drop_after is not None and i >= server.drop_after:
+                            self.wfile.flush()
+                            self.connection.shutdown(2)  # mid-stream: no [DONE], no clean end
+                            return
+                        time.sleep(server.chunk_delay_s)
                         piece = word if i == 0 else " " + word
                         chunk = {"id": "c1", "object": "chat.completion.chunk", "created": int(time.time()),
                                  "model": body["model"], "choices": [
                                      {"index": 0, "delta": {"content": piece}, "finish_reason": None}]}
                         self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
                         self.wfile.flush()
+                    final = {"id": "c1", "object": "chat.completion.chunk", "created": int(time.time()),
+                             "model": body["model"], "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+                    self.wfile.write(f"data: {json.dumps(final)}\n\n".encode())
                     self.wfile.write(b"data: [DONE]\n\n")
                 elif self.path.endswith("/chat/completions"):
                     self._json(200, {"id": "c1", "object": "chat.completion", "created": int(time.time()),

@@ -47,6 +47,7 @@ class GenParams:
     top_p: float = field(default=1.0, metadata={"help": "nucleus sampling mass"})
     stop: list[str] = field(default_factory=list, metadata={"help": "cut the output at any of these"})
     seed: int | None = field(default=None, metadata={"help": "sampling seed (reproducible samples)"})
+    repetition_penalty: float = field(default=1.0, metadata={"help": "above 1 discourages repeating tokens (1 = off)"})
     batch_size: int = field(default=8, metadata={"help": "prompts per forward pass (local models)"})
 
     def to_dict(self) -> dict:
@@ -127,9 +128,26 @@ def _loaded(spec: dict):
         return loaded
 
 
+def load(model: str | dict):
+    """The loaded local model (tokenizer, config) from the shared cache, loading it if needed."""
+    return _loaded(resolve(model))
+
+
 def loaded_models() -> list[str]:
     with _cache_lock:
         return [f"{k[1]}" + (f" (+{k[2]})" if k[2] else "") for k in _cache]
+
+
+def busy(model: str | dict) -> bool:
+    """True while a loaded local model is generating for someone else (callers show "waiting")."""
+    with _cache_lock:
+        loaded = _cache.get(_key(resolve(model)))
+    return loaded is not None and loaded.lock.locked()
+
+
+def is_loaded(model: str | dict) -> bool:
+    with _cache_lock:
+        return _key(resolve(model)) in _cache
 
 
 def unload(model: str | dict | None = None) -> int:

@@ -103,6 +103,8 @@ class LocalModel:
             kw.update(do_sample=True, temperature=params.temperature, top_p=params.top_p)
         else:
             kw.update(do_sample=False, temperature=None, top_p=None, top_k=None)
+        if params.repetition_penalty and params.repetition_penalty != 1.0:
+            kw["repetition_penalty"] = params.repetition_penalty
         if params.stop:
             kw.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
         return kw
@@ -144,6 +146,8 @@ class LocalModel:
         def work():
             try:
                 with self.lock, torch.inference_mode():
+                    if params.seed is not None:
+                        torch.manual_seed(params.seed)
                     self.model.generate(**enc, streamer=streamer, **self._gen_kwargs(params),
                                         stopping_criteria=StoppingCriteriaList([StopWhenClosed()]))
             except BaseException as exc:  # surfaced to the caller below, not lost in the thread

@@ -60,6 +60,9 @@ def _sampling(params: GenParams) -> dict:
         kw["stop"] = params.stop[:4]  # OpenAI accepts at most four
     if params.seed is not None:
         kw["seed"] = params.seed
+    if params.repetition_penalty and params.repetition_penalty != 1.0:
+        # Not in OpenAI's API; vLLM and llama.cpp servers read it from the request body.
+        kw["extra_body"] = {"repetition_penalty": params.repetition_penalty}
     return kw
 
 
@@ -89,8 +92,10 @@ def stream_chat(spec: dict, messages: list[dict], params: GenParams, *,
                 api_key: str | None = None) -> Iterator[str]:
     import openai
 
+    import httpx
+
     client = client_for(spec, api_key)
-    so_far = ""
+    so_far, finished = "", False
     try:
         stream = client.chat.completions.create(model=spec["path"], messages=messages, stream=True,
                                                 **_sampling(params))
@@ -98,8 +103,15 @@ def stream_chat(spec: dict, messages: list[dict], params: GenParams, *,
             if chunk.choices and chunk.choices[0].delta and chunk.choices[0].delta.content:
                 so_far += chunk.choices[0].delta.content
                 yield cut_at_stop(so_far, params.stop)
+            finished = finished or bool(chunk.choices and chunk.choices[0].finish_reason)
     except openai.OpenAIError as exc:
         raise explain(exc, spec) from exc
+    except httpx.HTTPError as exc:  # the connection broke while the body was streaming
+        raise ModelError(f"{spec.get('endpoint')} dropped the connection mid-answer ({type(exc).__name__})") from exc
+    if not finished:
+        # Every OpenAI-compatible server ends a stream with a finish_reason; a body that just stops
+        # is a server that died mid-answer, not a short answer.
+        raise ModelError(f"{spec.get('endpoint')} closed the stream before the answer finished")
 
 
 def list_remote_models(spec: dict, api_key: str | None = None) -> list[str]:

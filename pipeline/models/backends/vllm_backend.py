@@ -44,7 +44,8 @@ def generate(spec: dict, prompts: list[Prompt], params: GenParams) -> list[str]:
     texts = [p if isinstance(p, str) else
              tokenizer.apply_chat_template(p, tokenize=False, add_generation_prompt=True) for p in prompts]
     sampling = SamplingParams(n=1, temperature=params.temperature, top_p=params.top_p,
-                              max_tokens=params.max_new_tokens, stop=params.stop or None, seed=params.seed)
+                              max_tokens=params.max_new_tokens, stop=params.stop or None, seed=params.seed,
+                              repetition_penalty=params.repetition_penalty or 1.0)
     lora = None
     if spec.get("base"):
         from vllm.lora.request import LoRARequest
