@@ -28,6 +28,7 @@ TABS = [
     ("Chat", "Side-by-side chat with checkpoints and A/B votes is coming. "
              "Meanwhile the Models tab can try a prompt on any registered model."),
     "studio.evals_tab",
+    "studio.compare_tab",
     "studio.models_tab",
     "studio.jobs_tab",
     "studio.settings_tab",
@@ -76,8 +77,10 @@ def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
                     gr.Markdown(entry[1])
                 continue
             tab = importlib.import_module(entry)
-            with gr.Tab(tab.TITLE, id=tab.TITLE.lower()):
+            with gr.Tab(tab.TITLE, id=tab.TITLE.lower()) as ctx.tab:
                 tab.build(ctx)
+            ctx.tab = None
+        ctx.wire_tab_openers()
     return demo
 
 

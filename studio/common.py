@@ -9,12 +9,16 @@ from __future__ import annotations
 from pipeline.errors import StudioError
 
 import functools
+import inspect
+import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import gradio as gr
 
 from pipeline.store import Store, open_store
+
+log = logging.getLogger("studio")
 
 
 @dataclass
@@ -23,6 +27,8 @@ class StudioContext:
     allow_code_execution: bool = True      # hosted mode turns it off unless explicitly enabled
     demo: gr.Blocks | None = None          # the app's Blocks, set by app.py before tabs are built
     store_error: str | None = None         # why the store could not be opened, shown as a banner
+    tab: gr.Tab | None = None              # the tab being built (set by app.py around each build)
+    tab_openers: list = field(default_factory=list)  # (tab, fn, inputs, outputs) run when a tab opens
 
     @classmethod
     def from_env(cls) -> "StudioContext":
@@ -33,22 +39,56 @@ class StudioContext:
     def store(self) -> Store:
         return open_store()
 
-    def on_load(self, fn, inputs=None, outputs=None) -> None:
-        """Run `fn` when a page opens (fills tables with what is in the store right now)."""
+    def on_load(self, fn, inputs=None, outputs=None, on_open: bool = True) -> None:
+        """Run `fn` when a page opens (fills tables with what is in the store right now) and, with
+        `on_open`, again each time its tab is opened, so a model registered or a dataset frozen in
+        another tab shows up without a reload. Refreshers keep the user's current choice."""
         if self.demo is not None:
             self.demo.load(fn, inputs, outputs)
+        if on_open and self.tab is not None:
+            self.tab_openers.append((self.tab, fn, inputs, outputs))
+
+    def wire_tab_openers(self) -> None:
+        for tab, fn, inputs, outputs in self.tab_openers:
+            tab.select(fn, inputs, outputs, show_progress="hidden")
+
+
+def keep_choice(current, choices: list):
+    """The user's current pick if it is still offered, else the first choice (or nothing)."""
+    return current if current in choices else (choices[0] if choices else None)
+
+
+EXPECTED = (StudioError, ValueError, FileNotFoundError, PermissionError)
+
+
+def _refuse(exc: Exception) -> None:
+    """One message for the person; the panel keeps what it showed (the caller returns gr.skip())
+    and the server log gets a line, not a traceback: this is an expected failure, not a bug."""
+    message = exc.message if isinstance(exc, gr.Error) else str(exc)
+    log.info("refused: %s", message)
+    gr.Warning(message)
 
 
 def ui_errors(fn):
-    """Turn named project errors (StudioError and subclasses, ValueError) into gr.Error."""
+    """Expected failures (StudioError and subclasses, ValueError, gr.Error raised by a callback)
+    become one warning toast while every output keeps its value; anything else is a bug and keeps
+    its traceback. Works for plain callbacks and for streaming (generator) callbacks."""
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def stream(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except (gr.Error, *EXPECTED) as exc:
+                _refuse(exc)
+                yield gr.skip()
+        return stream
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except gr.Error:
-            raise
-        except (StudioError, ValueError, FileNotFoundError, PermissionError) as exc:
-            raise gr.Error(str(exc)) from exc
+        except (gr.Error, *EXPECTED) as exc:
+            _refuse(exc)
+            return gr.skip()
 
     return wrapper

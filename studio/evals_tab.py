@@ -7,10 +7,15 @@ STUDIO_ALLOW_CODE_EXECUTION=1, and the tab says so.
 """
 from __future__ import annotations
 
+import shlex
+from pathlib import Path
+
 import gradio as gr
 
 from pipeline import jobs
-from studio import validity_panel
+from studio import judge_panel, validity_panel
+from studio.widgets import job_status_html
+from studio.common import keep_choice
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Evals"
@@ -98,6 +103,10 @@ def build(ctx: StudioContext) -> None:
     with gr.Accordion("Check answers for a language and Godot version (parse, 3→4 dialect, "
                       "undefined names, compile)", open=False, elem_id="validity-panel"):
         validity_panel.build()
+    gr.Markdown("### LLM judge")
+    with gr.Accordion("Judge answers with a model: scores per category, bias figures", open=False,
+                      elem_id="judge-panel"):
+        judge_panel.build(ctx)
     gr.Markdown("### Compare two evals")
     with gr.Row():
         cmp_a = gr.Dropdown([], label="From (e.g. base model)", elem_id="evals-cmp-a")
@@ -115,7 +124,8 @@ def build(ctx: StudioContext) -> None:
         require_execution_allowed()
 
     @ui_errors
-    def refresh(first: bool = False):
+    def refresh(current_model=...):
+        """Lists from the store; the model pick is kept (or set, when `current_model` is given)."""
         from evals.passk.report import eval_rows, pass_at_k_figure, table
 
         store = ctx.store()
@@ -126,12 +136,13 @@ def build(ctx: StudioContext) -> None:
         models = [m["name"] for m in store.list_models()]
         return (table(rows, EVAL_COLUMNS), pass_at_k_figure(rows),
                 [[s[c] for c in ("name", "language", "shape", "tasks", "source")] for s in suites],
-                gr.update(choices=models, **({"value": models[0] if models else None} if first else {})),
+                gr.update(choices=models, **({} if current_model is ... else
+                                             {"value": keep_choice(current_model, models)})),
                 gr.update(choices=suite_names), gr.update(choices=labels),
                 gr.update(choices=labels), gr.update(choices=labels))
 
-    def load():
-        return (sandbox_markdown(ctx), *refresh(first=True))
+    def load(current_model):
+        return (sandbox_markdown(ctx), *refresh(current_model))
 
     @ui_errors
     def start_run(m, s, n_, temp, tp, mt, f, tt, lim, to):
@@ -169,17 +180,13 @@ def build(ctx: StudioContext) -> None:
         eval_id = import_samples(store, f, s or "humaneval", name=label.strip() or None)
         job_id = jobs.submit(store, "eval_execute", {"eval_id": eval_id}, title=f"score eval {eval_id}")
         store.update_eval(eval_id, job_id=job_id)
-        return job_id, job_html(job_id), f"python -m evals passk --samples FILE.jsonl --suite {s}", \
-            gr.Timer(active=True)
+        name = label.strip() or Path(f).name
+        cli = shlex.join(["python", "-m", "evals", "passk", "--samples", Path(f).name, "--suite", s or "humaneval",
+                          "--save", name])
+        return job_id, job_html(job_id), cli, gr.Timer(active=True)
 
     def job_html(job_id):
-        if job_id is None:
-            return ""
-        job = ctx.store().get_job(job_id)
-        note = job["error"] if job["status"] in ("failed", "cancelled", "interrupted") else job["message"]
-        return (f"<div class='job-row' data-status='{job['status']}'>job #{job_id} "
-                f"<b class='status-{job['status']}'>{job['status']}</b> "
-                f"{jobs.format_progress(job)} {note or ''}</div>")
+        return job_status_html(ctx.store().get_job(job_id) if job_id is not None else None, "eval-job")
 
     @ui_errors
     def poll(job_id):
@@ -191,12 +198,11 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def pick_eval(label):
-        from evals.passk.report import task_rows
+        from evals.passk.report import sorted_task_rows
 
         if not label:
             return [], gr.update(choices=[], value=None)
-        rows = task_rows(ctx.store(), int(label.split(" · ")[0]))
-        rows.sort(key=lambda r: (r["passed"].split("/")[0] != "0", r["task_id"]))
+        rows = sorted_task_rows(ctx.store(), int(label.split(" · ")[0]))
         ids = [r["task_id"] for r in rows]
         return [[r[c] for c in TASK_COLUMNS] for r in rows], gr.update(choices=ids, value=ids[0] if ids else None)
 
@@ -228,7 +234,7 @@ def build(ctx: StudioContext) -> None:
         return summary, rows
 
     refresh_outputs = [evals_table, plot, suites_table, model, suite, eval_pick, cmp_a, cmp_b]
-    ctx.on_load(load, None, [sandbox, *refresh_outputs])
+    ctx.on_load(load, model, [sandbox, *refresh_outputs])
     run_inputs = [model, suite, n, temperature, top_p, max_tokens, fmt, task_type, limit, timeout]
     run_btn.click(start_run, run_inputs, [job_state, status, command, timer])
     import_btn.click(import_suite_file, [suite_file, suite_name], refresh_outputs)

@@ -5,11 +5,11 @@ after the app restarts; the jobs themselves never depend on a page being open.
 """
 from __future__ import annotations
 
-import html
 
 import gradio as gr
 
 from pipeline import jobs
+from studio.widgets import job_list_html
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Jobs"
@@ -17,23 +17,7 @@ POLL_S = 1.0
 
 
 def progress_html(rows: list[dict]) -> str:
-    if not rows:
-        return "<p class='muted'>No jobs yet. Preparing the default model is the first one.</p>"
-    out = ["<div class='job-list'>"]
-    for j in rows:
-        total = j.get("total") or 0
-        pct = 100.0 * j["done"] / total if total else (100.0 if j["status"] == "done" else 0.0)
-        note = j["error"] if j["status"] in ("failed", "interrupted", "cancelled") else j.get("message")
-        out.append(
-            f"<div class='job-row' data-job-id='{j['id']}' data-status='{j['status']}'>"
-            f"<span class='job-id'>#{j['id']}</span> <b>{html.escape(j.get('title') or j['kind'])}</b> "
-            f"<span class='job-status status-{j['status']}'>{j['status']}</span>"
-            f"<progress max='100' value='{pct:.1f}'></progress> "
-            f"<span class='job-progress'>{html.escape(jobs.format_progress(j))}</span> "
-            f"<span class='job-note'>{html.escape(note or '')}</span></div>"
-        )
-    out.append("</div>")
-    return "".join(out)
+    return job_list_html(rows, "No jobs yet. Preparing the default model is the first one.")
 
 
 def build(ctx: StudioContext) -> None:

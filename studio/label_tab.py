@@ -6,12 +6,12 @@ through its environment and is never written to the store, the job params or the
 """
 from __future__ import annotations
 
-import html
 import json
 
 import gradio as gr
 
 from pipeline.label import labeller as label
+from studio.widgets import job_status_html
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Label"
@@ -21,17 +21,9 @@ PRICE_COLUMNS = ["model", "input_per_mtok", "output_per_mtok", "batch_discount"]
 
 
 def job_html(job: dict | None) -> str:
-    if not job:
-        return "<p class='muted'>No labelling job started from this page yet.</p>"
-    total = job.get("total") or 0
-    pct = 100.0 * job["done"] / total if total else (100.0 if job["status"] == "done" else 0.0)
-    result = job.get("result") or {}
-    note = result.get("message") if job["status"] == "done" else (job.get("error") or job.get("message"))
-    return (f"<div class='job-row' id='label-job' data-job-id='{job['id']}' data-status='{job['status']}'>"
-            f"<span>#{job['id']}</span> <b>{html.escape(job.get('title') or job['kind'])}</b> "
-            f"<span class='job-status status-{job['status']}'>{job['status']}</span>"
-            f"<progress max='100' value='{pct:.1f}'></progress> "
-            f"<span class='job-note'>{html.escape(note or '')}</span></div>")
+    result = (job or {}).get("result") or {}
+    note = result.get("message") if job and job["status"] == "done" else None
+    return job_status_html(job, "label-job", empty="No labelling job started from this page yet.", note=note)
 
 
 def _rows(value) -> list[list]:

@@ -9,6 +9,7 @@ import gradio as gr
 
 from pipeline.models import GenParams, stream_chat
 from pipeline.models.templates import template_names
+from studio.common import keep_choice
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Models"
@@ -46,11 +47,11 @@ def build(ctx: StudioContext) -> None:
     reply = gr.Textbox(label="Reply", lines=8, elem_id="model-reply")
 
     @ui_errors
-    def refresh():
+    def refresh(current=None):
         models = ctx.store().list_models()
         rows = [[m.get(c) or "" for c in COLUMNS] for m in models]
         names = [m["name"] for m in models]
-        return rows, gr.update(choices=names, value=names[0] if names else None)
+        return rows, gr.update(choices=names, value=keep_choice(current, names))
 
     @ui_errors
     def do_register(n, k, p, b, e, kenv, t):
@@ -96,4 +97,4 @@ def build(ctx: StudioContext) -> None:
     prepare_btn.click(do_prepare)
     try_btn.click(do_try, [model, api_key, prompt, max_tokens, temperature], reply,
                   concurrency_id="generate", concurrency_limit=2)
-    ctx.on_load(refresh, None, [table, model])
+    ctx.on_load(refresh, model, [table, model])

@@ -13,6 +13,7 @@ from pipeline.clean.job import DECONTAM_MODES, CleanConfig, unflag
 from pipeline.config import config_from_dict
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file, should_run_as_job
 from pipeline.models.templates import template_names
+from studio.widgets import job_status_html
 from studio.common import StudioContext, ui_errors
 
 POLL_S = 1.0
@@ -20,16 +21,7 @@ NONE = "(none)"
 
 
 def job_html(job: dict | None, elem_id: str) -> str:
-    if not job:
-        return "<p class='muted'>No job started from this page yet.</p>"
-    total = job.get("total") or 0
-    pct = 100.0 * job["done"] / total if total else (100.0 if job["status"] == "done" else 0.0)
-    note = job.get("error") if job["status"] in ("failed", "cancelled", "interrupted") else job.get("message")
-    return (f"<div class='job-row' id='{elem_id}' data-job-id='{job['id']}' data-status='{job['status']}'>"
-            f"<span>#{job['id']}</span> <b>{html.escape(job['kind'])}</b> "
-            f"<span class='job-status status-{job['status']}'>{job['status']}</span>"
-            f"<progress max='100' value='{pct:.1f}'></progress> "
-            f"<span class='job-note'>{html.escape(note or '')}</span></div>")
+    return job_status_html(job, elem_id, empty="No job started from this page yet.")
 
 
 def stats_figure(s: dict):

@@ -220,4 +220,4 @@ def build(ctx: StudioContext) -> None:
                                                                   [table, summary, page])
     stats_btn.click(stats, applied, [stats_md, stats_plot])
     ctx.on_load(refresh_choices, None, [language, repo, origin, labeller])
-    ctx.on_load(lambda: load_page({}, 1, 50), None, [table, summary, page])
+    ctx.on_load(lambda: load_page({}, 1, 50), None, [table, summary, page], on_open=False)

@@ -15,6 +15,7 @@ import gradio as gr
 
 from pipeline.curate import github, job as curate
 from pipeline.curate.languages import LANGUAGES
+from studio.widgets import job_status_html
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Repos"
@@ -27,22 +28,12 @@ SNIPPET_COLUMNS = ["id", "repo", "path", "line", "language", "kind", "qualname",
 
 
 def job_html(job: dict | None) -> str:
-    if not job:
-        return "<p class='muted'>No curate job started from this page yet.</p>"
-    total = job.get("total") or 0
-    pct = 100.0 * job["done"] / total if total else (100.0 if job["status"] == "done" else 0.0)
-    result = job.get("result") or {}
-    if job["status"] == "done" and result:
+    result = (job or {}).get("result") or {}
+    note = None
+    if job and job["status"] == "done" and result:
         note = (f"{result['curated']} curated, {len(result['failed'])} failed, {result['snippets']} snippets, "
                 f"{result['commit_pairs']} commit pairs")
-    else:
-        note = job.get("error") or job.get("message") or ""
-    return (f"<div class='job-row' id='curate-job' data-job-id='{job['id']}' data-status='{job['status']}'>"
-            f"<span>#{job['id']}</span> <b>curate</b> "
-            f"<span class='job-status status-{job['status']}'>{job['status']}</span>"
-            f"<progress max='100' value='{pct:.1f}'></progress> "
-            f"<span>{job['done']}/{total or '?'} repos</span> "
-            f"<span class='job-note'>{html.escape(note)}</span></div>")
+    return job_status_html(job, "curate-job", empty="No curate job started from this page yet.", note=note)
 
 
 def result_rows(results: list[dict]) -> list[list]:

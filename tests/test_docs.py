@@ -72,3 +72,17 @@ def test_every_config_field_has_help():
     missing = [f"{c.__name__}.{f.name}" for c in found for f in dataclasses.fields(c)
                if not f.metadata.get("help")]
     assert not missing, "fields without metadata help: " + ", ".join(missing)
+
+
+def test_docs_stay_inside_the_repository():
+    for doc in [ROOT / "README.md", *(ROOT / "docs").glob("*.md")]:
+        text = doc.read_text()
+        assert "../shared" not in text and "DESIGN.md" not in text, f"{doc.name} points outside the repository"
+
+
+def test_architecture_page_names_every_stage_package():
+    page = (ROOT / "docs" / "architecture.md").read_text()
+    for root in ("pipeline", "evals"):
+        for pkg in sorted((ROOT / root).iterdir()):
+            if (pkg / "__init__.py").exists() and pkg.name != "__pycache__":
+                assert f"{pkg.name}/" in page, f"docs/architecture.md does not map {root}/{pkg.name}"

@@ -79,6 +79,15 @@ def register(sub) -> None:
     show = a.add_parser("show", help="one eval: params, metrics and failing tasks")
     show.add_argument("eval_id", type=int, help="the eval's id (see `passk list`)")
     show.set_defaults(func=cmd_show)
+    tasks = a.add_parser("tasks", help="one eval's tasks: passes out of samples and the first failure")
+    tasks.add_argument("eval_id", type=int, help="the eval's id")
+    tasks.set_defaults(func=cmd_tasks)
+    sample = a.add_parser("sample", help="one sample of an eval: prompt, raw reply, completion, the program "
+                                         "that ran and how it ended")
+    sample.add_argument("eval_id", type=int, help="the eval's id")
+    sample.add_argument("task_id", help="the task, e.g. HumanEval/0 (see `passk tasks EVAL_ID`)")
+    sample.add_argument("--sample-idx", type=int, default=0, help="which sample of the task (0-based)")
+    sample.set_defaults(func=cmd_sample)
     cmp_ = a.add_parser("compare", help="which tasks flipped between two evals")
     cmp_.add_argument("a", type=int, help="the eval to compare from (e.g. the base model)")
     cmp_.add_argument("b", type=int, help="the eval to compare to (e.g. the fine-tuned model)")
@@ -123,17 +132,14 @@ def cmd_score(args) -> int:
 
 def _save(args, report) -> None:
     from evals.passk.generate import compute_metrics
+    from evals.passk.score import import_samples
     from evals.passk.suites import import_humaneval
 
     store = open_store()
-    suite = args.suite
-    if suite == "humaneval":
+    if args.suite == "humaneval":
         import_humaneval(store)
-    eval_id = store.create_eval(suite, args.save, {"source": args.samples, "prompt_format": "external",
-                                                   "timeout_s": args.timeout}, name=args.save)
-    samples = report["samples_list"]
-    store.add_eval_samples(eval_id, [{k: s[k] for k in ("task_id", "sample_idx", "completion", "mode")}
-                                     for s in samples])
+    eval_id = import_samples(store, args.samples, args.suite, model=args.save, name=args.save,
+                             params={"timeout_s": args.timeout})
     store.record_verdicts(eval_id, report["verdict_list"])
     store.update_eval(eval_id, status="done", metrics=compute_metrics(store, eval_id))
     print(f"saved as eval {eval_id}")
@@ -214,6 +220,28 @@ def cmd_show(args) -> int:
         print(f"{len(failing)} tasks never passed:")
         for t in failing[:50]:
             print(f"  {t['task_id']}: {(t['first_error'] or '').splitlines()[0][:120] if t['first_error'] else ''}")
+    return 0
+
+
+@_handled
+def cmd_tasks(args) -> int:
+    from evals.passk.report import sorted_task_rows
+
+    for r in sorted_task_rows(open_store(), args.eval_id):
+        print(f"{r['task_id']:<28} {r['passed']:>7} {r['passed+']:>7} {r['valid']:>7}  {r['error']}")
+    return 0
+
+
+@_handled
+def cmd_sample(args) -> int:
+    from evals.passk.report import sample_detail
+
+    d = sample_detail(open_store(), args.eval_id, args.task_id, args.sample_idx)
+    print(f"{args.task_id} sample {args.sample_idx} of {d['samples']}: {d['verdict']}"
+          + ("" if d["valid"] is None else f" · syntax {'valid' if d['valid'] else 'invalid'}"))
+    for title, key in (("prompt", "prompt"), ("raw reply", "raw"), ("completion", "completion"),
+                       ("program that ran", "program"), ("error", "error")):
+        print(f"\n--- {title} ---\n{d[key]}")
     return 0
 
 

@@ -80,6 +80,13 @@ def task_rows(store, eval_id: int) -> list[dict]:
     return out
 
 
+def sorted_task_rows(store, eval_id: int) -> list[dict]:
+    """Task rows with the never-passed tasks first, as the drill-down lists them."""
+    rows = task_rows(store, eval_id)
+    rows.sort(key=lambda r: (r["passed"].split("/")[0] != "0", r["task_id"]))
+    return rows
+
+
 def sample_detail(store, eval_id: int, task_id: str, sample_idx: int = 0) -> dict:
     """Everything about one sample: what was asked, what came back, what ran and how it ended."""
     from pipeline.store import NotFoundError

@@ -84,8 +84,9 @@ def score_samples_file(path: str | Path, tasks: dict[str, dict], *,
 
 
 def import_samples(store, path: str | Path, suite: str, model: str | None = None,
-                   name: str | None = None) -> int:
-    """Store a samples file as a new eval (scored later by the `eval_execute` job)."""
+                   name: str | None = None, params: dict | None = None) -> int:
+    """Store a samples file as a new eval, to be scored by the `eval_execute` job (the Evals tab)
+    or with verdicts computed in process (`python -m evals passk --samples FILE --save NAME`)."""
     samples = read_samples(path)
     known = {t["task_id"] for t in store.suite_tasks(suite)}
     unknown = sorted({s["task_id"] for s in samples} - known)
@@ -93,7 +94,7 @@ def import_samples(store, path: str | Path, suite: str, model: str | None = None
         raise SuiteFormatError(f"{len(unknown)} task ids are not in suite {suite!r}, "
                                f"e.g. {unknown[0]!r}")
     eval_id = store.create_eval(suite, model or f"file:{Path(path).name}",
-                                {"source": str(path), "prompt_format": "external"},
+                                {"source": str(path), "prompt_format": "external", **(params or {})},
                                 name=name or Path(path).name)
     store.add_eval_samples(eval_id, [{k: s[k] for k in ("task_id", "sample_idx", "completion", "mode")}
                                      for s in samples])

@@ -29,6 +29,11 @@ def register(sub) -> None:
     add_config_arguments(est, LabelConfig, skip=RUN_ONLY)
     est.set_defaults(func=cmd_estimate)
 
+    preview = lsub.add_parser("preview", help="the messages the first snippet of a run would be sent "
+                                               "(sends nothing)")
+    add_config_arguments(preview, LabelConfig, skip=RUN_ONLY)
+    preview.set_defaults(func=cmd_preview)
+
     run = lsub.add_parser("run", help="start a labelling job (resumable; never relabels a stored pair)")
     add_config_arguments(run, LabelConfig, skip=RUN_ONLY)
     run.add_argument("--wait", action="store_true", help="block until the job finishes and print its result")
@@ -84,6 +89,19 @@ def cmd_estimate(args) -> int:
     from pipeline.label.labeller import estimate_labelling
 
     print(estimate_labelling(open_store(), _config(args)).summary())
+    return 0
+
+
+def cmd_preview(args) -> int:
+    import json
+
+    from pipeline.label.labeller import preview_messages
+
+    messages = preview_messages(open_store(), _config(args))
+    if messages is None:
+        print("nothing left to label with these settings")
+        return 0
+    print(json.dumps(messages, indent=2, ensure_ascii=False))
     return 0
 
 

@@ -74,3 +74,15 @@ def test_run_wait_and_retry_failed_from_the_cli(store, capsys):
         assert cli(capsys, "failed")[1] == "no failed rows\n"
         code, _, err = cli(capsys, "retry-failed", "--model", "test-model")
         assert code == 2 and "no failed rows to retry" in err
+
+
+def test_preview_prints_the_messages_the_first_snippet_would_be_sent(store, capsys):
+    with LabelServer() as server:
+        add_snippets(store, 2)
+        register_endpoint(store, server)
+        code, out, _ = cli(capsys, "preview", "--model", "test-model")
+        assert code == 0
+        assert '"role": "user"' in out and "def " in out
+        assert server.requests == 0   # a preview sends nothing
+    code, out, _ = cli(capsys, "preview", "--model", "docstring", "--language", "cobol")
+    assert code == 0 and out.strip() == "nothing left to label with these settings"

@@ -65,3 +65,18 @@ def test_a_suite_file_is_imported_and_listed(tmp_path):
     assert out.returncode == 0, out.stderr
     assert "imported suite tiny: 1 python tasks (humaneval shape)" in out.stdout
     assert "tiny" in evals_cli(tmp_path, "suites").stdout
+
+
+def test_the_per_sample_drill_down_has_a_cli_twin(tmp_path):
+    samples = write_samples(tmp_path / "s.jsonl", wrong={"HumanEval/2"})
+    assert evals_cli(tmp_path, "--samples", str(samples), "--save", "run").returncode == 0
+    tasks = evals_cli(tmp_path, "tasks", "1")
+    assert tasks.returncode == 0, tasks.stderr
+    assert tasks.stdout.splitlines()[0].startswith("HumanEval/2")   # never-passed tasks first
+    sample = evals_cli(tmp_path, "sample", "1", "HumanEval/2")
+    assert sample.returncode == 0, sample.stderr
+    assert "HumanEval/2 sample 0 of 1: failed" in sample.stdout
+    assert "--- program that ran ---" in sample.stdout and "return None" in sample.stdout
+    missing = evals_cli(tmp_path, "sample", "1", "HumanEval/2", "--sample-idx", "5")
+    assert missing.returncode == 2
+    assert "has no sample 5 for task 'HumanEval/2'" in missing.stderr
