@@ -7,8 +7,9 @@ QLoRA) are resolved by `pipeline.train.launch.resolve_hardware`, which also expl
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 
+from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
 
 METHODS = ("full", "lora", "qlora")
@@ -28,7 +29,7 @@ def _f(default, help_text: str, **kw):
 
 
 @dataclass
-class TrainConfig:
+class TrainConfig(JobConfig):
     # -- what to train ---------------------------------------------------------------------
     run_name: str = _f("", "name of the run (and prefix of its checkpoint models); empty = "
                            "dataset-method-time")
@@ -36,11 +37,11 @@ class TrainConfig:
                                                   "to fine-tune (the embedded default works offline)")
     dataset: str = _f("", "frozen dataset to train on: name or name@version (latest version if omitted)")
     template: str = _f("", "prompt template: alpaca, chat (the tokenizer's chat template) or "
-                           "octopack; empty = the template frozen with the dataset")
+                           "octopack; empty = the template frozen with the dataset", choices=TEMPLATES)
     init_from_run: str = _f("", "incremental training: start from this earlier run's last checkpoint "
                                 "(its adapter or weights) instead of the base model")
     method: str = _f("lora", "full (all weights), lora (adapter) or qlora (4-bit base + adapter, "
-                             "CUDA + bitsandbytes only)")
+                             "CUDA + bitsandbytes only)", choices=METHODS)
     lora_r: int = _f(16, "LoRA rank")
     lora_alpha: int = _f(32, "LoRA alpha (scale = alpha / r)")
     lora_dropout: float = _f(0.05, "dropout on the LoRA path")
@@ -51,7 +52,7 @@ class TrainConfig:
     max_steps: int = _f(0, "stop after this many optimizer steps (0 = use num_epochs)")
     learning_rate: float = _f(2e-4, "peak learning rate (2e-4 suits LoRA; ~2e-5 for full)")
     lr_scheduler: str = _f("cosine", "schedule after warmup: linear, cosine, constant, "
-                                     "constant_with_warmup")
+                                     "constant_with_warmup", choices=SCHEDULES)
     warmup_ratio: float = _f(0.03, "share of the steps spent warming the learning rate up")
     batch_size: int = _f(4, "sequences (or packed rows) per device per step")
     grad_accum: int = _f(1, "micro-batches accumulated per optimizer step")
@@ -64,20 +65,20 @@ class TrainConfig:
     early_stopping_patience: int = _f(0, "stop after N evals without a better eval loss (0 = off)")
     gradient_checkpointing: bool = _f(False, "recompute activations in backward: less memory, ~30% slower")
     precision: str = _f("auto", "auto (bf16 on GPUs that have it, fp16 on older GPUs, fp32 on CPU), "
-                                "bf16, fp16 or fp32")
+                                "bf16, fp16 or fp32", choices=PRECISIONS)
     attention: str = _f("auto", "auto (flash_attention_2 when installed on CUDA, sdpa otherwise), "
-                                "sdpa, flash_attention_2 or eager")
+                                "sdpa, flash_attention_2 or eager", choices=ATTENTIONS)
     seed: int = _f(42, "random seed (split, init of adapters, data order)")
     neftune_noise_alpha: float = _f(0.0, "NEFTune embedding noise (5 is typical; 0 = off)")
-    report_to: str = _f("none", "extra experiment tracker: none, tensorboard or wandb")
+    report_to: str = _f("none", "extra experiment tracker: none, tensorboard or wandb", choices=REPORT_TO)
     logging_steps: int = _f(5, "write loss/lr/grad norm/tokens per second every N steps")
     save_steps: int = _f(50, "save (and register) a checkpoint every N steps; one is always saved at the end")
     save_total_limit: int = _f(3, "keep at most this many checkpoints on disk (0 = keep all)")
     # -- where it runs ---------------------------------------------------------------------
-    device: str = _f("auto", "auto (CUDA when present), cpu or cuda")
+    device: str = _f("auto", "auto (CUDA when present), cpu or cuda", choices=DEVICES)
     gpus: str = _f("", "GPU ids to use, e.g. 0,1 (empty = all visible GPUs)")
     distributed: str = _f("single", "single process, ddp, zero2 / zero3 (DeepSpeed), fsdp_full "
-                                    "(FULL_SHARD) or fsdp_grad_op (SHARD_GRAD_OP, the PCIe choice)")
+                                    "(FULL_SHARD) or fsdp_grad_op (SHARD_GRAD_OP, the PCIe choice)", choices=DISTRIBUTED)
     offload: bool = _f(False, "DeepSpeed/FSDP: keep optimizer states (ZeRO-3/FSDP: also weights) "
                               "in CPU memory")
     num_processes: int = _f(0, "processes per machine (0 = one per chosen GPU, 1 on CPU)")
@@ -88,16 +89,9 @@ class TrainConfig:
     price_per_gpu_hour: float = _f(0.0, "$ per device-hour, for the run's cost line (0 = not priced)")
 
     def __post_init__(self):
-        self.validate()
+        self.validate()  # a TrainConfig that exists is a valid one (CLI, UI, saved runs)
 
-    def validate(self) -> "TrainConfig":
-        choices = [("method", METHODS), ("lr_scheduler", SCHEDULES), ("precision", PRECISIONS),
-                   ("attention", ATTENTIONS), ("distributed", DISTRIBUTED), ("device", DEVICES),
-                   ("report_to", REPORT_TO), ("template", TEMPLATES)]
-        for name, allowed in choices:
-            if getattr(self, name) not in allowed:
-                shown = ", ".join(a or "'' (dataset's)" for a in allowed)
-                raise ConfigError(f"{name} must be one of {shown}; got {getattr(self, name)!r}")
+    def check(self) -> None:
         checks = [
             (bool(self.base_model.strip()), "choose a base model"),
             (self.lora_r >= 1 and self.lora_alpha >= 1, "lora_r and lora_alpha must be at least 1"),
@@ -134,21 +128,6 @@ class TrainConfig:
                 raise ConfigError(message)
         if self.method == "qlora" and self.distributed in ("zero3", "fsdp_full", "fsdp_grad_op"):
             raise ConfigError("QLoRA here runs single-device or DDP/ZeRO-2; choose ddp or zero2")
-        return self
-
-    @classmethod
-    def from_dict(cls, data: dict | None) -> "TrainConfig":
-        from pipeline.config import config_from_dict
-
-        try:
-            return config_from_dict(cls, data)
-        except ConfigError:
-            raise
-        except ValueError as exc:
-            raise ConfigError(str(exc)) from None
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 def config_diff(a: dict, b: dict) -> list[tuple[str, object, object]]:
