@@ -142,7 +142,7 @@ def category_rows(board: dict) -> tuple[list[str], list[list]]:
 
 def to_csv(board: dict) -> str:
     buf = io.StringIO()
-    writer = csv.writer(buf)
+    writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(COLUMNS)
     writer.writerows(table_rows(board))
     if board["categories"]:

@@ -207,10 +207,11 @@ def answer_all(store, run: dict, items: list[dict], cfg: JudgeConfig, progress, 
     log(f"answers: {total} to generate ({len(have)} stored)")
     params = GenParams(max_new_tokens=cfg.answer_max_new_tokens, temperature=0.0, batch_size=cfg.answer_batch_size)
     for model in cfg.contestants:
+        spec = store.get_model(model)  # the row itself: generate() alone would look in the default store
         mine = [i for m, i in todo if m == model]
         for start in range(0, len(mine), cfg.answer_batch_size):
             chunk = mine[start:start + cfg.answer_batch_size]
-            replies = generate(model, [contestant_messages(i) for i in chunk], params)
+            replies = generate(spec, [contestant_messages(i) for i in chunk], params)
             store.add_judge_answers(run["id"], model, {i["id"]: r for i, r in zip(chunk, replies)})
             done += len(chunk)
             progress(done, total, f"answers {done}/{total} ({model})")
