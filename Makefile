@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: studio test setup browser bench
+.PHONY: studio test setup browser bench godot
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -22,10 +22,14 @@ setup: $(VENV)/.installed
 browser:
 	@command -v chromium >/dev/null || { apt-get update -qq && apt-get install -y -qq chromium >/dev/null; }
 
+# Godot 3's compiler for the validity compile level (target 3): Debian's headless godot3-server.
+godot:
+	@command -v godot3-server >/dev/null || { apt-get update -qq && apt-get install -y -qq godot3-server >/dev/null; }
+
 studio: setup
 	$(PY) app.py
 
-test: setup browser
+test: setup browser godot
 	GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest
 
 bench: setup
