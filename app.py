@@ -54,7 +54,8 @@ def startup(ctx: StudioContext) -> None:
         ctx.store_error = str(exc)
         print(f"warning: {exc}")
         return
-    jobs.reap_interrupted(store)
+    jobs.supervise(store)
+    jobs.start_supervisor(store)  # a killed job shows interrupted even with no Jobs tab open
     if os.environ.get("STUDIO_NO_DEFAULT_MODEL") != "1":
         from pipeline.models.default_model import ensure_default_model_job
 

@@ -1,7 +1,10 @@
 """Jobs tab: every background job with a live progress bar, its log tail, cancel and resume.
 
 Polling (gr.Timer) reads the store, so the page shows the same thing in every browser tab and
-after the app restarts; the jobs themselves never depend on a page being open.
+after the app restarts; the jobs themselves never depend on a page being open. Each tick also
+runs `jobs.supervise`, so a job whose process died shows `interrupted` within a second or two.
+Cancel returns at once (the job finishes requests already sent; the app enforces the grace);
+Resume can be given the session API key again — it goes to the job's process only.
 """
 from __future__ import annotations
 
@@ -31,6 +34,8 @@ def build(ctx: StudioContext) -> None:
                              scale=1, elem_id="job-pick")
         show_btn = gr.Button("Show", scale=0)
         cancel_btn = gr.Button("Cancel", variant="stop", scale=0)
+        resume_key = gr.Textbox(label="API key for Resume (this session only, never stored)", type="password",
+                                scale=1, elem_id="job-resume-key")
         resume_btn = gr.Button("Resume", scale=0)
     detail = gr.JSON(label="Job")
     log = gr.Code(label="Log (tail)", language=None, lines=12, max_lines=20, interactive=False)
@@ -39,6 +44,7 @@ def build(ctx: StudioContext) -> None:
     @ui_errors
     def list_jobs(status):
         store = ctx.store()
+        jobs.supervise(store)
         rows = store.list_jobs(limit=30, status=None if status == "all" else status)
         return progress_html(rows)
 
@@ -65,18 +71,25 @@ def build(ctx: StudioContext) -> None:
         return ctx.store().get_job(jid), jobs.tail_log(jid, 8000)
 
     def job_action(action, verb: str):
-        """A button handler that applies `action` (jobs.cancel / jobs.resume) to the picked job."""
+        """A button handler that applies `action` (cancel / resume) to the picked job."""
 
         @ui_errors
-        def handler(jid):
+        def handler(jid, *extra):
             jid = job_number(jid)
             if not jid:
                 raise gr.Error(f"Pick the job to {verb}")
-            job = action(ctx.store(), jid)
-            gr.Info(f"Job {job['id']} {job['status']}")
+            job = action(ctx.store(), jid, *extra)
+            state = "cancelling" if job["status"] == "running" and job.get("cancel_requested_at") else job["status"]
+            gr.Info(f"Job {job['id']} {state}")
             return job, jobs.tail_log(jid, 8000)
 
         return handler
+
+    def cancel_now(store, jid):
+        return jobs.cancel(store, jid, wait=False)  # the page must not hang for the grace period
+
+    def resume_with_key(store, jid, key):
+        return jobs.resume(store, jid, api_key=(key or "").strip() or None)
 
     def tick(status, jid):
         bars_html = list_jobs(status)
@@ -90,6 +103,6 @@ def build(ctx: StudioContext) -> None:
     job_id.focus(list_and_choices, status_filter, [bars, job_id])
     show_btn.click(show, job_id, [detail, log])
     job_id.input(show, job_id, [detail, log])
-    cancel_btn.click(job_action(jobs.cancel, "cancel"), job_id, [detail, log])
-    resume_btn.click(job_action(jobs.resume, "resume"), job_id, [detail, log])
+    cancel_btn.click(job_action(cancel_now, "cancel"), job_id, [detail, log])
+    resume_btn.click(job_action(resume_with_key, "resume"), [job_id, resume_key], [detail, log])
     ctx.on_load(list_and_choices, status_filter, [bars, job_id])

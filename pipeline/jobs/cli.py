@@ -1,7 +1,9 @@
 """`python -m pipeline jobs list|show|cancel|resume|log|wait`."""
 from __future__ import annotations
 
+import getpass
 import json
+import os
 
 from pipeline import jobs
 from pipeline.store import open_store
@@ -16,7 +18,8 @@ def register(sub) -> None:
     ls.set_defaults(func=cmd_list)
     for name, func, text in [
         ("show", cmd_show, "one job as JSON, with the tail of its log"),
-        ("cancel", cmd_cancel, "kill a job's whole process group and mark it cancelled"),
+        ("cancel", cmd_cancel, "ask a job to stop (it finishes requests already sent), then kill its "
+                               "process group after the kind's grace period"),
         ("resume", cmd_resume, "run an interrupted, failed or cancelled job again where it stopped"),
         ("log", cmd_log, "print a job's log"),
         ("wait", cmd_wait, "block until a job finishes; exit 0 only if it is done"),
@@ -24,6 +27,13 @@ def register(sub) -> None:
         sp = jsub.add_parser(name, help=text)
         sp.add_argument("job_id", type=int, help="the job's id (see `jobs list`)")
         sp.set_defaults(func=func)
+        if name == "resume":
+            key = sp.add_mutually_exclusive_group()
+            key.add_argument("--key-from-env", metavar="VAR",
+                             help="give the resumed job the session API key held in this environment variable "
+                                  "(read here, passed to the job's process only, never stored)")
+            key.add_argument("--ask-key", action="store_true",
+                             help="prompt for the session API key without echoing it")
 
 
 def _store():
@@ -59,7 +69,14 @@ def cmd_cancel(args) -> int:
 
 
 def cmd_resume(args) -> int:
-    job = jobs.resume(_store(), args.job_id)
+    api_key = None
+    if args.key_from_env:
+        api_key = os.environ.get(args.key_from_env, "").strip()
+        if not api_key:
+            raise jobs.JobError(f"--key-from-env {args.key_from_env}: that variable is not set or empty")
+    elif args.ask_key:
+        api_key = getpass.getpass("API key for this job (not stored): ").strip() or None
+    job = jobs.resume(_store(), args.job_id, api_key=api_key)
     print(f"job {job['id']} resumed (attempt {job['attempts'] + 1}); follow with "
           f"`python -m pipeline jobs wait {job['id']}`")
     return 0
