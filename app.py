@@ -25,8 +25,7 @@ TABS = [
     "studio.label_tab",
     "studio.pairs_tab",
     ("Train", "Fine-tuning (full, LoRA, QLoRA; accelerate, DeepSpeed, FSDP) is coming."),
-    ("Chat", "Side-by-side chat with checkpoints and A/B votes is coming. "
-             "Meanwhile the Models tab can try a prompt on any registered model."),
+    "studio.chat_tab",
     "studio.evals_tab",
     "studio.compare_tab",
     "studio.models_tab",
@@ -39,6 +38,7 @@ CSS = """
 .status-failed, .status-interrupted {color: #c0392b;}
 .status-done {color: #1e8449;}
 .muted {opacity: .7;}
+.code-text textarea {font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; tab-size: 4;}
 """
 
 

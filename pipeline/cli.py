@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import time
 
 
 def build_parser(prog: str, description: str, modules: list[str]) -> argparse.ArgumentParser:
@@ -31,3 +32,41 @@ def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> i
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+
+
+def add_wait_flags(parser: argparse.ArgumentParser, wait_by_default: bool = False) -> None:
+    """`--wait` and `--detach`, with the same meaning on every command that starts a job."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--wait", dest="wait", action="store_true", default=wait_by_default,
+                       help="block until the job ends, printing its progress (count, rate, ETA); "
+                            "exit 0 only if it is done" + (" (the default here)" if wait_by_default else ""))
+    group.add_argument("--detach", dest="wait", action="store_false",
+                       help="return as soon as the job is submitted; it runs on without this terminal"
+                            + ("" if wait_by_default else " (the default here)"))
+
+
+def follow_job(store, job_id: int, wait: bool, report=None, poll_s: float = 0.5) -> int:
+    """Say how to follow a submitted job and, with `wait`, print each change of its progress line
+    until it ends. `report(job)` returns extra lines for the end (a stage's own summary)."""
+    from pipeline import jobs
+
+    print(f"job {job_id} started; follow with `python -m pipeline jobs wait {job_id}`", flush=True)
+    if not wait:
+        return 0
+    last = None
+    while True:
+        job = store.get_job(job_id)
+        line = f"[{jobs.format_progress(job)}] {job.get('message') or ''}".rstrip()
+        if line != last:
+            print(line, flush=True)
+            last = line
+        if job["status"] not in jobs.ACTIVE:
+            break
+        jobs.supervise(store)   # a child killed meanwhile is marked interrupted, not waited on forever
+        time.sleep(poll_s)
+    for extra in (report(job) if report else None) or ():
+        print(extra)
+    result = job.get("result") or {}
+    tail = job.get("error") or (result.get("message") if isinstance(result, dict) else None)
+    print(f"job {job_id} {job['status']}" + (f": {tail}" if tail else ""), flush=True)
+    return 0 if job["status"] == "done" else 1

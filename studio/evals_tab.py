@@ -14,7 +14,7 @@ import gradio as gr
 
 from pipeline import jobs
 from studio import judge_panel, validity_panel
-from studio.widgets import job_status_html
+from studio.widgets import config_number, job_status_html, on_start
 from studio.common import keep_choice
 from studio.common import StudioContext, ui_errors
 
@@ -51,7 +51,7 @@ def build(ctx: StudioContext) -> None:
         model = gr.Dropdown([], label="Model", scale=2, elem_id="evals-model")
         suite = gr.Dropdown(["humaneval"], value="humaneval", label="Suite", scale=2,
                             elem_id="evals-suite")
-        n = gr.Number(value=1, precision=0, label="Samples per task (n)", scale=1)
+        n = config_number(EvalConfig, "n_samples", "Samples per task (n)", scale=1, elem_id="evals-n")
         temperature = gr.Slider(0, 1.5, value=0.0, step=0.05, label="Temperature", scale=1)
     with gr.Row():
         top_p = gr.Slider(0.05, 1, value=0.95, step=0.05, label="Top-p", scale=1)
@@ -59,8 +59,8 @@ def build(ctx: StudioContext) -> None:
         fmt = gr.Radio(list(FORMATS), value="chat", label="Prompt format", scale=1,
                        info=EvalConfig.__dataclass_fields__["prompt_format"].metadata["help"])
         task_type = gr.Radio(list(TASK_TYPES), value="synthesize", label="Task type", scale=1)
-        limit = gr.Number(value=0, precision=0, label="First N tasks (0 = all)", scale=1)
-        timeout = gr.Number(value=3.0, label="Timeout per test run (s)", scale=1)
+        limit = config_number(EvalConfig, "limit", "First N tasks (0 = all)", scale=1, elem_id="evals-limit")
+        timeout = config_number(EvalConfig, "timeout_s", "Timeout per test run (s)", scale=1)
     run_btn = gr.Button("Generate and score", variant="primary", elem_id="evals-run")
     command = gr.Code(label="Same thing from the command line", language="shell", lines=1,
                       interactive=False)
@@ -236,9 +236,9 @@ def build(ctx: StudioContext) -> None:
     refresh_outputs = [evals_table, plot, suites_table, model, suite, eval_pick, cmp_a, cmp_b]
     ctx.on_load(load, model, [sandbox, *refresh_outputs])
     run_inputs = [model, suite, n, temperature, top_p, max_tokens, fmt, task_type, limit, timeout]
-    run_btn.click(start_run, run_inputs, [job_state, status, command, timer])
+    on_start(run_btn, start_run, run_inputs, [job_state, status, command, timer])
     import_btn.click(import_suite_file, [suite_file, suite_name], refresh_outputs)
-    score_btn.click(score_file, [samples_file, suite, samples_name], [job_state, status, command, timer])
+    on_start(score_btn, score_file, [samples_file, suite, samples_name], [job_state, status, command, timer])
     timer.tick(poll, job_state, [status, timer, *refresh_outputs])
     eval_pick.change(pick_eval, eval_pick, [tasks_table, task_pick])
     for trigger in (task_pick.change, sample_pick.change):

@@ -12,6 +12,7 @@ from __future__ import annotations
 import gradio as gr
 
 from pipeline import jobs
+from pipeline.errors import StudioError
 from studio.widgets import job_list_html
 from studio.common import StudioContext, ui_errors
 
@@ -92,9 +93,15 @@ def build(ctx: StudioContext) -> None:
         return jobs.resume(store, jid, api_key=(key or "").strip() or None)
 
     def tick(status, jid):
+        """Every second: quiet by design. A half-typed or unknown id is reported once, by the
+        picker's own input event, never by the timer."""
         bars_html = list_jobs(status)
-        if job_number(jid):
-            return bars_html, *show(jid)
+        try:
+            number = job_number(jid)
+            if number:
+                return bars_html, ctx.store().get_job(number), jobs.tail_log(number, 8000)
+        except (gr.Error, StudioError):
+            pass
         return bars_html, gr.skip(), gr.skip()
 
     timer.tick(tick, [status_filter, job_id], [bars, detail, log], show_progress="hidden")

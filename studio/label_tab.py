@@ -11,7 +11,7 @@ import json
 import gradio as gr
 
 from pipeline.label import labeller as label
-from studio.widgets import job_status_html
+from studio.widgets import job_status_html, on_start
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Label"
@@ -183,8 +183,8 @@ def build(ctx: StudioContext) -> None:
     model.change(ui_errors(failed_rows), model, failed)
     prompt.change(load_prompt, prompt, [t_name, t_system, t_template])
     estimate_btn.click(do_estimate, form, estimate_md)
-    run_btn.click(do_run, form + [api_key], [job_id, progress])
-    retry_btn.click(do_retry, form + [api_key], [job_id, progress])
+    on_start(run_btn, do_run, form + [api_key], [job_id, progress])
+    on_start(retry_btn, do_retry, form + [api_key], [job_id, progress])
     timer.tick(tick, [job_id, model], [progress, failed, job_id], show_progress="hidden")
     save_prompt_btn.click(save_prompt, [t_name, t_system, t_template], prompt)
     preview_btn.click(do_preview, form, preview)

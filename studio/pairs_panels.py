@@ -13,7 +13,7 @@ from pipeline.clean.job import DECONTAM_MODES, CleanConfig, unflag
 from pipeline.config import config_from_dict
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file, should_run_as_job
 from pipeline.models.templates import template_names
-from studio.widgets import job_status_html
+from studio.widgets import job_status_html, on_start
 from studio.common import StudioContext, ui_errors
 
 POLL_S = 1.0
@@ -120,7 +120,7 @@ def build_clean_panel(ctx: StudioContext) -> None:
     def suite_choices():
         return gr.update(choices=["humaneval", *ctx.store().eval_suite_names()]), flag_counts()
 
-    run_btn.click(run, [steps, statuses, threshold, dedup_on, mode, suites, suite_file, seed], [job_id, job_box, timer])
+    on_start(run_btn, run, [steps, statuses, threshold, dedup_on, mode, suites, suite_file, seed], [job_id, job_box, timer])
     timer.tick(tick, job_id, [job_box, result, counts, timer], show_progress="hidden")
     unflag_btn.click(do_unflag, unflag_kind, counts)
     ctx.on_load(suite_choices, None, [suites, counts])
@@ -195,7 +195,7 @@ def build_import_panel(ctx: StudioContext) -> None:
 
     upload.change(preview, [upload, encoding, replace_bad], [preview_note, preview_table, *maps.values()])
     encoding.change(preview, [upload, encoding, replace_bad], [preview_note, preview_table, *maps.values()])
-    import_btn.click(run, [upload, encoding, replace_bad, shape, default_language, *maps.values()],
+    on_start(import_btn, run, [upload, encoding, replace_bad, shape, default_language, *maps.values()],
                      [job_id, job_box, report_md, timer])
     timer.tick(tick, job_id, [job_box, report_md, timer], show_progress="hidden")
 

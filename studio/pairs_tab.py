@@ -94,7 +94,8 @@ def build(ctx: StudioContext) -> None:
                     instruction = gr.Textbox(label="Instruction", lines=3, max_lines=12, elem_id="pair-instruction",
                                              info="Shift+Enter in any box saves; the buttons below move on")
                     input_box = gr.Textbox(label="Input", lines=1, max_lines=8, elem_id="pair-input")
-                    output = gr.Textbox(label="Output", lines=10, max_lines=30, elem_id="pair-output")
+                    output = gr.Textbox(label="Output", lines=10, max_lines=30, elem_id="pair-output",
+                                        elem_classes=["code-text"])
                     with gr.Row():
                         save_btn = gr.Button("Save", elem_id="pair-save")
                         approve_btn = gr.Button("Approve ▶", variant="primary", elem_id="pair-approve")

@@ -15,7 +15,7 @@ import gradio as gr
 
 from pipeline.curate import github, job as curate
 from pipeline.curate.languages import LANGUAGES
-from studio.widgets import job_status_html
+from studio.widgets import job_status_html, on_start
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Repos"
@@ -260,11 +260,13 @@ def build(ctx: StudioContext) -> None:
     @ui_errors
     def list_page(repo_id, language, kind, name, unique, page_no):
         page_no = max(1, int(page_no or 1))
-        rows, total = ctx.store().list_snippets(
-            repo_id=int(repo_id) if repo_id else None, language=language or None, kind=kind or None,
-            name=(name or "").strip() or None, unique_only=bool(unique), limit=PAGE_SIZE,
-            offset=(page_no - 1) * PAGE_SIZE)
+        query = dict(repo_id=int(repo_id) if repo_id else None, language=language or None, kind=kind or None,
+                     name=(name or "").strip() or None, unique_only=bool(unique), limit=PAGE_SIZE)
+        rows, total = ctx.store().list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
         pages = max(1, -(-total // PAGE_SIZE))
+        if page_no > pages:  # "next" on the last page stays there instead of showing nothing
+            page_no = pages
+            rows, total = ctx.store().list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
         table = [[r["id"], r["repo"], r["path"], r["start_line"], r["language"], r["kind"], r["qualname"],
                   r["lines"], r["duplicate_of"] or ""] for r in rows]
         return table, f"page {min(page_no, pages)} of {pages} · {total} snippets", min(page_no, pages)
@@ -293,7 +295,7 @@ def build(ctx: StudioContext) -> None:
     add_all_btn.click(lambda rows, f: add_results(rows, f, False), [results, found], overview)
     add_name_btn.click(add_by_name, by_name, overview)
     add_local_btn.click(add_local, [local_path, local_subdir], overview)
-    curate_btn.click(start, [c_repos, c_fetch, c_extract, c_mine, c_keep, c_force, c_languages, c_min_lines,
+    on_start(curate_btn, start, [c_repos, c_fetch, c_extract, c_mine, c_keep, c_force, c_languages, c_min_lines,
                              c_max_lines, c_max_mb, c_max_files, c_commits, c_granularity, c_min_tokens,
                              c_max_tokens], [job_id, progress])
     timer.tick(tick, job_id, [progress, *overview, job_id], show_progress="hidden")

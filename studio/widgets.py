@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import html
 
+import gradio as gr
+
 from pipeline import jobs
 
 TERMINAL_WITH_REASON = ("failed", "cancelled", "interrupted")
@@ -37,3 +39,20 @@ def job_list_html(rows: list[dict], empty: str) -> str:
     if not rows:
         return f"<p class='muted'>{html.escape(empty)}</p>"
     return "<div class='job-list'>" + "".join(job_status_html(j) for j in rows) + "</div>"
+
+
+def on_start(button: gr.Button, fn, inputs, outputs, **kwargs):
+    """Wire a button that submits a job: it is disabled from the click until the submission has
+    returned (or failed), so three quick clicks start one job, not three."""
+    return (button.click(lambda: gr.update(interactive=False), None, button, queue=False)
+            .then(fn, inputs, outputs, **kwargs)
+            .then(lambda: gr.update(interactive=True), None, button, queue=False))
+
+
+def config_number(cls, name: str, label: str, **kwargs) -> gr.Number:
+    """A number box whose default and help come from the job's config dataclass. Limits are not
+    set on the box: the config validates, so the UI refuses with the same message as the CLI."""
+    default = cls.default(name)
+    is_int = cls.__dataclass_fields__[name].type in ("int", "int | None", int)
+    return gr.Number(value=default, label=label, info=cls.help(name), precision=0 if is_int else None,
+                     **kwargs)

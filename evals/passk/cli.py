@@ -7,6 +7,7 @@
 """
 from __future__ import annotations
 
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments
 from pipeline.errors import StudioError
 
@@ -72,7 +73,7 @@ def register(sub) -> None:
     from evals.passk.generate import EvalConfig
 
     add_config_arguments(run, EvalConfig)
-    run.add_argument("--wait", action="store_true", help="block until the job finishes and print pass@k")
+    add_wait_flags(run)
     run.set_defaults(func=cmd_run)
 
     a.add_parser("list", help="evals with their pass@k").set_defaults(func=cmd_list)
@@ -95,7 +96,7 @@ def register(sub) -> None:
     ex = a.add_parser("execute", help="(re)score the unscored samples of an eval (a job)")
     ex.add_argument("eval_id", type=int, help="the eval's id")
     ex.add_argument("--timeout", type=float, default=3.0, help="wall-clock seconds per test run")
-    ex.add_argument("--wait", action="store_true", help="block until the job finishes")
+    add_wait_flags(ex)
     ex.set_defaults(func=cmd_execute)
     p.set_defaults(_parser=p)
 
@@ -180,20 +181,12 @@ def cmd_protections(args) -> int:
 @_handled
 def cmd_run(args) -> int:
     from evals.passk.generate import EvalConfig, submit_eval
-    from pipeline import jobs
 
     config = EvalConfig.from_args(args)
     store = open_store()
     job_id = submit_eval(store, config)
-    print(f"job {job_id} started; follow with `python -m pipeline jobs wait {job_id}`")
-    if not args.wait:
-        return 0
-    job = jobs.wait(store, job_id, timeout=7 * 24 * 3600)
-    if job["status"] != "done":
-        print(f"job {job_id} {job['status']}: {job['error']}", file=sys.stderr)
-        return 1
-    print(json.dumps(job["result"], indent=2))
-    return 0
+    return follow_job(store, job_id, args.wait,
+                      report=lambda job: [json.dumps(job["result"], indent=2)] if job.get("result") else [])
 
 
 @_handled
@@ -267,9 +260,4 @@ def cmd_execute(args) -> int:
     store.get_eval(args.eval_id)
     job_id = jobs.submit(store, "eval_execute", {"eval_id": args.eval_id, "timeout_s": args.timeout},
                          title=f"execute eval {args.eval_id}")
-    print(f"job {job_id} started")
-    if args.wait:
-        job = jobs.wait(store, job_id, timeout=7 * 24 * 3600)
-        print(f"job {job_id} {job['status']}" + (f": {job['error']}" if job["error"] else ""))
-        return 0 if job["status"] == "done" else 1
-    return 0
+    return follow_job(store, job_id, args.wait)

@@ -11,11 +11,11 @@ environment and never stored.
 """
 from __future__ import annotations
 
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.errors import StudioError
 
 import json
 import sys
-import time
 
 from pipeline.config import add_config_arguments, config_from_args
 from pipeline.store import StoreError, open_store
@@ -63,7 +63,7 @@ def register(sub) -> None:
         add_config_arguments(run, CurateConfig, skip=("repo_ids",))
         run.add_argument("--repo", dest="repo_ids", type=int, action="append",
                          help="repo id to curate (repeatable; default: every repo still to do)")
-        run.add_argument("--detach", action="store_true", help="start the job and return at once")
+        add_wait_flags(run, wait_by_default=True)
         run.set_defaults(func=cmd_run, preset=name)
 
     repos = csub.add_parser("repos", help="repos in the store with their status and stats")
@@ -147,7 +147,6 @@ def cmd_add_local(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipeline import jobs
     from pipeline.curate.job import CurateConfig, start_curate
 
     given = {k: v for k, v in PRESETS[args.preset].items() if getattr(args, k, None) is None}
@@ -158,34 +157,16 @@ def cmd_run(args) -> int:
         raise StoreError(str(exc)) from None
     store = open_store()
     job_id = start_curate(store, cfg, title=f"curate ({args.preset})")
-    print(f"job {job_id} started; log: {jobs.log_path_for(job_id)}")
-    if args.detach:
-        return 0
-    return wait_and_report(store, job_id)
+    return follow_job(store, job_id, args.wait, report=curate_report)
 
 
-def wait_and_report(store, job_id: int) -> int:
-    from pipeline import jobs
-
-    last = None
-    while True:
-        job = store.get_job(job_id)
-        line = f"[{jobs.format_progress(job)}] {job['message'] or ''}"
-        if line != last:
-            print(line, flush=True)
-            last = line
-        if job["status"] not in ("queued", "running"):
-            break
-        if job["status"] == "running" and not jobs.is_alive(job["pid"], job["pid_started"]):
-            jobs.reap_interrupted(store)
-        time.sleep(0.5)
-    result = job["result"] or {}
-    for failure in result.get("failed", []):
-        print(f"failed: {failure['repo']}: {failure['error']}")
-    print(f"job {job_id} {job['status']}" + (f": {job['error']}" if job["error"] else "")
-          + (f" — {result.get('curated', 0)} curated, {result.get('snippets', 0)} snippets, "
-             f"{result.get('commit_pairs', 0)} commit pairs" if result else ""))
-    return 0 if job["status"] == "done" else 1
+def curate_report(job: dict) -> list[str]:
+    result = job.get("result") or {}
+    lines = [f"failed: {f['repo']}: {f['error']}" for f in result.get("failed", [])]
+    if result:
+        lines.append(f"{result.get('curated', 0)} curated, {result.get('snippets', 0)} snippets, "
+                     f"{result.get('commit_pairs', 0)} commit pairs")
+    return lines
 
 
 def cmd_repos(args) -> int:

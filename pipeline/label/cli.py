@@ -11,9 +11,9 @@ The key of an endpoint model comes from the environment variable the model names
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments, config_from_args
 from pipeline.store import StoreError, open_store
 
@@ -36,12 +36,12 @@ def register(sub) -> None:
 
     run = lsub.add_parser("run", help="start a labelling job (resumable; never relabels a stored pair)")
     add_config_arguments(run, LabelConfig, skip=RUN_ONLY)
-    run.add_argument("--wait", action="store_true", help="block until the job finishes and print its result")
+    add_wait_flags(run)
     run.set_defaults(func=cmd_run, retry=False)
 
     retry = lsub.add_parser("retry-failed", help="label again the snippets whose pair failed")
     add_config_arguments(retry, LabelConfig, skip=RUN_ONLY)
-    retry.add_argument("--wait", action="store_true", help="block until the job finishes and print its result")
+    add_wait_flags(retry)
     retry.set_defaults(func=cmd_run, retry=True)
 
     failed = lsub.add_parser("failed", help="failed rows with their error")
@@ -106,26 +106,11 @@ def cmd_preview(args) -> int:
 
 
 def cmd_run(args) -> int:
-    from pipeline import jobs
     from pipeline.label.labeller import start_labelling
 
     store = open_store()
     job_id = start_labelling(store, _config(args, retry_failed=args.retry))
-    print(f"job {job_id} started; follow with `python -m pipeline jobs show {job_id}`")
-    if not args.wait:
-        return 0
-    last = None
-    while store.job_status(job_id) in ("queued", "running"):
-        job = store.get_job(job_id)
-        if job["message"] and job["message"] != last:
-            print(job["message"], flush=True)
-            last = job["message"]
-        time.sleep(1.0)
-        jobs.reap_interrupted(store)
-    job = store.get_job(job_id)
-    result = job["result"] or {}
-    print(f"job {job_id} {job['status']}: " + (result.get("message") or job["error"] or ""))
-    return 0 if job["status"] == "done" else 1
+    return follow_job(store, job_id, args.wait)
 
 
 def cmd_failed(args) -> int:

@@ -1,7 +1,7 @@
 """`python -m pipeline models list|add|remove|try|prepare-default`."""
 from __future__ import annotations
 
-from pipeline import jobs
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.store import open_store
 from pipeline.models.templates import template_names
 
@@ -39,7 +39,7 @@ def register(sub) -> None:
     tr.set_defaults(func=cmd_try)
 
     prep = msub.add_parser("prepare-default", help="convert and register the embedded SmolLM2 model (a job)")
-    prep.add_argument("--wait", action="store_true", help="block until the job finishes")
+    add_wait_flags(prep)
     prep.set_defaults(func=cmd_prepare)
 
 
@@ -87,9 +87,4 @@ def cmd_prepare(args) -> int:
     if job_id is None:
         print("the default model is already prepared and registered")
         return 0
-    print(f"job {job_id} preparing the default model")
-    if args.wait:
-        job = jobs.wait(store, job_id, timeout=3600)
-        print(f"job {job_id} {job['status']}" + (f": {job['error']}" if job["error"] else ""))
-        return 0 if job["status"] == "done" else 1
-    return 0
+    return follow_job(store, job_id, args.wait)

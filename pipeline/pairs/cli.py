@@ -8,6 +8,7 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pipeline import jobs
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.clean.job import CleanConfig, run_clean, unflag
 from pipeline.config import add_config_arguments, config_from_args
 from pipeline.pairs.export import FORMS, freeze_dataset
@@ -64,7 +65,7 @@ def register(sub) -> None:
     clean.add_argument("--unflag", choices=["duplicate", "contaminated", "filtered", "all"],
                        help="remove these flags instead of cleaning (nothing was deleted, so this restores)")
     clean.add_argument("--job", action="store_true", help="run as a background job and print its id")
-    clean.add_argument("--wait", action="store_true", help="with --job: block until it finishes")
+    add_wait_flags(clean)
     clean.set_defaults(func=cmd_clean)
 
     imp = ps.add_parser("import", help="import pairs from JSONL/JSON/CSV/TSV/Parquet (alpaca or messages)")
@@ -72,7 +73,7 @@ def register(sub) -> None:
     add_config_arguments(imp, ImportConfig, skip=("path",))
     imp.add_argument("--preview", action="store_true", help="only show the columns, first rows and suggested mapping")
     imp.add_argument("--job", action="store_true", help="run as a background job (for big files)")
-    imp.add_argument("--wait", action="store_true", help="with --job: block until it finishes")
+    add_wait_flags(imp)
     imp.set_defaults(func=cmd_import)
 
     freeze = ps.add_parser("freeze", help="freeze the pairs matching a filter as the next version of a dataset")
@@ -90,6 +91,7 @@ def register(sub) -> None:
     exp.add_argument("--repo-id", help="hub dataset repo, user/name (token from $HF_TOKEN)")
     exp.add_argument("--public", action="store_true", help="make the hub repo public (default private)")
     exp.add_argument("--job", action="store_true", help="run as a background job")
+    add_wait_flags(exp, wait_by_default=True)
     exp.set_defaults(func=cmd_export)
 
     ds = ps.add_parser("datasets", help="frozen datasets and their versions")
@@ -105,15 +107,11 @@ def _config(cls, args, **overrides):
 
 def _submit(kind: str, params: dict, wait: bool) -> int:
     store = open_store()
-    job_id = jobs.submit(store, kind, params)
-    print(f"job {job_id} ({kind}) started; follow with `python -m pipeline jobs wait {job_id}`")
-    if not wait:
-        return 0
-    job = jobs.wait(store, job_id, timeout=24 * 3600)
-    print(f"job {job_id} {job['status']}" + (f": {job['error']}" if job["error"] else ""))
-    if job["result"]:
-        print(json.dumps(job["result"], indent=2, default=str))
-    return 0 if job["status"] == "done" else 1
+    return follow_job(store, jobs.submit(store, kind, params), wait, report=_result_lines)
+
+
+def _result_lines(job: dict) -> list[str]:
+    return [json.dumps(job["result"], indent=2, default=str)] if job.get("result") else []
 
 
 def cmd_list(args) -> int:
@@ -245,7 +243,7 @@ def cmd_export(args) -> int:
     params = {"dataset": args.dataset, "target": args.target, "path": args.out, "form": args.form,
               "repo_id": args.repo_id, "private": not args.public}
     if args.job:
-        return _submit("export_dataset", params, wait=True)
+        return _submit("export_dataset", params, args.wait)
     store = open_store()
     if args.target == "jsonl":
         result = export.export_jsonl(store, args.dataset, args.out, args.form)

@@ -34,6 +34,15 @@ MIGRATIONS = (schema.MIGRATIONS + curate.MIGRATIONS + labels.MIGRATIONS + pairs.
 BUSY_TIMEOUT_MS = 30_000
 
 
+def _locked(path: Path, exc: sqlite3.OperationalError) -> Exception:
+    """'database is locked' after the busy timeout, said so a person knows what to do."""
+    if "locked" not in str(exc) and "busy" not in str(exc):
+        return exc
+    return StoreError(f"{path} stayed locked by another writer for {BUSY_TIMEOUT_MS // 1000} s "
+                      "(a long job or another studio on the same data dir); nothing was written, "
+                      "try again in a moment")
+
+
 class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pairs.PairsMixin,
             evals.EvalsMixin, train.TrainMixin, chat.ChatMixin, judge.JudgeMixin):
     def __init__(self, path: str | Path):
@@ -82,9 +91,15 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
         if db.conn.in_transaction:  # nested: join the outer one
             yield db
             return
-        db.conn.execute("BEGIN IMMEDIATE")
+        try:
+            db.conn.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as exc:
+            raise _locked(self.path, exc) from None
         try:
             yield db
+        except sqlite3.OperationalError as exc:
+            db.conn.execute("ROLLBACK")
+            raise _locked(self.path, exc) from None
         except BaseException:
             db.conn.execute("ROLLBACK")
             raise

@@ -134,6 +134,8 @@ class PairQueriesMixin:
         page, page_size = max(1, int(page)), max(1, min(int(page_size), 1000))
         where, args = flt.where()
         total = self.db.execute(f"SELECT count(*) FROM pairs WHERE {where}", args).fetchone()[0]
+        pages = max(1, -(-total // page_size))
+        page = min(page, pages)  # "next" on the last page stays there instead of showing nothing
         # The page's ids first, from the covering index ('+id': sort the matches rather than walk
         # the table in id order reading every row's text), then those rows.
         by = {"id": "+id", "-id": "+id DESC"}.get(order, ORDERS[order])
@@ -145,7 +147,6 @@ class PairQueriesMixin:
         rows = [by_id[i] for i in ids]
         for r in rows:
             r["flags"] = from_json(r["flags"], [])
-        pages = max(1, -(-total // page_size))
         return {"rows": rows, "total": total, "page": page, "pages": pages, "page_size": page_size}
 
     def pair_ids(self, filter: PairFilter | dict | None = None, order: str = "id") -> list[int]:

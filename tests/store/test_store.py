@@ -117,3 +117,22 @@ def test_transaction_rolls_back_on_error(store):
             db["models"].insert({"name": "ghost", "kind": "local"})
             raise RuntimeError("boom")
     assert store.count("models") == 0
+
+
+def test_a_lock_held_past_the_busy_timeout_is_one_clear_message(tmp_path, monkeypatch):
+    import sqlite3
+
+    import pipeline.store as store_module
+
+    monkeypatch.setattr(store_module, "BUSY_TIMEOUT_MS", 200)
+    store = store_module.Store(tmp_path / "studio.db")
+    holder = sqlite3.connect(tmp_path / "studio.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")   # another writer keeps the lock
+    try:
+        with pytest.raises(store_module.StoreError, match="stayed locked by another writer"):
+            with store.tx() as db:
+                db.execute("UPDATE _migrations SET applied_at = applied_at")
+    finally:
+        holder.execute("ROLLBACK")
+    with store.tx() as db:   # and the store works again once the lock is gone
+        db.execute("UPDATE _migrations SET applied_at = applied_at")
