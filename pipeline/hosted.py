@@ -4,5 +4,6 @@ from __future__ import annotations
 import os
 
 
-def enabled() -> bool:
-    return bool(os.environ.get("SPACE_ID")) or os.environ.get("STUDIO_HOSTED", "").strip() == "1"
+def enabled(env=None) -> bool:
+    env = os.environ if env is None else env
+    return bool(env.get("SPACE_ID")) or (env.get("STUDIO_HOSTED") or "").strip() == "1"

@@ -35,6 +35,12 @@ def sandbox_markdown(ctx: StudioContext) -> str:
     if not (allowed and ctx.allow_code_execution):
         return f"**Code execution is off.** {why}"
     lines = [f"- {label}: {'on' if on else '**OFF**'}" for label, on in describe_protections()]
+    from evals.sandbox import missing_minimum
+
+    if missing_minimum():
+        lines.insert(0, f"⚠️ **The sandbox is weak here: {'; '.join(missing_minimum())} missing.** Evals refuse to "
+                        "run tests unless you tick 'Run without the full sandbox' (programs may then use the "
+                        "network and read your files); the choice is recorded with the eval.\n")
     langs = ", ".join(f"{lang} ({toolchains()[lang].version})" for lang in available_languages())
     missing = [lang for lang, tc in toolchains().items() if not tc.available]
     return ("**Sandbox protections active on this machine**\n" + "\n".join(lines)
@@ -61,6 +67,9 @@ def build(ctx: StudioContext) -> None:
         task_type = gr.Radio(list(TASK_TYPES), value="synthesize", label="Task type", scale=1)
         limit = config_number(EvalConfig, "limit", "First N tasks (0 = all)", scale=1, elem_id="evals-limit")
         timeout = config_number(EvalConfig, "timeout_s", "Timeout per test run (s)", scale=1)
+        weak = gr.Checkbox(False, label="Run without the full sandbox (unsafe: network and files reachable)",
+                           info=EvalConfig.__dataclass_fields__["allow_weak_sandbox"].metadata["help"],
+                           scale=1, elem_id="evals-allow-weak")
     run_btn = gr.Button("Generate and score", variant="primary", elem_id="evals-run")
     command = gr.Code(label="Same thing from the command line", language="shell", lines=1,
                       interactive=False)
@@ -145,13 +154,16 @@ def build(ctx: StudioContext) -> None:
         return (sandbox_markdown(ctx), *refresh(current_model))
 
     @ui_errors
-    def start_run(m, s, n_, temp, tp, mt, f, tt, lim, to):
+    def start_run(m, s, n_, temp, tp, mt, f, tt, lim, to, weak_):
         from evals.passk.generate import EvalConfig, submit_eval
 
         require_execution()
         config = EvalConfig.from_dict({
             "suite": s or "humaneval", "model": m or "", "n_samples": n_, "temperature": temp, "top_p": tp,
-            "max_new_tokens": mt, "prompt_format": f, "task_type": tt, "limit": lim, "timeout_s": to})
+            "max_new_tokens": mt, "prompt_format": f, "task_type": tt, "limit": lim, "timeout_s": to,
+            "allow_weak_sandbox": bool(weak_)})
+        if weak_:
+            gr.Warning("This eval runs model-written code without the full sandbox; it is recorded with the eval.")
         job_id = submit_eval(ctx.store(), config)
         cli = config.command_line("python -m evals passk run") + " --wait"
         return job_id, job_html(job_id), cli, gr.Timer(active=True)
@@ -235,7 +247,7 @@ def build(ctx: StudioContext) -> None:
 
     refresh_outputs = [evals_table, plot, suites_table, model, suite, eval_pick, cmp_a, cmp_b]
     ctx.on_load(load, model, [sandbox, *refresh_outputs])
-    run_inputs = [model, suite, n, temperature, top_p, max_tokens, fmt, task_type, limit, timeout]
+    run_inputs = [model, suite, n, temperature, top_p, max_tokens, fmt, task_type, limit, timeout, weak]
     on_start(run_btn, start_run, run_inputs, [job_state, status, command, timer])
     import_btn.click(import_suite_file, [suite_file, suite_name], refresh_outputs)
     on_start(score_btn, score_file, [samples_file, suite, samples_name], [job_state, status, command, timer])

@@ -52,6 +52,9 @@ class EvalConfig(JobConfig):
     timeout_s: float = field(default=3.0, metadata={"help": "wall-clock seconds per test run", "min": 0.1})
     workers: int = field(default=0, metadata={"help": "sandbox workers (0 = one per core)", "min": 0})
     execute: bool = field(default=True, metadata={"help": "run the tests right after generating"})
+    allow_weak_sandbox: bool = field(default=False, metadata={
+        "help": "run the tests even where the sandbox lacks its minimum protections (no network, pid namespace, "
+                "private filesystem); recorded with the eval"})
     name: str = field(default="", metadata={"help": "a label for this eval (optional)"})
 
     def check(self) -> None:
@@ -106,7 +109,8 @@ def eval_generate_job(ctx) -> dict:
         store.update_eval(eval_id, status="generated")
         if not config.execute:
             return {"eval_id": eval_id, "generated": total}
-        metrics = execute_eval(ctx, eval_id, SandboxLimits(timeout_s=config.timeout_s),
+        metrics = execute_eval(ctx, eval_id, SandboxLimits(timeout_s=config.timeout_s,
+                                                           allow_weak=config.allow_weak_sandbox),
                                config.workers or None)
     return {"eval_id": eval_id, "metrics": metrics}
 
@@ -159,7 +163,8 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]]) -> list[di
 
 def eval_execute_job(ctx) -> dict:
     eval_id = int(ctx.params["eval_id"])
-    limits = SandboxLimits(timeout_s=float(ctx.params.get("timeout_s") or 3.0))
+    limits = SandboxLimits(timeout_s=float(ctx.params.get("timeout_s") or 3.0),
+                           allow_weak=bool(ctx.params.get("allow_weak_sandbox")))
     with _marks_failure(ctx.store, eval_id):
         metrics = execute_eval(ctx, eval_id, limits, int(ctx.params.get("workers") or 0) or None)
     return {"eval_id": eval_id, "metrics": metrics}

@@ -11,7 +11,13 @@ process group, rlimits, fresh work dir on a size-capped tmpfs, stdin closed, out
 unprivileged uid, wall-clock SIGKILL, nonce sentinel). If the worker itself dies or hangs, the
 client kills its whole process group, reports an `error` verdict and starts a new one.
 
-Hosted mode: on a Hugging Face Space (SPACE_ID set) nothing runs unless
+Fails closed: a worker that cannot set up the minimum protections (MINIMUM_PROTECTIONS: no
+network, own pid namespace, private read-only filesystem with homes hidden) refuses to run
+anything (WeakSandbox) unless the caller opted in explicitly with `SandboxLimits(allow_weak=True)`
+(`--allow-weak-sandbox` in the CLI, a checkbox with a warning in the UI, recorded in the eval's
+params). Without any namespace launcher it never silently runs programs as the app's user.
+
+Hosted mode (pipeline.hosted: SPACE_ID or STUDIO_HOSTED=1): nothing runs unless the owner sets
 STUDIO_ALLOW_CODE_EXECUTION=1; `require_execution_allowed` raises CodeExecutionDisabled.
 """
 from __future__ import annotations
@@ -67,6 +73,13 @@ class SandboxError(StudioError):
     """The sandbox worker cannot be started; the message says why."""
 
 
+class WeakSandbox(SandboxError):
+    """The minimum protections are missing here and nobody opted in to running without them."""
+
+
+MINIMUM_PROTECTIONS = ("network_namespace", "pid_namespace", "private_filesystem")
+
+
 @dataclass
 class SandboxLimits:
     timeout_s: float = field(default=3.0, metadata={"help": "wall-clock seconds per test run"})
@@ -76,6 +89,9 @@ class SandboxLimits:
     max_file_mb: int = field(default=16, metadata={"help": "largest file (and output) a program may write (MiB)"})
     output_kb: int = field(default=16, metadata={"help": "program output kept for the report (KiB)"})
     disk_mb: int = field(default=256, metadata={"help": "tmpfs size per worker (MiB)"})
+    allow_weak: bool = field(default=False, metadata={
+        "help": "run even when the minimum protections (no network, pid namespace, private filesystem) "
+                "cannot be set up here; programs may then reach the network and your files"})
 
     def for_run(self, **overrides) -> dict:
         limits = {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb,
@@ -90,12 +106,14 @@ class SandboxLimits:
 
 def execution_allowed(env=None) -> tuple[bool, str]:
     """(allowed, why): the same rule as studio.common.StudioContext.allow_code_execution."""
+    from pipeline import hosted
+
     env = os.environ if env is None else env
     flag = (env.get("STUDIO_ALLOW_CODE_EXECUTION") or "").strip().lower()
-    if env.get("SPACE_ID"):
+    if hosted.enabled(env):
         if flag in ("1", "true", "yes", "on"):
-            return True, "enabled on this Space by STUDIO_ALLOW_CODE_EXECUTION=1"
-        return False, ("Running model-written code is disabled on this hosted Space: set the "
+            return True, "enabled on this hosted studio by STUDIO_ALLOW_CODE_EXECUTION=1"
+        return False, ("Running model-written code is disabled on this hosted studio: the owner can set the "
                        "secret/variable STUDIO_ALLOW_CODE_EXECUTION=1 to enable it.")
     if flag and flag not in ("1", "true", "yes", "on"):
         return False, (f"Running model-written code is disabled by STUDIO_ALLOW_CODE_EXECUTION="
@@ -158,9 +176,12 @@ class SandboxWorker:
         self.close()
 
     def start(self) -> None:
+        launcher = namespace_launcher()
+        if not launcher and not self.limits.allow_weak:
+            raise WeakSandbox(missing_protections_message(list(MINIMUM_PROTECTIONS), "no `unshare` variant works"))
         config = {"uid": self.uid, "disk_mb": self.limits.disk_mb, "keep": _keep_paths(),
                   "hide": _hide_paths(), "env_allowed": sorted(SAFE_ENV)}
-        argv = [*namespace_launcher(), sys.executable, "-I", "-S", str(WORKER_SCRIPT),
+        argv = [*launcher, sys.executable, "-I", "-S", str(WORKER_SCRIPT),
                 json.dumps(config)]
         try:
             self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -175,6 +196,10 @@ class SandboxWorker:
             raise SandboxError("the sandbox worker did not start (is `unshare` usable here?)")
         self.protections = hello["hello"]
         self.setup_error = hello.get("setup_error")
+        missing = [p for p in MINIMUM_PROTECTIONS if not self.protections.get(p)]
+        if missing and not self.limits.allow_weak:
+            self.close()
+            raise WeakSandbox(missing_protections_message(missing, self.setup_error))
 
     def run(self, job: dict) -> dict:
         """Send one job; never raises for the program's sake (a dead worker is restarted)."""
@@ -231,9 +256,20 @@ class SandboxWorker:
         proc.stdout.close()
 
 
+def missing_protections_message(missing: list[str], why: str | None) -> str:
+    labels = "; ".join(PROTECTION_LABELS[p] for p in missing)
+    return (f"refusing to run model-written code: the sandbox cannot set up {labels}"
+            f"{f' ({why})' if why else ''}. Run the studio where `unshare` works (as root, or with "
+            "unprivileged user namespaces enabled), or opt in explicitly with --allow-weak-sandbox / "
+            "the 'Run without the full sandbox' checkbox — programs may then use the network and read your files")
+
+
 @lru_cache(maxsize=1)
 def _probe() -> tuple[dict, str | None]:
-    worker = SandboxWorker()
+    if not namespace_launcher():
+        return {key: key not in MINIMUM_PROTECTIONS + ("unprivileged_uid",) for key in PROTECTION_LABELS}, \
+            "no namespace launcher works here"
+    worker = SandboxWorker(SandboxLimits(allow_weak=True))
     try:
         worker.start()
         return dict(worker.protections), worker.setup_error
@@ -250,6 +286,12 @@ def describe_protections() -> list[tuple[str, bool]]:
     """(label, active) rows for the UI and the CLI."""
     active = sandbox_protections()
     return [(label, bool(active.get(key))) for key, label in PROTECTION_LABELS.items()]
+
+
+def missing_minimum() -> list[str]:
+    """The minimum protections this machine lacks (empty: execution runs without an opt-in)."""
+    active = sandbox_protections()
+    return [PROTECTION_LABELS[p] for p in MINIMUM_PROTECTIONS if not active.get(p)]
 
 
 def wait_for_uid_clear(uid: int, timeout: float = 5.0) -> bool:

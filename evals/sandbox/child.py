@@ -1,107 +1,143 @@
-"""Python programs inside the forked sandbox child: run the solution, restore the modules it
-may have patched, run the tests, report with the run's nonce.
+"""Python programs in the sandbox, as two processes that share no memory: the solution runs in
+one (`solution_server`), the tests in the other (`test_client`), and the tests reach the
+solution's functions through proxies that send each call over a socket.
 
-Imported by worker.py (stdlib only). The worker takes a snapshot of every module's
-namespace before any sample runs; a child restores what the solution changed (e.g.
-`builtins.abs = lambda x: 0` or `math.isclose = lambda *a: True`) before the tests run, so
-patched assert helpers cannot fake a pass. Class attributes are not restored.
+Why two: a verdict decided inside the process that ran the solution can always be forged by it
+(it can read any nonce from its caller's frame or memory, patch the harness, exit early). Here
+the pass report is written only by the test process, which never runs model-written code, is not
+dumpable (so the same uid cannot ptrace it or read /proc/PID/mem), and gets the run's nonce
+only after the solution process was forked. Values cross the socket as tagged JSON: plain data
+(None, bool, int, float, str, bytes, list, tuple, set, dict, complex) is compared in the test
+process with its own `==`; anything else (class instances, generators) stays in the solution
+process behind a handle, and operations on it are asked of the solution (so an object whose
+`__eq__` always says True is never equal to plain data; two of the solution's own objects are
+compared by the solution).
+
+Imported by worker.py (stdlib only). Not protected: kernel exploits; a solution that changes its
+arguments in place is not seen by the tests (they hold copies).
 """
+import builtins
 import ctypes
+import json
 import os
+import socket
 import sys
 
 RESULT_LIMIT = 60_000
+MESSAGE_LIMIT = 64 << 20
 FIELD, RECORD = "\x1f", "\x1e"
+PR_SET_DUMPABLE = 4
+OPERATORS = {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__len__", "__iter__", "__next__",
+             "__getitem__", "__contains__", "__repr__", "__str__", "__hash__", "__bool__", "__int__",
+             "__float__", "__add__", "__sub__", "__mul__", "__truediv__", "__floordiv__", "__mod__",
+             "__neg__", "__abs__", "__setitem__", "__delitem__"}
 
 
-def snapshot():
-    """Module dicts as they are before any untrusted code runs, with their dict versions."""
-    # Real modules only: their __dict__ is a plain dict that lives as long as the module.
-    entries = [(name, mod, dict(mod.__dict__)) for name, mod in list(sys.modules.items())
-               if isinstance(mod, type(sys)) and type(mod.__dict__) is dict]
-    addrs = [id(mod.__dict__) for _, mod, _ in entries]
-    return {"entries": entries, "addrs": addrs, "versions": _versions(addrs),
-            "names": set(sys.modules), "modules_addr": id(sys.modules),
-            "modules_version": _versions([id(sys.modules)])[0]}
+class _Channel:
+    """Length-prefixed JSON messages over one end of a socketpair."""
+
+    def __init__(self, fd):
+        self.sock = socket.socket(fileno=fd)
+
+    def send(self, message):
+        data = json.dumps(message, allow_nan=True).encode()
+        self.sock.sendall(len(data).to_bytes(8, "big") + data)
+
+    def recv(self):
+        size = int.from_bytes(self._exactly(8), "big")
+        if size > MESSAGE_LIMIT:
+            raise ConnectionError(f"the solution sent a {size}-byte message (limit {MESSAGE_LIMIT})")
+        return json.loads(self._exactly(size))
+
+    def _exactly(self, n):
+        buf = b""
+        while len(buf) < n:
+            chunk = self.sock.recv(min(n - len(buf), 1 << 20))
+            if not chunk:
+                raise ConnectionError("the solution's process ended")
+            buf += chunk
+        return buf
 
 
-def _versions(addrs):
-    return [_version_at(a) for a in addrs] if _dict_version else [0] * len(addrs)
+# -- the solution side (runs model-written code) ----------------------------------------------
+def solution_server(code, fd):
+    channel = _Channel(fd)
+    refs = {}
+
+    def encode(value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        kinds = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
+        if type(value) in kinds:
+            return {kinds[type(value)]: [encode(v) for v in value]}
+        if type(value) is dict:
+            return {"d": [[encode(k), encode(v)] for k, v in value.items()]}
+        if type(value) is bytes:
+            return {"b": value.hex()}
+        if type(value) is complex:
+            return {"c": [value.real, value.imag]}
+        refs[id(value)] = value
+        return {"r": id(value), "callable": callable(value), "type": type(value).__name__}
+
+    def decode(value):
+        if not isinstance(value, dict):
+            return value
+        (tag, inner), = [(k, v) for k, v in value.items() if k in ("l", "t", "s", "fs", "d", "b", "c", "r")]
+        if tag == "r":
+            return refs[inner]
+        if tag == "d":
+            return {decode(k): decode(v) for k, v in inner}
+        if tag == "b":
+            return bytes.fromhex(inner)
+        if tag == "c":
+            return complex(*inner)
+        return {"l": list, "t": tuple, "s": set, "fs": frozenset}[tag](decode(v) for v in inner)
+
+    namespace = {"__name__": "__main__"}
+    try:
+        exec(compile(code, "<solution>", "exec"), namespace)
+        names = {k: encode(v) for k, v in list(namespace.items()) if not k.startswith("__")
+                 and type(v) is not type(sys)}
+        channel.send({"names": names})
+    except BaseException as exc:
+        channel.send({"setup_error": _describe(exc, "the solution raised before the tests ran")})
+        os._exit(1)
+    while True:
+        try:
+            request = channel.recv()
+        except ConnectionError:
+            os._exit(0)
+        try:
+            target = refs[request["ref"]]
+            args = [decode(a) for a in request.get("args", [])]
+            kwargs = {k: decode(v) for k, v in request.get("kwargs", {}).items()}
+            op = request["op"]
+            if op == "call":
+                result = target(*args, **kwargs)
+            elif op == "getattr":
+                result = getattr(target, args[0])
+            elif op in OPERATORS:
+                method = getattr(type(target), op, None)  # looked up on the type, as Python does
+                if method is None:
+                    raise TypeError(f"'{type(target).__name__}' object does not support {op}")
+                result = method(target, *args)
+            else:
+                raise TypeError(f"unsupported operation {op}")
+            reply = {"ok": encode(result)}
+        except BaseException as exc:
+            if isinstance(exc, SystemExit):
+                os._exit(1)
+            reply = {"raise": type(exc).__name__, "message": _safe_str(exc)}
+        channel.send(reply)
 
 
-def snapshot_stale(snap):
-    """True when the worker's own modules changed since the snapshot (then take a new one)."""
-    if _dict_version is None:
-        return False
-    return (_version_at(snap["modules_addr"]) != snap["modules_version"]
-            or _versions(snap["addrs"]) != snap["versions"])
-
-
-def _make_dict_version_reader():
-    """CPython 3.11 keeps a version tag in every dict that changes on each write (PEP 509).
-    Reading it lets a forked child restore only the modules a solution touched, instead of
-    comparing every entry (which would copy-on-write most of the heap). Verified, not assumed."""
-    if sys.implementation.name != "cpython" or sys.version_info[:2] != (3, 11):
-        return None
-
-    def version(d):
-        return ctypes.c_uint64.from_address(id(d) + 3 * ctypes.sizeof(ctypes.c_ssize_t)).value
-
-    probe = {"a": 1}
-    v1 = version(probe)
-    probe["a"] = 2
-    v2 = version(probe)
-    probe["b"] = 3
-    v3 = version(probe)
-    return version if v1 < v2 < v3 else None
-
-
-def _version_at(addr):
-    return ctypes.c_uint64.from_address(addr + 3 * ctypes.sizeof(ctypes.c_ssize_t)).value
-
-
-_dict_version = _make_dict_version_reader()
-
-
-def restore(snap):
-    """Undo what the solution did to shared modules so the tests use pristine helpers.
-
-    Only modules whose dict version moved are compared entry by entry; touching every module
-    object in a forked child would copy most of the worker's heap (refcount writes)."""
-    sys.settrace(None)
-    sys.setprofile(None)
-    fast = _dict_version is not None
-    if not fast or _version_at(snap["modules_addr"]) != snap["modules_version"]:
-        names = snap["names"]
-        for name in [n for n in sys.modules if n not in names]:
-            del sys.modules[name]
-        for name, mod, _ in snap["entries"]:
-            if sys.modules.get(name) is not mod:
-                sys.modules[name] = mod
-    versions = snap["versions"]
-    for i, addr in enumerate(snap["addrs"]):
-        if fast and _version_at(addr) == versions[i]:
-            continue
-        _name, mod, saved = snap["entries"][i]
-        current = mod.__dict__
-        for key, value in saved.items():
-            if current.get(key, _MISSING) is not value:
-                current[key] = value
-        for key in [k for k in current if k not in saved]:
-            del current[key]
-
-
-_MISSING = object()
-
-
-def python_child(code, test, write_fd, nonce, snap):
-    # What runs after untrusted code is bound to locals first and formats with str only, so a
-    # solution that patches json/os/sys cannot change how the verdict is reported.
+# -- the test side (never runs model-written code) ---------------------------------------------
+def test_client(test, fd, write_fd, nonce):
+    ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     write, exit_now = os.write, os._exit
-    out, err = sys.stdout, sys.stderr
 
     def report(status, error=None, failing_test=None):
-        for stream in (out, err):
+        for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
             except BaseException:
@@ -110,16 +146,16 @@ def python_child(code, test, write_fd, nonce, snap):
         write(write_fd, msg.encode("utf-8", "replace")[:RESULT_LIMIT])
         exit_now(0 if status == "passed" else 1)
 
-    globals_ = {}
+    channel = _Channel(fd)
     try:
-        compiled = compile(code, "<solution>", "exec")
-    except BaseException as exc:
-        report("failed", _describe(exc, "the solution does not compile"))
-    try:
-        exec(compiled, globals_)
-    except BaseException as exc:
-        report("failed", _describe(exc, "the solution raised before the tests ran"))
-    restore(snap)
+        hello = channel.recv()
+    except ConnectionError:
+        report("failed", "the solution's process ended before the tests ran (it exited or was killed)")
+    if "setup_error" in hello:
+        report("failed", hello["setup_error"])
+    remote = _RemoteFactory(channel)
+    globals_ = {"__name__": "__main__", "__builtins__": builtins}
+    globals_.update({name: remote.decode(value) for name, value in hello["names"].items()})
     try:
         compiled_test = compile(test, "<test>", "exec")
     except BaseException as exc:
@@ -131,8 +167,94 @@ def python_child(code, test, write_fd, nonce, snap):
     report("passed")
 
 
+class _RemoteFactory:
+    def __init__(self, channel):
+        self.channel = channel
+
+    def encode(self, value):
+        if value is None or isinstance(value, (bool, int, float, str)):
+            return value
+        kinds = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
+        if type(value) in kinds:
+            return {kinds[type(value)]: [self.encode(v) for v in value]}
+        if type(value) is dict:
+            return {"d": [[self.encode(k), self.encode(v)] for k, v in value.items()]}
+        if type(value) is bytes:
+            return {"b": value.hex()}
+        if type(value) is complex:
+            return {"c": [value.real, value.imag]}
+        if isinstance(value, _Remote):
+            return {"r": object.__getattribute__(value, "_ref")}
+        raise TypeError(f"a {type(value).__name__} cannot be passed to the solution (it runs in another process)")
+
+    def decode(self, value):
+        if not isinstance(value, dict):
+            return value
+        if "r" in value:
+            return _Remote(self, value["r"], value.get("type", "object"))
+        (tag, inner), = [(k, v) for k, v in value.items() if k in ("l", "t", "s", "fs", "d", "b", "c")]
+        if tag == "d":
+            return {self.decode(k): self.decode(v) for k, v in inner}
+        if tag == "b":
+            return bytes.fromhex(inner)
+        if tag == "c":
+            return complex(*inner)
+        return {"l": list, "t": tuple, "s": set, "fs": frozenset}[tag](self.decode(v) for v in inner)
+
+    def ask(self, ref, op, args=(), kwargs=None):
+        self.channel.send({"ref": ref, "op": op, "args": [self.encode(a) for a in args],
+                           "kwargs": {k: self.encode(v) for k, v in (kwargs or {}).items()}})
+        reply = self.channel.recv()
+        if "raise" in reply:
+            kind = getattr(builtins, reply["raise"], None)
+            if not (isinstance(kind, type) and issubclass(kind, Exception)):
+                kind = RuntimeError
+            raise kind(reply["message"])
+        return self.decode(reply["ok"])
+
+
+class _Remote:
+    """A function or object that lives in the solution's process."""
+
+    def __init__(self, factory, ref, type_name):
+        object.__setattr__(self, "_factory", factory)
+        object.__setattr__(self, "_ref", ref)
+        object.__setattr__(self, "_type", type_name)
+
+    def _ask(self, op, *args, **kwargs):
+        return object.__getattribute__(self, "_factory").ask(object.__getattribute__(self, "_ref"), op, args, kwargs)
+
+    def __call__(self, *args, **kwargs):
+        return self._ask("call", *args, **kwargs)
+
+    def __getattr__(self, name):
+        return self._ask("getattr", name)
+
+
+def _operator(op):
+    def method(self, *args):
+        return self._ask(op, *args)
+    method.__name__ = op
+    return method
+
+
+def _equality(op):
+    # Compared with plain data, an object of the solution's own class is never equal: otherwise
+    # a class whose __eq__ always says True would pass `assert f() == 1`.
+    def method(self, other):
+        if not isinstance(other, _Remote):
+            return op == "__ne__"
+        return self._ask(op, other)
+    method.__name__ = op
+    return method
+
+
+for _op in OPERATORS:
+    setattr(_Remote, _op, _equality(_op) if _op in ("__eq__", "__ne__") else _operator(_op))
+
+
 def parse_reports(raw, nonce):
-    """Every report carrying our nonce; a solution that forked may have produced several."""
+    """Every report carrying our nonce (only the test process has it)."""
     reports = []
     for record in raw.split(RECORD):
         fields = record.split(FIELD)
@@ -140,6 +262,13 @@ def parse_reports(raw, nonce):
             reports.append({"status": fields[1], "error": fields[2] or None,
                             "failing_test": fields[3] or None})
     return reports
+
+
+def _safe_str(exc):
+    try:
+        return str(exc)[:2000]
+    except BaseException:
+        return type(exc).__name__
 
 
 def _describe(exc, context):

@@ -15,10 +15,11 @@ compiler / runtime. The worker enforces the wall-clock
 deadline with SIGKILL, and afterwards kills every other process in the namespace (daemons that
 left the process group included) and reaps them, so nothing outlives a sample.
 
-A run passes only when the child reports the per-run nonce after the tests returned; exiting
-early (sys.exit, os._exit, atexit tricks) therefore never passes. Not protected against: code
-that deliberately inspects the interpreter (frames, memory) to find the nonce, objects whose
-__eq__ always returns True, and kernel exploits.
+A Python run passes only when the *test* process reports the per-run nonce after the tests
+returned; the solution runs in a separate process that never holds the nonce (child.py), so
+exiting early, patching helpers or reading frames and memory cannot forge a pass. Compiled
+languages still decide in one process (the program prints the nonce after its tests): a program
+that reads its own binary could forge it. Not protected against: kernel exploits.
 """
 import ctypes
 import json
@@ -28,13 +29,13 @@ import secrets
 import select
 import shutil
 import signal
+import socket
 import sys
 import time
 
 # -I (isolated mode) leaves the script's own directory off sys.path; our two helpers live there.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from child import (RESULT_LIMIT, parse_reports, python_child, snapshot,  # noqa: E402
-                           snapshot_stale)
+from child import RESULT_LIMIT, parse_reports, solution_server, test_client  # noqa: E402
 from mounts import probe_network_isolated, setup_filesystem  # noqa: E402
 
 # Imported before the first sample so tests find them warm (and restorable, see child.py).
@@ -76,7 +77,6 @@ class Worker:
         self.drop_uid = os.geteuid() == 0 and self._probe_uid_drop()
         self.protections["unprivileged_uid"] = self.drop_uid
         self.counter = 0
-        self.snapshot = snapshot()
 
     def _probe_uid_drop(self):
         pid = os.fork()
@@ -108,24 +108,44 @@ class Worker:
         return result
 
     def run_python(self, job, workdir):
-        nonce = secrets.token_hex(16)
-        if snapshot_stale(self.snapshot):
-            self.snapshot = snapshot()
+        """The solution and the tests in two forked processes (see child.py): the verdict comes
+        from the test process, which holds the nonce and never runs the solution's code."""
+        solution_end, test_end = socket.socketpair()
+        server = os.fork()
+        if server == 0:
+            try:
+                test_end.close()
+                self._enter_sandbox(workdir, job["limits"], keep_fds={solution_end.fileno()})
+                solution_server(job["code"], solution_end.fileno())
+            finally:
+                os._exit(70)
+        solution_end.close()
+        nonce = secrets.token_hex(16)  # made after the solution's fork: never in its memory
         read_fd, write_fd = os.pipe()
-        pid = os.fork()
-        if pid == 0:
+        # Another uid and dir for the tests: the solution cannot signal, trace or touch them.
+        test_dir, test_uid = workdir + ".tests", self.uid + 1
+        os.mkdir(test_dir, 0o700)
+        if self.drop_uid:
+            os.chown(test_dir, test_uid, test_uid)
+        tester = os.fork()
+        if tester == 0:
             try:
                 os.close(read_fd)
-                self._enter_sandbox(workdir, job["limits"], keep_fd=write_fd)
-                python_child(job["code"], job["test"], write_fd, nonce, self.snapshot)
+                self._enter_sandbox(test_dir, job["limits"], keep_fds={test_end.fileno(), write_fd}, uid=test_uid)
+                test_client(job["test"], test_end.fileno(), write_fd, nonce)
             finally:
                 os._exit(70)
         os.close(write_fd)
-        status, timed_out = self._wait(pid, job["limits"]["timeout_s"])
-        strays = self._kill_everything(pid)
+        test_end.close()
+        status, timed_out = self._wait(tester, job["limits"]["timeout_s"])
+        _killpg(server)  # the solution's process serves until the tests end: not a stray
+        os.waitpid(server, 0)
+        strays = self._kill_everything(tester)
         report = _read_all(read_fd)
         os.close(read_fd)
-        output = _read_output(workdir, job["limits"]["output_limit"])
+        output = _read_output(workdir, job["limits"]["output_limit"]) \
+            + _read_output(test_dir, job["limits"]["output_limit"])
+        shutil.rmtree(test_dir, ignore_errors=True)
         result = {"strays_killed": strays, "output": output, "stage": "run"}
         if timed_out:
             return dict(result, status="timeout",
@@ -164,7 +184,7 @@ class Worker:
             pid = os.fork()
             if pid == 0:
                 try:
-                    self._enter_sandbox(workdir, limits, keep_fd=None)
+                    self._enter_sandbox(workdir, limits)
                     for sig in (signal.SIGXFSZ, signal.SIGPIPE):  # Python ignores them; programs should not
                         signal.signal(sig, signal.SIG_DFL)
                     env = dict(job["env"], HOME=workdir, TMPDIR=workdir)
@@ -192,7 +212,7 @@ class Worker:
         return {"status": "error", "error": "no steps to run"}
 
     # -- process control ------------------------------------------------------------------
-    def _enter_sandbox(self, workdir, limits, keep_fd):
+    def _enter_sandbox(self, workdir, limits, keep_fds=frozenset(), uid=None):
         os.setpgid(0, 0)
         os.chdir(workdir)
         os.environ["TMPDIR"] = os.environ["HOME"] = workdir
@@ -207,13 +227,13 @@ class Worker:
         devnull = os.open("/dev/null", os.O_RDONLY)
         os.dup2(devnull, 0)
         for fd in _open_fds():  # the protocol pipes and anything else the worker holds
-            if fd > 2 and fd != keep_fd:
+            if fd > 2 and fd not in keep_fds:
                 try:
                     os.close(fd)
                 except OSError:
                     pass
         if self.drop_uid:
-            _drop_privileges(self.uid)
+            _drop_privileges(uid or self.uid)
         out = os.open("output.txt", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         os.dup2(out, 1)
         os.dup2(out, 2)
