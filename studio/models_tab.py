@@ -17,7 +17,8 @@ COLUMNS = ["name", "kind", "path", "base", "endpoint", "api_key_env", "template"
 
 
 def build(ctx: StudioContext) -> None:
-    table = gr.Dataframe(headers=COLUMNS, label="Registered models", interactive=False, wrap=True)
+    table = gr.Dataframe(headers=COLUMNS, label="Registered models", interactive=False, wrap=True,
+                         elem_id="models-table")
     with gr.Row():
         prepare_btn = gr.Button("Prepare the embedded default model (SmolLM2-135M-Instruct)")
         refresh_btn = gr.Button("Refresh", scale=0)

@@ -1,6 +1,6 @@
 """From raw model output to the completion that gets executed.
 
-    truncate_at_stop(raw, stop_words("python"))          # base models: cut at the next def/class…
+    cut_at_stop(raw, stop_words("python"))               # base models: cut at the next def/class…
     extract_code(reply, "python", entry_point="add")     # chat models: the fenced block with add()
     finish_continuation(raw, "cpp")                      # brace languages: stop when the body closes
 
@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from evals.passk.languages import normalize_language
+from pipeline.models import cut_at_stop
 
 STOP_WORDS = {
     "python": ["\ndef ", "\nclass ", "\nif __name__", "\nprint(", "\n#", "\nassert ", '\n"""',
@@ -36,17 +37,6 @@ def stop_words(language: str) -> list[str]:
     return STOP_WORDS.get(normalize_language(language), ["\n```"]) + END_OF_TEXT
 
 
-def truncate_at_stop(text: str, stops: list[str]) -> str:
-    """Cut `text` at the earliest stop sequence (the stop itself is dropped)."""
-    cut = len(text)
-    for stop in stops:
-        if stop:
-            i = text.find(stop)
-            if 0 <= i < cut:
-                cut = i
-    return text[:cut]
-
-
 def close_function(text: str, language: str) -> str:
     """For brace languages: keep text up to the brace that closes what the prompt opened."""
     language = normalize_language(language)
@@ -65,14 +55,14 @@ def close_function(text: str, language: str) -> str:
 
 def finish_continuation(raw: str, language: str, stops: list[str] | None = None) -> str:
     """The executable completion of a base model's continuation."""
-    text = truncate_at_stop(raw, stop_words(language) if stops is None else stops + END_OF_TEXT)
+    text = cut_at_stop(raw, stop_words(language) if stops is None else stops + END_OF_TEXT)
     return close_function(text, language)
 
 
 def extract_code(reply: str, language: str, entry_point: str | None = None) -> str:
     """The code in a chat reply: the fenced block in this language that defines `entry_point`
     (else the first such block, else the first block of any kind, else the whole reply)."""
-    reply = truncate_at_stop(reply, END_OF_TEXT)
+    reply = cut_at_stop(reply, END_OF_TEXT)
     language = normalize_language(language)
     blocks = [(tag.lower(), body) for tag, body in FENCE.findall(reply)]
     if not blocks:

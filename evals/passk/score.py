@@ -17,12 +17,13 @@ from typing import Callable
 from evals.passk.execute import ExecutionPool, execute_samples
 from evals.passk import pass_at_k_table
 from evals.sandbox import SandboxLimits
-from evals.passk.suites import SuiteFormatError, read_jsonl
+from evals.passk.suites import SuiteFormatError
+from pipeline.jsonl import read_jsonl
 
 
 def read_samples(path: str | Path) -> list[dict]:
     """Samples with a per-task sample_idx (order of appearance) and mode."""
-    records = read_jsonl(path)
+    records = read_jsonl(path, error=SuiteFormatError)
     seen: Counter = Counter()
     samples = []
     for n, r in enumerate(records, start=1):

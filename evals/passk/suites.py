@@ -13,9 +13,8 @@ tests, buggy solution and declaration for HumanEvalPack, the shape's original fi
 from __future__ import annotations
 
 from pipeline.errors import StudioError
+from pipeline.jsonl import read_jsonl
 
-import gzip
-import json
 import re
 from pathlib import Path
 
@@ -29,31 +28,6 @@ EXTENDED_KEYS = ("extended_test", "plus_test", "test_plus")
 
 class SuiteFormatError(StudioError):
     """A suite file cannot be read or is not in a known shape; the message says what is wrong."""
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    path = Path(path)
-    if not path.exists():
-        raise SuiteFormatError(f"{path} does not exist")
-    opener = gzip.open if path.suffix == ".gz" else open
-    records = []
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            for n, line in enumerate(fh, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise SuiteFormatError(f"{path.name} line {n} is not JSON ({exc.msg})") from None
-                if not isinstance(record, dict):
-                    raise SuiteFormatError(f"{path.name} line {n} is not a JSON object")
-                records.append(record)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SuiteFormatError(f"cannot read {path.name}: {exc}") from None
-    if not records:
-        raise SuiteFormatError(f"{path.name} has no records")
-    return records
 
 
 def detect_shape(record: dict) -> str:
@@ -133,7 +107,7 @@ def _normalize_mbpp(record: dict) -> dict:
 
 def load_suite_file(path: str | Path, language: str | None = None) -> tuple[str, str, list[dict]]:
     """(shape, language, tasks) from a JSONL/JSONL.gz file."""
-    records = read_jsonl(path)
+    records = read_jsonl(path, error=SuiteFormatError)
     shape = detect_shape(records[0])
     tasks = []
     for n, record in enumerate(records, start=1):

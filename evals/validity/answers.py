@@ -29,7 +29,7 @@ def load_answers(path: str | Path, language: str | None = None) -> tuple[list[di
             by_suffix = {suffix: name for name, (_, _, suffix) in LANGUAGES.items()}
             language = by_suffix.get(path.suffix, "gdscript")
         return [{"id": path.name, "code": path.read_text(encoding="utf-8", errors="replace")}], language
-    from evals.passk.suites import read_jsonl  # names the first malformed line
+    from pipeline.jsonl import read_jsonl  # names the first malformed line
 
     rows = read_jsonl(path)
     return rows, language or "gdscript"
@@ -48,16 +48,30 @@ def answer_of(row: dict, field: str | None = None) -> str:
 
 
 def check_answers(rows: list[dict], language: str, *, target: str | None = None, levels=DEFAULT_LEVELS,
-                  field: str | None = None, project=None, base_class: str | None = None) -> list[ValidityResult]:
-    from . import check
+                  field: str | None = None, project=None, base_class: str | None = None,
+                  user_refs: str = "amend", jobs: int = 4) -> list[ValidityResult]:
+    """One result per row; ``user_refs`` is the GDScript reference mode (see ``check``)."""
+    from . import _normalize_levels, check, check_many
 
-    results = []
-    for row in rows:
-        prompt = next((row[f] for f in PROMPT_FIELDS if isinstance(row.get(f), str)), None)
-        row_target = target or (str(row["target"]) if row.get("target") else None)
-        results.append(check(answer_of(row, field), language, row_target, levels, prompt=prompt,
-                             project=project, base_class=base_class))
-    return results
+    levels = _normalize_levels(levels)
+    prompts = [next((row[f] for f in PROMPT_FIELDS if isinstance(row.get(f), str)), None) for row in rows]
+    targets = [target or (str(row["target"]) if row.get("target") else None) for row in rows]
+    codes = [answer_of(row, field) for row in rows]
+    if "compile" in levels:  # the toolchains run as one batch (a pool, javac in one JVM)
+        groups: dict = {}
+        for index, row_target in enumerate(targets):
+            groups.setdefault(row_target, []).append(index)
+        results: list = [None] * len(rows)
+        for row_target, indexes in groups.items():
+            batch = check_many([codes[i] for i in indexes], language, row_target, levels,
+                               prompts=[prompts[i] for i in indexes], project=project,
+                               base_class=base_class, jobs=jobs, user_refs=user_refs)
+            for i, result in zip(indexes, batch):
+                results[i] = result
+        return results
+    return [check(code, language, row_target, levels, prompt=prompt, project=project,
+                  base_class=base_class, user_refs=user_refs)
+            for code, row_target, prompt in zip(codes, targets, prompts)]
 
 
 def summarize(rows: list[dict], results: list[ValidityResult]) -> dict:

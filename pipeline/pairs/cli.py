@@ -244,13 +244,8 @@ def cmd_export(args) -> int:
               "repo_id": args.repo_id, "private": not args.public}
     if args.job:
         return _submit("export_dataset", params, args.wait)
-    store = open_store()
-    if args.target == "jsonl":
-        result = export.export_jsonl(store, args.dataset, args.out, args.form)
-    elif args.target == "disk":
-        result = export.save_to_disk(store, args.dataset, args.out)
-    else:
-        result = export.push_to_hub(store, args.dataset, args.repo_id, private=not args.public)
+    result = export.export_to(open_store(), args.target, args.dataset, path=args.out, form=args.form,
+                              repo_id=args.repo_id, private=not args.public)
     print(json.dumps(result, indent=2))
     if result.get("changed_since_freeze"):
         print("note: some frozen pairs were edited after the freeze; freeze again for a new version", file=sys.stderr)

@@ -158,19 +158,27 @@ def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env
             "url": getattr(commit, "commit_url", None), **freshness(store, dataset)}
 
 
+def export_to(store: Store, target: str, ref, *, path=None, form: str = "alpaca", repo_id: str | None = None,
+              private: bool = True) -> dict:
+    """One export, whichever the target: what the CLI runs in process and the job runs in a child."""
+    if target == "jsonl":
+        return export_jsonl(store, ref, path, form)
+    if target == "disk":
+        return save_to_disk(store, ref, path)
+    if target == "hub":
+        if not repo_id:
+            raise ExportError("a hub export needs the repo id to push to (user/name)")
+        return push_to_hub(store, ref, repo_id, private)
+    raise ExportError(f"unknown export target {target!r}; use one of {', '.join(TARGETS)}")
+
+
 def export_job(ctx) -> dict:
     """Job kind "export_dataset": params {dataset, target: jsonl|disk|hub, path?, form?, repo_id?, private?}."""
     p = ctx.params
     target = p.get("target", "jsonl")
     ctx.progress(0, 1, f"exporting {p.get('dataset')} to {target}")
-    if target == "jsonl":
-        result = export_jsonl(ctx.store, p["dataset"], p.get("path"), p.get("form", "alpaca"))
-    elif target == "disk":
-        result = save_to_disk(ctx.store, p["dataset"], p.get("path"))
-    elif target == "hub":
-        result = push_to_hub(ctx.store, p["dataset"], p["repo_id"], bool(p.get("private", True)))
-    else:
-        raise ExportError(f"unknown export target {target!r}; use one of {', '.join(TARGETS)}")
+    result = export_to(ctx.store, target, p["dataset"], path=p.get("path"), form=p.get("form", "alpaca"),
+                       repo_id=p.get("repo_id"), private=bool(p.get("private", True)))
     ctx.log(json.dumps(result))
     ctx.progress(1, 1, "done", force=True)
     return result

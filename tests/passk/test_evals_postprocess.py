@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from evals.passk.postprocess import (close_function, completion_from_chat, extract_code,
-                               finish_continuation, stop_words, truncate_at_stop)
+                               finish_continuation, stop_words)
+from pipeline.models import cut_at_stop
 from evals.passk.prompting import build_prompt
 
 
@@ -12,7 +13,7 @@ def test_python_continuation_stops_at_the_next_top_level_definition():
 
 
 def test_end_of_text_markers_always_stop():
-    assert truncate_at_stop("x = 1<|endoftext|>junk", stop_words("python")) == "x = 1"
+    assert cut_at_stop("x = 1<|endoftext|>junk", stop_words("python")) == "x = 1"
 
 
 def test_brace_languages_stop_when_the_opened_function_closes():

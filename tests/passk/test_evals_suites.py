@@ -76,7 +76,7 @@ def test_humanevalpack_records_keep_language_and_buggy_solution(tmp_path):
 def test_a_broken_line_is_reported_with_its_number(tmp_path):
     path = tmp_path / "bad.jsonl"
     path.write_text(json.dumps(MBPP[0]) + "\n{not json\n")
-    with pytest.raises(SuiteFormatError, match="bad.jsonl line 2 is not JSON"):
+    with pytest.raises(SuiteFormatError, match="bad.jsonl line 2: not valid JSON"):
         load_suite_file(path)
 
 

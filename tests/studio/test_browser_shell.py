@@ -39,8 +39,7 @@ def test_prepare_default_model_job_reaches_done(studio_page):
     assert "done" in seen, f"statuses seen: {seen}"
     assert float(row.locator("progress").get_attribute("value")) == 100.0
     open_tab(studio_page, "Models")
-    studio_page.get_by_role("button", name="Refresh").first.click()
-    studio_page.wait_for_selector("text=SmolLM2-135M-Instruct")
+    studio_page.locator("#models-table").get_by_text("SmolLM2-135M-Instruct").first.wait_for()
 
 
 def test_a_broken_model_gives_a_clear_message_and_the_app_keeps_running(studio_page):

@@ -59,4 +59,4 @@ def test_a_malformed_jsonl_line_is_named_and_exits_2(tmp_path):
     bad.write_text('{"code": "func f():\\n\\tpass"}\n{not json\n')
     out = subprocess.run([sys.executable, "-m", "evals", "validity", str(bad)], capture_output=True, text=True)
     assert out.returncode == 2
-    assert "answers.jsonl line 2 is not JSON" in out.stderr
+    assert "answers.jsonl line 2: not valid JSON" in out.stderr
