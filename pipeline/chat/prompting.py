@@ -28,6 +28,7 @@ class Prepared:
     stop: list[str]
     notice: str | None = None
     dropped_turns: int = 0
+    template: str = "chat"
 
 
 def checkpoint_template(path: str | None) -> str | None:
@@ -121,7 +122,7 @@ def prepare(spec: dict, messages: list[dict], settings: ChatSettings) -> Prepare
         while count(system + turns) > budget and system:  # a system prompt longer than the context
             system = []
             notices.append("the system prompt did not fit and was left out")
-    return Prepared(to_prompt(system + turns), settings, stop, "; ".join(notices) or None, dropped)
+    return Prepared(to_prompt(system + turns), settings, stop, "; ".join(notices) or None, dropped, template)
 
 
 def _model_context(loaded) -> int:

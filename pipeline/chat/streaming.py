@@ -40,6 +40,7 @@ class ColumnState:
     error: str | None = None
     notice: str | None = None
     dropped_turns: int = 0
+    template: str | None = None           # the prompt layout applied (from the checkpoint's JSON)
     first_token_s: float | None = None
     seconds: float = 0.0
 
@@ -82,7 +83,7 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                 state.status = "loading"
                 changed.put(i)
             prepared = prepare(spec, histories[i], columns[i].settings)
-            state.notice, state.dropped_turns = prepared.notice, prepared.dropped_turns
+            state.notice, state.dropped_turns, state.template = prepared.notice, prepared.dropped_turns, prepared.template
             state.status = "waiting" if spec["kind"] != "openai" and models.busy(spec) else "starting"
             changed.put(i)
             gen = models.stream_chat(spec, prepared.prompt, prepared.settings.gen_params(prepared.stop),
@@ -111,6 +112,8 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                     state.error = (state.error + "; " if state.error else "") + f"not saved: {exc}"
             changed.put(i)
 
+    if any(models.resolve(c.model)["kind"] != "openai" for c in columns):
+        _import_transformers()
     threads = [threading.Thread(target=work, args=(i,), daemon=True, name=f"chat-col-{i}")
                for i in range(len(columns))]
     for t in threads:
@@ -139,6 +142,14 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
             with _runs_lock:
                 if _runs.get(run_key) is stop:
                     del _runs[run_key]
+
+
+def _import_transformers() -> None:
+    """transformers resolves its classes lazily and two threads doing it at once can get an
+    ImportError; resolve them once, here, before the column threads start loading models."""
+    with _runs_lock:
+        from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer  # noqa: F401
+        from pipeline.models.backends import hf  # noqa: F401
 
 
 def _copy(state: ColumnState) -> ColumnState:
