@@ -42,6 +42,9 @@ def build() -> None:
         target = gr.Radio(["4", "3", "from prompt/project"], value="4", label="Godot version", scale=1)
         levels = gr.CheckboxGroup(LEVELS, value=["parse", "dialect", "refs", "semantic"], label="Levels",
                                   info="compile runs the real toolchain where installed (slower)", scale=2)
+        user_refs = gr.Radio(["amend", "strict"], value="amend", label="User-made names (GDScript)",
+                             info="amend: stub them as a reviewer would (answers); strict: errors (files)",
+                             scale=1, elem_id="validity-user-refs")
     with gr.Row():
         with gr.Column():
             code = gr.Code(EXAMPLE, language="python", label="Answer to check", lines=10,
@@ -59,26 +62,27 @@ def build() -> None:
         return None if t.startswith("from") else t
 
     @ui_errors
-    def check_one(text, lang, t, lv):
+    def check_one(text, lang, t, lv, refs):
         from evals.validity.answers import check_answers, summarize
 
         if not lv:
             raise gr.Error("Pick at least one level")
         rows = [{"id": "answer", "code": text or ""}]
-        results = check_answers(rows, lang, target=_target(t), levels=lv)
+        results = check_answers(rows, lang, target=_target(t), levels=lv, user_refs=refs)
         word = "valid" if results[0].valid else "INVALID"
         return f"**{word}** for target {results[0].target or '-'}  \n" + _summary_md(summarize(rows, results)), \
             _finding_rows(rows, results)
 
     @ui_errors
-    def check_file(f, lang, t, lv, fld):
+    def check_file(f, lang, t, lv, fld, refs):
         from evals.validity.answers import check_answers, load_answers, summarize
 
         if f is None:
             raise gr.Error("Upload a .jsonl file of answers first")
         rows, lang = load_answers(f, lang)
-        results = check_answers(rows, lang, target=_target(t), levels=lv, field=fld.strip() or None)
+        results = check_answers(rows, lang, target=_target(t), levels=lv, field=fld.strip() or None,
+                                user_refs=refs)
         return _summary_md(summarize(rows, results)), _finding_rows(rows, results)
 
-    check_btn.click(check_one, [code, language, target, levels], [verdict, findings])
-    check_file_btn.click(check_file, [upload, language, target, levels, field], [verdict, findings])
+    check_btn.click(check_one, [code, language, target, levels, user_refs], [verdict, findings])
+    check_file_btn.click(check_file, [upload, language, target, levels, field, user_refs], [verdict, findings])

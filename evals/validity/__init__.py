@@ -28,10 +28,12 @@ from .treesitter import UnknownLanguageError, canonical_language
 __all__ = [
     "check", "check_many", "validity_rate", "finding_counts", "syntax_rubric_score",
     "detect_godot_version", "resolve_target", "Finding", "ValidityResult", "LEVELS",
-    "DEFAULT_LEVELS", "UnknownLanguageError",
+    "DEFAULT_LEVELS", "UnknownLanguageError", "USER_REFS_MODES", "DEFAULT_USER_REFS",
 ]
 
 DEFAULT_GODOT_TARGET = "4"
+USER_REFS_MODES = ("amend", "strict")
+DEFAULT_USER_REFS = "amend"  # scoring model answers; files and projects use "strict"
 _CACHE: dict[str, ValidityResult] = {}
 _CACHE_LIMIT = 200_000
 
@@ -58,29 +60,34 @@ def resolve_target(target=None, prompt: str | None = None, project=None) -> str:
 
 def check(code: str, language: str = "gdscript", target: str | None = None,
           levels=DEFAULT_LEVELS, *, prompt: str | None = None, project=None,
-          base_class: str | None = None) -> ValidityResult:
+          base_class: str | None = None, user_refs: str = DEFAULT_USER_REFS) -> ValidityResult:
     """Check one answer. ``target`` only matters for GDScript ("3"/"4"; else taken from
     ``prompt`` or ``project`` — a project.godot path/text — else "4"). ``base_class`` is
-    the class a script without ``extends`` should be checked against (default: any)."""
+    the class a script without ``extends`` should be checked against (default: any).
+    ``user_refs`` (GDScript): "amend" scores a model answer the way a reviewer does (names that
+    are neither in the answer nor engine API are user-made and stubbed); "strict" is for whole
+    files and projects (such names are errors)."""
     language = canonical_language(language)
     levels = _normalize_levels(levels)
+    if user_refs not in USER_REFS_MODES:
+        raise ValueError(f"unknown user_refs mode {user_refs!r}; choose from {', '.join(USER_REFS_MODES)}")
     if language == "gdscript":
         target = resolve_target(target, prompt, project)
     else:
         target = None
-    key = hashlib.sha256(f"{language}\0{target}\0{levels}\0{base_class}\0{code}".encode()).hexdigest()
+    key = hashlib.sha256(f"{language}\0{target}\0{levels}\0{base_class}\0{user_refs}\0{code}".encode()).hexdigest()
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
     result = ValidityResult(language, target, levels,
-                            sort_findings(_findings(code, language, target, levels, base_class)))
+                            sort_findings(_findings(code, language, target, levels, base_class, user_refs)))
     if len(_CACHE) >= _CACHE_LIMIT:
         _CACHE.clear()
     _CACHE[key] = result
     return result
 
 
-def _findings(code, language, target, levels, base_class) -> list[Finding]:
+def _findings(code, language, target, levels, base_class, user_refs) -> list[Finding]:
     if not code.strip():
         # Compilers accept an empty file, so the verdict stays theirs; the warning lets a
         # rubric or a report tell "said nothing" apart from "said something valid".
@@ -88,7 +95,7 @@ def _findings(code, language, target, levels, base_class) -> list[Finding]:
     if language == "gdscript":
         from .gdscript import check_gdscript
 
-        return check_gdscript(code, target, levels, base_class=base_class)
+        return check_gdscript(code, target, levels, base_class=base_class, user_refs=user_refs)
     if language == "python":
         from .python_lang import check_python
 
@@ -100,16 +107,24 @@ def _findings(code, language, target, levels, base_class) -> list[Finding]:
 
 
 def check_many(codes, language: str = "gdscript", target: str | None = None,
-               levels=DEFAULT_LEVELS, *, prompts=None, project=None,
-               base_class: str | None = None, jobs: int = 4) -> list[ValidityResult]:
+               levels=DEFAULT_LEVELS, *, prompts=None, project=None, base_class: str | None = None,
+               jobs: int = 4, user_refs: str = DEFAULT_USER_REFS) -> list[ValidityResult]:
     """Check many answers. The compile level runs as one batch (thread pool, javac in one
-    JVM) instead of one blocking toolchain call per answer; ``jobs`` sizes that pool."""
+    JVM) instead of one blocking toolchain call per answer; ``jobs`` sizes that pool.
+    GDScript compiles per answer (its target and stubs differ), on the same pool."""
     codes = list(codes)
     prompts = list(prompts) if prompts is not None else [None] * len(codes)
     levels = _normalize_levels(levels)
+    if canonical_language(language) == "gdscript" and "compile" in levels:
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+            return list(pool.map(lambda cp: check(cp[0], language, target, levels, prompt=cp[1],
+                                                  project=project, base_class=base_class,
+                                                  user_refs=user_refs), zip(codes, prompts)))
     in_process = tuple(level for level in levels if level != "compile")
     results = [check(c, language, target, in_process, prompt=p, project=project,
-                     base_class=base_class) for c, p in zip(codes, prompts)]
+                     base_class=base_class, user_refs=user_refs) for c, p in zip(codes, prompts)]
     if "compile" not in levels:
         return results
     compiled = compilers.compile_many(codes, canonical_language(language), jobs=jobs)

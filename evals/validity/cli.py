@@ -4,6 +4,11 @@
     python -m evals validity answers.jsonl --levels parse,dialect,refs,semantic,compile --out r.jsonl
     python -m evals validity --code 'func f():\n\tyield(x, "y")' --target 4
     python -m evals validity player.gd --project path/to/project.godot
+    python -m evals validity answers.jsonl --target 3 --levels parse,dialect,refs,semantic,compile
+
+--user-refs: "amend" (default for answers: names neither in the answer nor engine API are
+user-made, stubbed as a reviewer would before compiling) or "strict" (default for a source
+file: every such name is an error when the base class is known).
 
 JSONL rows: the answer is read from --field (default: the first of code, completion,
 output, answer, response); a row's own "target" and "prompt"/"instruction" set the Godot
@@ -33,6 +38,9 @@ def register(subparsers) -> argparse.ArgumentParser:
                         help="comma list from parse,dialect,refs,semantic,lint,compile")
     parser.add_argument("--base-class", default=None,
                         help="engine class a script without 'extends' is checked against (default: any)")
+    parser.add_argument("--user-refs", choices=["amend", "strict"], default=None,
+                        help="GDScript reference mode; default: amend for answers (.jsonl, --code), "
+                             "strict for a source file")
     parser.add_argument("--field", default=None, help="JSONL field holding the answer")
     parser.add_argument("--out", default=None, help="write one JSON result per answer to this .jsonl")
     parser.add_argument("--jobs", type=int, default=4, help="parallel toolchain runs for the compile level")
@@ -52,8 +60,11 @@ def _load(args) -> tuple[list[dict], str]:
 
 def run(args) -> int:
     rows, language = _load(args)
+    user_refs = args.user_refs or ("strict" if args.path and not str(args.path).endswith(".jsonl")
+                                   and args.code is None else "amend")
     results = check_answers(rows, language, target=args.target, levels=args.levels, field=args.field,
-                            project=args.project, base_class=args.base_class)
+                            project=args.project, base_class=args.base_class, user_refs=user_refs,
+                            jobs=args.jobs)
     if not args.quiet:
         for index, (row, result) in enumerate(zip(rows, results)):
             if result.findings:
@@ -61,7 +72,7 @@ def run(args) -> int:
                 print(f"== {row.get('id', index)}: {verdict}")
                 for finding in result.findings:
                     print(f"   {finding}")
-    _print_summary(language, summarize(rows, results))
+    _print_summary(language, dict(summarize(rows, results), user_refs=user_refs if language == "gdscript" else None))
     if args.out:
         with open(args.out, "w", encoding="utf-8") as out:
             for index, (row, result) in enumerate(zip(rows, results)):
@@ -73,6 +84,8 @@ def _print_summary(language: str, summary: dict) -> None:
     print(f"\n{'language':<12}{'answers':>8}{'valid':>8}{'rate':>9}   target   levels")
     print(f"{language:<12}{summary['answers']:>8}{summary['valid']:>8}{summary['rate']:>8.1%}   "
           f"{','.join(summary['targets']) or '-':<8} {','.join(summary['levels']) or '-'}")
+    if summary.get("user_refs"):
+        print(f"user-made references: {summary['user_refs']}")
     if summary["labelled"]:
         print(f"agreement with 'valid' labels: {summary['agree']}/{summary['labelled']} = "
               f"{summary['agree'] / summary['labelled']:.1%}")

@@ -1,8 +1,16 @@
 """The compile level: run a real toolchain on an answer, when one is installed.
 
 Each toolchain only parses / type-checks (``node --check``, ``javac``, ``rustc --emit=metadata``,
-``g++ -fsyntax-only`` …); nothing an answer contains is executed. Still, every run gets a
-fresh temporary directory, a wall-clock timeout and a minimal environment.
+``g++ -fsyntax-only``, ``godot3-server --check-only`` …); nothing an answer contains is run. But
+a compiler reads what the answer names (``#include "/etc/…"``, ``include_str!``), so every
+toolchain runs inside the pass@k sandbox (evals.sandbox: namespaces, private /tmp, homes and the
+studio data dir hidden, rlimits, wall-clock kill, scrubbed environment) — the same limits as
+pass@k's compile step. Where execution is switched off (hosted mode) the level is skipped.
+
+GDScript: target 3 uses Debian's ``godot3-server`` (3.2.3), target 4 a ``godot4``/``godot``
+binary when one is on PATH. The answer is checked with the reviewer's stubs appended (a
+``func``/``var``/inner ``class`` for each user-made name it references), so the compiler judges
+the engine API use, not the snippet's missing context.
 
 Spawning a compiler costs 20 ms (gcc) to 1 s (javac) per answer, so:
 results are cached by content hash (per process), ``compile_many`` runs toolchains on a
@@ -17,8 +25,8 @@ import os
 import py_compile
 import re
 import shutil
-import subprocess
 import tempfile
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -36,20 +44,29 @@ class Toolchain:
 TOOLCHAINS: dict[str, Toolchain] = {
     "javascript": Toolchain(("node",), ("{exe}", "--check", "{file}"), ".js"),
     "typescript": Toolchain(("tsc",), ("{exe}", "--noEmit", "--pretty", "false", "{file}"), ".ts"),
-    "java": Toolchain(("javac",), ("{exe}", "-d", "{dir}/classes", "-nowarn", "{file}"), ".java"),
+    "java": Toolchain(("javac",), ("{exe}", "-J-XX:+UseSerialGC", "-J-Xmx512m", "-J-XX:ReservedCodeCacheSize=64m",
+                                   "-J-XX:CompressedClassSpaceSize=64m", "-d", "classes", "-nowarn",
+                                   "{file}"), ".java"),
     "rust": Toolchain(("rustc",), ("{exe}", "--edition", "2021", "--crate-type", "lib",
                                    "--emit=metadata", "-o", "{dir}/out.rmeta", "{file}"), ".rs"),
     "c": Toolchain(("gcc", "clang", "cc"), ("{exe}", "-fsyntax-only", "-std=c11", "{file}"), ".c"),
     "cpp": Toolchain(("g++", "clang++"), ("{exe}", "-fsyntax-only", "-std=c++17", "{file}"), ".cpp"),
     "go": Toolchain(("gofmt",), ("{exe}", "-e", "-l", "{file}"), ".go"),
     "lua": Toolchain(("luac", "luac5.4", "luac5.3"), ("{exe}", "-p", "{file}"), ".lua"),
-    "gdscript": Toolchain(("godot", "godot4", "godot3"),
+    "gdscript": Toolchain(("godot4", "godot"),
                           ("{exe}", "--headless", "--check-only", "--script", "{file}"), ".gd"),
+    "gdscript3": Toolchain(("godot3-server", "godot3"), ("{exe}", "--check-only", "-s", "{file}"), ".gd"),
 }
 DEFAULT_TIMEOUT_S = 20.0
 _CACHE: dict[str, tuple[Finding, ...]] = {}
 _CACHE_LIMIT = 100_000
-_SAFE_ENV_KEYS = ("PATH", "HOME", "LANG", "LC_ALL", "TMPDIR", "RUSTUP_HOME", "CARGO_HOME", "JAVA_HOME")
+_SAFE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "RUSTUP_HOME", "CARGO_HOME", "JAVA_HOME")
+_WORKERS: list = []  # warm sandbox workers, one per concurrent compile
+_WORKERS_LOCK = threading.Lock()
+# The JVM reserves far more address space than it uses; these keep javac inside the sandbox's
+# 4 GiB compile limit (the same flags pass@k uses).
+JAVAC_JVM = ("-J-XX:+UseSerialGC", "-J-XX:-UsePerfData", "-J-XX:TieredStopAtLevel=1", "-J-Xmx512m",
+             "-J-XX:ReservedCodeCacheSize=64m", "-J-XX:CompressedClassSpaceSize=64m")
 _JAVA_PUBLIC_TYPE = re.compile(r"\bpublic\s+(?:(?:final|abstract|sealed|strictfp)\s+)*"
                                r"(?:class|interface|enum|record)\s+([A-Za-z_]\w*)")
 
@@ -113,25 +130,62 @@ def _python_compile(code: str) -> tuple[Finding, ...]:
     return ()
 
 
-def _run_one(code: str, language: str, exe: str, timeout: float) -> tuple[Finding, ...]:
+def _sandboxed(files: dict[str, str], argv: list[str], timeout: float) -> dict:
+    """Run one toolchain command on ``files`` in a sandbox worker; the worker's result dict."""
+    from evals.sandbox import SandboxLimits, SandboxWorker
+
+    limits = SandboxLimits(compile_timeout_s=timeout)
+    step_limits = limits.for_run(timeout_s=timeout, memory_mb=4096, max_processes=256)
+    job = {"kind": "steps", "env": _env(), "files": dict(files, **{"done.sh": ""}),
+           "sentinel_file": "done.sh", "epilogue": "printf '\\n%s\\n' @@NONCE@@\n",
+           "steps": [{"name": "compile", "argv": argv, "limits": step_limits},
+                     {"name": "done", "argv": ["/bin/sh", "done.sh"], "limits": limits.for_run()}]}
+    with _WORKERS_LOCK:
+        worker = _WORKERS.pop() if _WORKERS else SandboxWorker(limits)
+    try:
+        return worker.run(job)
+    finally:
+        with _WORKERS_LOCK:
+            _WORKERS.append(worker)
+
+
+_PASSK_TOOL = {"rust": ("rust", 0), "java": ("java", 1), "cpp": ("cpp", 0), "javascript": ("js", 0)}
+
+
+def _visible_exe(language: str, exe: str) -> str:
+    """The sandbox hides homes, so a rustup proxy in ~/.cargo/bin cannot run there: use the
+    toolchain binary pass@k resolved (its root is kept visible)."""
+    if language in _PASSK_TOOL:
+        from evals.passk.languages import toolchains
+
+        name, index = _PASSK_TOOL[language]
+        chain = toolchains().get(name)
+        if chain is not None and chain.available and len(chain.tools) > index:
+            return chain.tools[index]
+    return exe
+
+
+def _run_one(code: str, language: str, exe: str, timeout: float, name: str | None = None) -> tuple[Finding, ...]:
     chain = TOOLCHAINS[language]
-    name = _file_name(code, language)
-    with tempfile.TemporaryDirectory(prefix="validity-") as tmp:
-        path = Path(tmp, name)
-        path.write_text(code, encoding="utf-8")
-        argv = [a.format(exe=exe, file=str(path), dir=tmp) for a in chain.argv]
-        try:
-            proc = subprocess.run(argv, cwd=tmp, env=_env(), capture_output=True, text=True,
-                                  timeout=timeout, stdin=subprocess.DEVNULL)
-        except subprocess.TimeoutExpired:
-            return (Finding("compile-timeout", 0, f"{Path(exe).name} took longer than {timeout:.0f}s",
-                            severity="warning", level="compile"),)
-        output = (proc.stderr or "") + (proc.stdout or "")
-        failed = proc.returncode != 0 or (language == "go" and "error" in output.lower())
-        if not failed:
-            return ()
-        return (Finding(f"compile-{language}", _first_line_number(output, name),
-                        f"{Path(exe).name}: {_summary(output)}", level="compile"),)
+    exe = _visible_exe(language, exe)
+    name = name or _file_name(code, language)
+    argv = [a.format(exe=exe, file=name, dir=".") for a in chain.argv]
+    result = _sandboxed({name: code}, argv, timeout)
+    if result["status"] == "passed":
+        return ()
+    output = result.get("output") or result.get("error") or ""
+    if result["status"] == "timeout":
+        return (Finding("compile-timeout", 0, f"{Path(exe).name} took longer than {timeout:.0f}s",
+                        severity="warning", level="compile"),)
+    if result["status"] == "error":
+        return (Finding("compile-sandbox-error", 0, f"the sandbox could not run {Path(exe).name}: "
+                        f"{result.get('error')}", severity="warning", level="compile"),)
+    failed = language != "go" or "error" in output.lower() or "failed" in (result.get("error") or "")
+    if not failed:
+        return ()
+    rule = "compile-gdscript" if language.startswith("gdscript") else f"compile-{language}"
+    return (Finding(rule, _first_line_number(output, name), f"{Path(exe).name}: {_summary(output)}",
+                    level="compile"),)
 
 
 def compile_check(code: str, language: str, timeout: float = DEFAULT_TIMEOUT_S) -> list[Finding]:
@@ -141,7 +195,13 @@ def compile_check(code: str, language: str, timeout: float = DEFAULT_TIMEOUT_S) 
 
 def compile_many(codes: list[str], language: str, timeout: float = DEFAULT_TIMEOUT_S,
                  jobs: int = 4) -> list[list[Finding]]:
+    from evals.sandbox import execution_allowed
+
     exe = find_toolchain(language)
+    allowed, why = execution_allowed()
+    if exe is not None and language != "python" and not allowed:
+        return [[Finding("compile-disabled", 0, f"compile level skipped: {why}", severity="info",
+                         level="compile")] for _ in codes]
     if exe is None:
         skipped = [Finding("compile-unavailable", 0, f"no {language} toolchain installed; "
                            "compile level skipped", severity="info", level="compile")]
@@ -195,36 +255,56 @@ def _javac_batch(todo: dict[str, str], exe: str, timeout: float) -> dict[str, tu
 
 
 def _javac_group(todo: dict[str, str], exe: str, timeout: float) -> dict[str, tuple[Finding, ...]]:
+    """One sandboxed javac over a group whose type names do not collide (flat file names: a
+    public type's file must be named after it, any other file gets a unique name)."""
     results: dict[str, tuple[Finding, ...]] = {}
     pending = dict(todo)
-    with tempfile.TemporaryDirectory(prefix="validity-javac-") as tmp:
-        paths = {}
-        for i, (key, code) in enumerate(pending.items()):
-            folder = Path(tmp, f"a{i}")
-            folder.mkdir()
-            paths[key] = folder / _file_name(code, "java")
-            paths[key].write_text(code, encoding="utf-8")
-        while pending:
-            argv = [exe, "-nowarn", "-Xmaxerrs", "10000", "-d", str(Path(tmp, "classes"))]
-            try:
-                proc = subprocess.run(argv + [str(paths[k]) for k in pending], cwd=tmp, env=_env(),
-                                      capture_output=True, text=True, timeout=timeout * len(pending),
-                                      stdin=subprocess.DEVNULL)
-            except subprocess.TimeoutExpired:
-                results.update({k: _run_one(todo[k], "java", exe, timeout) for k in pending})
-                break
-            if proc.returncode == 0:
-                results.update({k: () for k in pending})
-                break
-            output = proc.stderr + proc.stdout
-            blamed = {k for k in pending if str(paths[k]) + ":" in output}
-            if not blamed:  # an error we cannot attribute: fall back to one run per file
-                results.update({k: _run_one(todo[k], "java", exe, timeout) for k in pending})
-                break
-            for k in blamed:
-                own = "\n".join(ln for ln in output.splitlines() if ln.startswith(str(paths[k])))
-                results[k] = (Finding("compile-java", _first_line_number(own, paths[k].name),
-                                      f"javac: {_summary(own.replace(str(paths[k]), paths[k].name))}",
-                                      level="compile"),)
-                del pending[k]
+    names = {}
+    for i, (key, code) in enumerate(pending.items()):
+        public = _JAVA_PUBLIC_TYPE.search(code)
+        names[key] = (public.group(1) if public else f"Answer{i}") + ".java"
+    while pending:
+        argv = [_visible_exe("java", exe), *JAVAC_JVM, "-nowarn", "-Xmaxerrs", "10000", "-d", "classes",
+                *(names[k] for k in pending)]
+        result = _sandboxed({names[k]: todo[k] for k in pending}, argv, timeout * len(pending))
+        if result["status"] == "passed":
+            results.update({k: () for k in pending})
+            break
+        output = result.get("output") or ""
+        blamed = {k for k in pending if re.search(rf"(?m)^{re.escape(names[k])}:", output)}
+        if result["status"] != "failed" or not blamed:  # cannot attribute: one run per file
+            results.update({k: _run_one(todo[k], "java", exe, timeout) for k in pending})
+            break
+        for k in blamed:
+            own = "\n".join(ln for ln in output.splitlines() if ln.startswith(names[k] + ":"))
+            results[k] = (Finding("compile-java", _first_line_number(own, names[k]),
+                                  f"javac: {_summary(own)}", level="compile"),)
+            del pending[k]
     return results
+
+
+GDSCRIPT_STUB_ARGS = 8
+
+
+def gdscript_stubs(user_names: dict[str, str]) -> str:
+    """What a reviewer appends before compiling: a stub per user-made name (kind: call, name,
+    type) so the compiler judges only the engine API use."""
+    lines = ["", ""]
+    for name, kind in sorted(user_names.items()):
+        if kind == "call":
+            params = ", ".join(f"_a{i} = null" for i in range(GDSCRIPT_STUB_ARGS))
+            lines.append(f"func {name}({params}):\n\treturn null")
+        elif kind in ("type", "receiver") and name[:1].isupper():
+            lines.append(f"class {name}:\n\tvar _stub = null")
+        else:
+            lines.append(f"var {name} = null")
+    return "\n".join(lines) + "\n"
+
+
+def compile_gdscript(code: str, target: str, user_names: dict[str, str] | None = None,
+                     timeout: float = DEFAULT_TIMEOUT_S) -> list[Finding]:
+    """The compile level for GDScript: the target's Godot binary with --check-only, sandboxed,
+    on the answer plus the reviewer's stubs for ``user_names``."""
+    language = "gdscript3" if str(target).startswith("3") else "gdscript"
+    stubbed = code.rstrip("\n") + "\n" + (gdscript_stubs(user_names) if user_names else "")
+    return compile_many([stubbed], language, timeout=timeout)[0]

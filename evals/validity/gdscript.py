@@ -33,9 +33,12 @@ from . import compilers, treesitter
 from .findings import DEFAULT_LEVELS, Finding
 from .gdscript_analysis import Analysis, analyze
 from .gdscript_rules import apply_rules, counterpart_class, godot3_keywords_as_godot4, mask_code
+from .engine_api import engine_api
 from .godot_api import load_api
+from .gdscript_types import api_findings
 
 _BUILTIN_NAMES = frozenset({"self", "super", "_", "PI", "TAU", "INF", "NAN", "void"})
+USER_REFS_MODES = ("amend", "strict")
 _PASCAL = re.compile(r"^_?[A-Z][A-Za-z0-9_]*[a-z][A-Za-z0-9_]*$")
 
 
@@ -82,17 +85,26 @@ def _gdtoolkit_parse(text: str) -> list[Finding]:
     return []
 
 
+class _Names:
+    """Membership over several member sets without copying them into one per answer."""
+
+    def __init__(self, sets):
+        self.sets = [s for s in sets if s]
+
+    def __contains__(self, name) -> bool:
+        return any(name in s for s in self.sets)
+
+
 def _resolver(api, bases: list[str | None], defined: set[str], base_class: str | None):
     """Names visible through the base classes, their constant prefixes, and whether a miss
     under them is certain (every base is an engine class whose members we list)."""
     if bases and bases[0] is None and base_class:
         bases = [base_class] + bases[1:]
-    names, prefixes, strict = set(), [], True
+    sets, prefixes, strict = [], [], True
     if not bases or bases[0] is None:
         # An answer without extends is read as a method of some engine class.
-        names = set(api.all_members)
-        for prefix_list in api.own_prefixes.values():
-            prefixes += prefix_list
+        sets.append(api.all_members)
+        prefixes += _all_prefixes(api)
         bases = bases[1:]
     for base in bases:
         if base is not None and base not in api.own_members and base not in defined:
@@ -101,14 +113,26 @@ def _resolver(api, bases: list[str | None], defined: set[str], base_class: str |
             strict = False
             continue
         members, member_prefixes, complete = api.members_of(base)
-        names |= members
+        sets.append(members)
         prefixes += member_prefixes
         strict = strict and complete
-    return names, tuple(set(prefixes)), strict
+    return _Names(sets), tuple(set(prefixes)), strict
+
+
+_PREFIXES: dict[str, list[str]] = {}
+
+
+def _all_prefixes(api) -> list[str]:
+    if api.version not in _PREFIXES:
+        _PREFIXES[api.version] = [p for prefix_list in api.own_prefixes.values() for p in prefix_list]
+    return _PREFIXES[api.version]
 
 
 def _reference_findings(analysis: Analysis, api, base_class: str | None,
-                        skip: set[str]) -> list[Finding]:
+                        skip: set[str], user_refs: str = "strict",
+                        user_names: dict[str, str] | None = None) -> list[Finding]:
+    """Out-of-scope and undefined names. In "amend" mode the names a reviewer would stub are
+    collected in ``user_names`` (name -> kind) for the compile level."""
     defined = analysis.defined
     members, prefixes, strict = _resolver(api, analysis.bases, defined, base_class)
     findings, reported = [], set()
@@ -123,6 +147,10 @@ def _reference_findings(analysis: Analysis, api, base_class: str | None,
             if name in members or (name.isupper() and name.startswith(prefixes)):
                 continue
             finding = _unresolved(name, line, kind, api, strict, name in defined)
+        if finding and user_refs == "amend":
+            finding = _amended(finding, name, kind, api.version, analysis.bases)
+            if finding and user_names is not None and finding.rule_id in ("gd-user-ref", "gd-unknown-class"):
+                user_names.setdefault(name, "call" if kind == "call" else kind)
         if finding and (finding.rule_id, name) not in reported:
             reported.add((finding.rule_id, name))
             findings.append(finding)
@@ -143,6 +171,47 @@ def _attribute_finding(name, line, qualifier, api, defined, members, strict):
     fix = f"{qualifier}.{name.upper()}" if name.upper() in statics else None
     return Finding("gd-unknown-constant", line, f"{qualifier} has no constant or static method '{name}'",
                    fix=fix, level="refs")
+
+
+_AMENDABLE = frozenset({"gd-undefined-function", "gd-undefined-identifier", "gd-undefined-member",
+                        "gd-unknown-class"})
+
+
+def _amended(finding: Finding, name: str, kind: str, version: str, bases) -> Finding | None:
+    """The reviewer's protocol: a name that is neither in the answer nor engine API is a stub the
+    reviewer would add (a user-made method, member or class). Engine API of the *other* major
+    version is not stubbed (rand_range in Godot 4), nor is a made-up engine-like class."""
+    if finding.rule_id not in _AMENDABLE:
+        return finding
+    other = engine_api("3" if version == "4" else "4")
+    own = engine_api(version)
+    base = bases[0] if bases and bases[0] else None
+    other_base = counterpart_class(base, other.version) if base else None
+    in_other = (name in other.functions or (other.has_class(name) and not own.has_class(name))
+                or name in other.constants
+                or any(b and other.has_class(b) and other.member_kind(b, name) for b in (base, other_base)))
+    if in_other and not name.startswith("_"):
+        return Finding("gd-api-other-version", finding.line, f"'{name}' is Godot {other.version} API, "
+                       f"not in Godot {version}", fix=f"use the Godot {version} equivalent", level="refs")
+    if kind in ("type", "receiver") and _engine_like(name, own, other):
+        return Finding("gd-unknown-engine-class", finding.line, f"'{name}' is not an engine class in "
+                       f"Godot {version} (an engine class name with something added)",
+                       fix=f"use {_engine_like(name, own, other)}", level="refs")
+    if finding.rule_id == "gd-unknown-class":
+        return finding
+    return Finding("gd-user-ref", finding.line, f"'{name}' is assumed user-made (amended like a reviewer "
+                   "would stub it)", severity="info", level="refs")
+
+
+def _engine_like(name: str, own, other) -> str | None:
+    """The engine class an invented name starts or ends with (KinematicBody2DNode, Sprite2DNode)."""
+    for cut in range(len(name) - 1, 3, -1):
+        head = name[:cut]
+        if own.has_class(head) and not head.startswith(("Object", "Node")):
+            return head
+        if other.has_class(head) and own.has_class(counterpart_class(head, own.version) or ""):
+            return counterpart_class(head, own.version)
+    return None
 
 
 def _unresolved(name, line, kind, api, strict, defined_elsewhere) -> Finding:
@@ -166,8 +235,11 @@ def _unresolved(name, line, kind, api, strict, defined_elsewhere) -> Finding:
 
 
 def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
-                   base_class: str | None = None) -> list[Finding]:
-    """All findings for one GDScript answer in a Godot ``target`` ("3" or "4") project."""
+                   base_class: str | None = None, user_refs: str = "amend") -> list[Finding]:
+    """All findings for one GDScript answer in a Godot ``target`` ("3" or "4") project.
+    ``user_refs``: "amend" (score answers as a reviewer would: names that are neither in the
+    answer nor engine API are user-made stubs) or "strict" (whole files: every such name is an
+    error when the base class is fully known)."""
     target = "3" if str(target).startswith("3") else "4"
     levels = set(levels)
     masked = mask_code(code)
@@ -181,21 +253,28 @@ def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
         parse_findings += _gdtoolkit_parse(parse_text)
         parse_findings += _indentation_findings(code, target)
         findings += parse_findings
-    need_tree = levels & {"dialect", "refs", "semantic"}
+    need_tree = levels & {"dialect", "refs", "semantic", "compile"}
     analysis = analyze(tree) if need_tree else None
     flagged: set[str] = set()
     if "dialect" in levels:
         findings += apply_rules(masked, target, analysis.defined, flagged)
     if "semantic" in levels:
         findings += analysis.semantic
-    if "refs" in levels and not tree.root_node.has_error:
+    user_names: dict[str, str] = {}
+    if levels & {"refs", "compile"} and not tree.root_node.has_error:
         # After a parse error tree-sitter's recovery invents odd identifiers; skip refs then.
         # Names a dialect rule already reported (PoolStringArray in Godot 4) are not repeated.
-        findings += _reference_findings(analysis, load_api(target), base_class, flagged)
+        refs = _reference_findings(analysis, load_api(target), base_class, flagged, user_refs, user_names)
+        findings += refs if "refs" in levels else []
+    if levels & {"refs", "semantic"} and not tree.root_node.has_error:
+        base = analysis.bases[0] or base_class
+        for finding in api_findings(tree, target, base, analysis.defined, flagged):
+            if finding.level in levels:
+                findings.append(finding)
     if "lint" in levels and not parse_findings:
         findings += _lint_findings(code if target == "4" else parse_text)
     if "compile" in levels:
-        findings += compilers.compile_check(code, "gdscript")
+        findings += compilers.compile_gdscript(code, target, user_names)
     return findings
 
 

@@ -1,11 +1,10 @@
 """Godot engine names (classes, global functions/constants, class members) for Godot 4 and 3.
 
-The data lives in ``godot_api.txt`` (format described at its top); this module parses it once
-per version into a ``GodotApi``. What it cannot know, by construction:
+The hand-written ``godot_api.txt`` (format described at its top: foreign names, constant
+prefixes, static members) is merged with the engine's own generated tables (``api/``, every
+class with its members; see ``engine_api``); parsed once per version into a ``GodotApi``.
+What it cannot know, by construction:
 
-* members of engine classes without an entry (only the common bases — Object, Node,
-  CanvasItem, Node2D/3D, physics bodies, Area, Control, Label, Button, Sprite, Timer,
-  Camera2D … — are listed, and those lists are written from the docs, not generated);
 * anything project-specific: autoload singletons, ``class_name`` scripts elsewhere in the
   project, input actions, node names in the scene, members of scripts loaded by path;
 * the type of an arbitrary expression, so ``obj.method()`` on anything but a built-in value
@@ -20,6 +19,9 @@ from pathlib import Path
 
 DATA_FILE = Path(__file__).with_name("godot_api.txt")
 _HEADER = re.compile(r"^\[(\w+)(?:\s+(\d))?(?:\s+(\w+))?(?:\s*:\s*(\w+))?\]$")
+
+
+_MEMBERS_CACHE: dict[tuple[str, str], tuple] = {}  # the tables never change in a process
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,12 @@ class GodotApi:
     def members_of(self, cls: str) -> tuple[frozenset[str], tuple[str, ...], bool]:
         """Members visible on ``cls`` through its chain, their constant prefixes, and
         whether every class in the chain has an entry (so a miss is a real miss)."""
+        key = (self.version, cls)
+        if key not in _MEMBERS_CACHE:
+            _MEMBERS_CACHE[key] = self._members_of(cls)
+        return _MEMBERS_CACHE[key]
+
+    def _members_of(self, cls: str) -> tuple[frozenset[str], tuple[str, ...], bool]:
         names: set[str] = set()
         prefixes: list[str] = []
         complete = True
@@ -89,6 +97,27 @@ def _sections() -> list[tuple[tuple, list[str], list[str]]]:
     return sections
 
 
+def _merge_generated(version, classes, funcs, const_names, parents, own, own_prefixes) -> None:
+    """Add the engine's own tables (``api/godot{3,4}.json``, see engine_api): every class with
+    its complete member list. Godot 3 signals are not identifiers, so they are left out there."""
+    from .engine_api import engine_api
+
+    api = engine_api(version)
+    classes.update(api.classes)
+    classes.update(api.singletons)
+    funcs.update(api.functions)
+    const_names.update(api.constants)
+    for name, entry in api.classes.items():
+        tokens = list(entry["m"]) + list(entry["p"]) + entry["c"] + entry["e"]
+        if version == "4":
+            tokens += entry["s"]
+        names, _ = _expand(tokens)
+        own[name] = frozenset(names) | own.get(name, frozenset())
+        own_prefixes.setdefault(name, ())
+        if entry.get("base") or name not in parents:
+            parents[name] = entry.get("base")
+
+
 @lru_cache(maxsize=None)
 def load_api(version: str = "4") -> GodotApi:
     version = "3" if str(version).startswith("3") else "4"
@@ -132,6 +161,9 @@ def load_api(version: str = "4") -> GodotApi:
         names, prefixes = _expand(tokens)
         parents[name], own[name], own_prefixes[name] = parent, frozenset(names), tuple(prefixes)
         classes.add(name)
-    union = frozenset().union(*own.values())
+    common = set(own)  # the hand-listed common bases: what an answer without extends may use
+    _merge_generated(version, classes, funcs, const_names, parents, own, own_prefixes)
+    # Not every member of all 1,000 engine classes: "factor" or "speed" would then resolve.
+    union = frozenset().union(*(own[name] for name in common))
     return GodotApi(version, frozenset(classes), frozenset(funcs), frozenset(const_names),
                     tuple(const_prefixes), parents, own, own_prefixes, statics, foreign, union)

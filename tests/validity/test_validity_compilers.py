@@ -1,6 +1,5 @@
 """The compile level with real toolchains (skipped only where a toolchain is absent)."""
 import shutil
-import subprocess
 
 import pytest
 
@@ -57,7 +56,7 @@ def test_compile_results_are_cached_by_content(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("toolchain spawned for a cached answer")
 
-    monkeypatch.setattr(subprocess, "run", refuse)
+    monkeypatch.setattr(compilers, "_sandboxed", refuse)
     assert compilers.compile_check(code, "javascript") == []
 
 

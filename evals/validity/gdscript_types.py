@@ -1,0 +1,338 @@
+"""Light type inference over a GDScript answer, and the engine-API checks it makes possible.
+
+Types come from declarations (``var t: Timer``), ``:=`` and ``=`` initializers, literals, engine
+constructors (``Timer.new()``, ``Vector2(...)``), the engine's return types (``get_tree()`` is a
+SceneTree), singletons (``Input``), ``$Path``/``get_node()`` (a Node) and ``as`` casts. A type is
+one of: a built-in value (Vector2, String …: no script can add members), an *exact* engine
+object (made by the engine or ``.new()``: its class is known), an *open* one (a parameter or
+node that may carry a user script, so only the engine members it has are checked), or a class
+itself (``JSON.parse``). Everything else is unknown and never produces a finding.
+
+Checks (level "refs" unless noted; Godot 4 rules only where Godot 3 accepts the code):
+* gd-no-member — a method/property a built-in value or exact engine object does not have;
+  gd-api-other-version when the other major version has it (``get_tree().change_scene`` in 4);
+* gd-engine-argument-count — a call to an engine method or global function with too few/many
+  arguments;
+* gd-non-static-call (4) — an instance method called on a class (``JSON.parse(text)``);
+* gd-signal-call (4) — a signal called like a method (``await timer.timeout()``);
+* gd-invalid-operator (semantic) — an arithmetic operator the types do not define ("a" + 5);
+* gd-native-override (4) — a script method overriding a non-virtual engine method, or a
+  virtual override whose parameter count does not match (``func _process():``);
+* gd-unknown-engine-class — a class that is in neither engine version but looks like an engine
+  class (an engine name plus a suffix: ``KinematicBody2DNode``); gd-api-other-version for a
+  class of the other version that no rename rule reported.
+"""
+from __future__ import annotations
+
+from .engine_api import BUILTIN_TYPES, EngineApi, engine_api
+from .findings import Finding
+
+VALUE, EXACT, OPEN, CLASS = "value", "exact", "open", "class"
+_LITERALS = {"integer": "int", "float": "float", "string": "String", "true": "bool", "false": "bool",
+             "array": "Array", "dictionary": "Dictionary", "string_name": "StringName",
+             "node_path": "NodePath"}
+_ARITHMETIC = frozenset({"+", "-", "*", "/", "%"})
+_NO_OVERRIDE_CHECK = frozenset({"_init", "_static_init"})
+
+
+def _text(node) -> str:
+    return node.text.decode("utf-8", "replace")
+
+
+def _line(node) -> int:
+    return node.start_point[0] + 1
+
+
+class TypeChecker:
+    def __init__(self, target: str, base: str | None, defined: set[str], flagged: set[str]):
+        self.target = target
+        self.api: EngineApi = engine_api(target)
+        self.other: EngineApi = engine_api("3" if target == "4" else "4")
+        self.base = base if base and self.api.has_class(base) else None
+        self.defined = defined
+        self.flagged = flagged
+        self.findings: list[Finding] = []
+        self.members: dict[str, tuple] = {}
+        self.locals: dict[str, tuple] = {}
+        self.done: set[int] = set()
+
+    # ------------------------------------------------------------------ types
+    def type_from_name(self, name: str | None, made_here: bool = False):
+        if not name or name in ("void", "Variant"):
+            return None
+        name = name.split("[", 1)[0].split("\\", 1)[0]
+        if name in BUILTIN_TYPES:
+            return (name, VALUE) if self.api.has_class(name) else None
+        if not self.api.has_class(name):
+            return None
+        exact = made_here or not self.api.is_scriptable(name)
+        return (name, EXACT if exact else OPEN)
+
+    def error(self, rule: str, node, message: str, fix: str | None = None, level: str = "refs"):
+        self.findings.append(Finding(rule, _line(node), message, fix=fix, level=level))
+
+    # ------------------------------------------------------------------ inference
+    def infer(self, node):
+        if node is None:
+            return None
+        self.done.add(node.id)
+        kind = node.type
+        if kind in _LITERALS:
+            return self.type_from_name(_LITERALS[kind])
+        if kind == "parenthesized_expression" and node.named_child_count == 1:
+            return self.infer(node.named_children[0])
+        if kind == "identifier":
+            return self._identifier_type(_text(node))
+        if kind == "get_node":
+            return ("Node", OPEN)
+        if kind == "call":
+            return self._call(node)
+        if kind == "attribute":
+            return self._attribute(node)
+        if kind == "binary_operator":
+            return self._binary(node)
+        return None
+
+    def _identifier_type(self, name: str):
+        if name in self.locals:
+            return self.locals[name]
+        if name in self.members:
+            return self.members[name]
+        if name in self.defined:
+            return None
+        if name in self.api.singletons:
+            return (self.api.singletons[name], EXACT)
+        if self.api.has_class(name) and name not in BUILTIN_TYPES:
+            return (name, CLASS)
+        if name in BUILTIN_TYPES and self.api.has_class(name):
+            return (name, CLASS)
+        return None
+
+    def _args(self, call_node):
+        args = call_node.child_by_field_name("arguments")
+        if args is None:
+            args = next((c for c in call_node.children if c.type == "arguments"), None)
+        named = list(args.named_children) if args is not None else []
+        for arg in named:
+            self.infer(arg)
+        return len(named)
+
+    def _check_count(self, node, what: str, signature, count: int) -> None:
+        low, high = signature[1], signature[2]
+        if count < low or (high != -1 and count > high):
+            expected = str(low) if low == high else f"{low}..{'' if high == -1 else high}"
+            self.error("gd-engine-argument-count", node, f"{what}() takes {expected} argument(s) "
+                       f"in Godot {self.target} but {count} were given", fix="check the class reference")
+
+    def _call(self, node):
+        callee = node.children[0]
+        count = self._args(node)
+        if callee.type != "identifier":
+            return None
+        name = _text(callee)
+        if name in self.defined or name in self.locals:
+            return None
+        if name in BUILTIN_TYPES and self.api.has_class(name):
+            sig = self.api.method(name, name)
+            if sig:
+                # Every value type has a default and a copy constructor (Godot 3's reference
+                # lists neither).
+                self._check_count(node, name, [sig[0], 0, -1 if sig[2] == -1 else max(sig[2], 1)], count)
+            return (name, VALUE)
+        if name in ("load", "preload"):
+            return ("Resource", OPEN)
+        sig = self.api.functions.get(name)
+        if sig is None and self.base:
+            sig = self.api.method(self.base, name)
+        if sig is None:
+            return None
+        self._check_count(node, name, sig, count)
+        return self.type_from_name(sig[0])
+
+    def _skip(self, node) -> None:
+        stack = [node]
+        while stack:
+            current = stack.pop()
+            self.done.add(current.id)
+            stack.extend(current.children)
+
+    def _attribute(self, node):
+        parts = [c for c in node.children if c.type != "."]
+        if parts[0].type == "binary_operator":
+            # tree-sitter-gdscript mis-groups `a - b.c.d * e` as (a - b.c).d * e: not typeable.
+            self._skip(node)
+            return None
+        current = self.infer(parts[0])
+        head_is_self = parts[0].type == "identifier" and _text(parts[0]) == "self"
+        if head_is_self and self.base:
+            current = (self.base, OPEN)
+        for part in parts[1:]:
+            self.done.add(part.id)
+            if part.type == "attribute_call":
+                name_node = part.children[0]
+                count = self._args(part)
+                current = self._member(current, _text(name_node), name_node, count, head_is_self)
+            elif part.type == "identifier":
+                current = self._member(current, _text(part), part, None, head_is_self)
+            else:
+                for child in part.named_children:
+                    self.infer(child)
+                current = None
+            head_is_self = False
+        return current
+
+    def _member(self, owner, name: str, node, count: int | None, is_self: bool):
+        """Type of ``owner.name`` (a call when ``count`` is not None); findings on misuse."""
+        if owner is None or name in self.flagged:
+            return None
+        cls, kind = owner
+        if not self.api.has_class(cls):
+            return None
+        if is_self and name in self.defined:
+            return None
+        member = self.api.member_kind(cls, name)
+        if member is None:
+            if kind == CLASS and name == "new":
+                return self.type_from_name(cls, made_here=True)
+            if cls == "Dictionary" and count is None:
+                return None  # dict.key reads a key
+            self._missing(owner, name, node, count is not None)
+            return None
+        if member == "signal":
+            if count is not None and self.target == "4":
+                self.error("gd-signal-call", node, f"{cls}.{name} is a signal, not a method",
+                           fix=f"await {name} / {name}.emit() / {name}.connect(callable)")
+            return ("Signal", VALUE) if self.target == "4" and self.api.has_class("Signal") else None
+        if member == "property":
+            ptype = self.api.property_type(cls, name)
+            return None if count is not None else self.type_from_name(ptype)
+        if member == "constant":
+            # Vector2.ZERO is a Vector2; an engine class's constants are enum ints.
+            if count is not None:
+                return None
+            return (cls, VALUE) if cls in BUILTIN_TYPES else self.type_from_name("int")
+        sig = self.api.method(cls, name)
+        if sig is None:  # a property accessor (set_x/get_x)
+            return None
+        if count is None:
+            return ("Callable", VALUE) if self.target == "4" else None
+        if kind == CLASS and "s" not in sig[3] and self.target == "4" and cls not in BUILTIN_TYPES:
+            self.error("gd-non-static-call", node, f"cannot call the non-static method {name}() on "
+                       f"the class {cls}; make an instance ({cls}.new()) first",
+                       fix=f"{cls}.new().{name}(...) or a static method")
+            return None
+        self._check_count(node, f"{cls}.{name}", sig, count)
+        return self.type_from_name(sig[0])
+
+    def _missing(self, owner, name: str, node, is_call: bool) -> None:
+        cls, kind = owner
+        what = f"{cls}.{name}{'()' if is_call else ''}"
+        elsewhere = self.other.has_class(cls) and self.other.member_kind(cls, name)
+        if elsewhere and kind in (VALUE, EXACT, CLASS, OPEN):
+            self.error("gd-api-other-version", node, f"{what} is Godot {self.other.version} API; "
+                       f"{cls} has no such member in Godot {self.target}",
+                       fix="use the Godot " + self.target + " name (see the class reference)")
+        elif kind != OPEN:
+            upper = name.upper()
+            fix = f"{cls}.{upper}" if upper != name and self.api.member_kind(cls, upper) else \
+                f"use a member {cls} has (see the class reference)"
+            self.error("gd-no-member", node, f"{what} does not exist in Godot {self.target}", fix=fix)
+
+    def _binary(self, node):
+        left = node.child_by_field_name("left")
+        right = node.child_by_field_name("right")
+        op_node = node.child_by_field_name("op")
+        op = _text(op_node) if op_node is not None else ""
+        if op in ("as",):
+            self.infer(left)
+            return self.type_from_name(_text(right)) if right is not None else None
+        lt, rt = self.infer(left), self.infer(right)
+        if op in ("is", "and", "or", "&&", "||", "in", "not in", "==", "!=", "<", ">", "<=", ">="):
+            return self.type_from_name("bool")
+        if op not in _ARITHMETIC or not lt or not rt or lt[1] != VALUE or rt[1] != VALUE:
+            return None
+        result = self.api.operator_result(lt[0], op, rt[0])
+        if result is None:
+            self.error("gd-invalid-operator", node, f"invalid operands {lt[0]} and {rt[0]} for "
+                       f"operator '{op}'", fix="convert one side (str(), int(), float())",
+                       level="semantic")
+            return None
+        return None if result is True else self.type_from_name(result)
+
+    # ------------------------------------------------------------------ statements
+    def declare(self, var_node, table: dict) -> None:
+        name_node = var_node.child_by_field_name("name")
+        vtype = var_node.child_by_field_name("type")
+        value = var_node.child_by_field_name("value")
+        inferred = self.infer(value) if value is not None else None
+        if name_node is None:
+            return
+        if vtype is not None and vtype.type != "inferred_type":
+            declared = self.type_from_name(_text(vtype).strip())
+            if declared and inferred and inferred[1] == EXACT and inferred[0] == declared[0]:
+                declared = inferred  # var t: Timer = Timer.new() is exactly a Timer
+            table[_text(name_node)] = declared
+        else:
+            table[_text(name_node)] = inferred
+
+    def check_override(self, func) -> None:
+        if self.target != "4" or not self.base:
+            return
+        name_node = func.child_by_field_name("name")
+        params = func.child_by_field_name("parameters")
+        if name_node is None or params is None or _text(name_node) in _NO_OVERRIDE_CHECK:
+            return
+        name = _text(name_node)
+        sig = self.api.method(self.base, name)
+        if sig is None:
+            return
+        if "v" not in sig[3]:
+            self.error("gd-native-override", name_node, f"{name}() overrides a non-virtual method of "
+                       f"{self.base}; the engine would not call it", fix="rename the method")
+            return
+        declared = [p for p in params.named_children if p.type != "comment"]
+        required = sum(1 for p in declared if p.type in ("identifier", "typed_parameter"))
+        if required > (sig[2] if sig[2] != -1 else 99) or len(declared) < sig[1]:
+            self.error("gd-native-override", name_node, f"{name}() must take {sig[1]} parameter(s) "
+                       f"to override the engine's virtual method", fix="match the parent signature")
+
+
+def api_findings(tree, target: str, base: str | None, defined: set[str], flagged: set[str]) -> list[Finding]:
+    """Engine-API findings for one parsed answer (see the module docstring)."""
+    checker = TypeChecker(target, base, defined, flagged)
+    root = tree.root_node
+    for child in root.children:
+        if child.type in ("variable_statement", "export_variable_statement", "onready_variable_statement",
+                          "const_statement"):
+            checker.declare(child, checker.members)
+    for child in root.children:
+        if child.type == "function_definition":
+            checker.locals = {}
+            checker.check_override(child)
+            params = child.child_by_field_name("parameters")
+            for param in params.named_children if params is not None else ():
+                if param.type in ("typed_parameter", "typed_default_parameter"):
+                    pname = param.children[0]
+                    ptype = param.child_by_field_name("type")
+                    if ptype is not None:
+                        checker.locals[_text(pname)] = checker.type_from_name(_text(ptype).strip())
+            _walk(checker, child.child_by_field_name("body"))
+    return checker.findings
+
+
+_EXPRESSIONS = frozenset({"call", "attribute", "binary_operator"})
+
+
+def _walk(checker: TypeChecker, body) -> None:
+    if body is None:
+        return
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        if node.type in ("variable_statement", "const_statement"):
+            checker.declare(node, checker.locals)
+        elif node.type in _EXPRESSIONS and node.id not in checker.done:
+            checker.infer(node)
+        elif node.type == "class_definition":
+            continue
+        stack.extend(reversed(node.children))

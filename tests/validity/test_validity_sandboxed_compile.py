@@ -1,0 +1,50 @@
+"""The compile level runs its compilers inside the pass@k sandbox (issue 10, item 3), and for
+Godot 3 answers it is godot3-server --check-only on the answer plus the reviewer's stubs."""
+from evals.validity import check, check_many, compilers
+from evals.validity.answers import check_answers
+
+
+def test_include_of_a_host_file_cannot_read_it(tmp_path):
+    secret = tmp_path / "secret.h"
+    secret.write_text("TOKEN_5f1c9 = leaked;\n")
+    findings = compilers.compile_check(f'#include "{secret}"\nint main(void) {{ return 0; }}\n', "c")
+    text = " ".join(f.message for f in findings)
+    assert findings and findings[0].rule_id == "compile-c"
+    assert "TOKEN_5f1c9" not in text and "No such file" in text
+    # the worker is still usable afterwards
+    assert compilers.compile_check("int main(void) { return 0; }\n", "c") == []
+
+
+def test_compile_level_is_off_where_code_execution_is(monkeypatch):
+    monkeypatch.setenv("SPACE_ID", "someone/space")
+    monkeypatch.delenv("STUDIO_ALLOW_CODE_EXECUTION", raising=False)
+    findings = compilers.compile_check("int f(void) { return 1; } /* hosted */\n", "c")
+    assert [(f.rule_id, f.severity) for f in findings] == [("compile-disabled", "info")]
+
+
+def test_godot3_compiler_accepts_a_valid_godot3_answer():
+    code = "extends KinematicBody2D\n\nvar velocity = Vector2()\n\nfunc _physics_process(delta):\n" \
+           "\tvelocity = move_and_slide(velocity, Vector2.UP)\n"
+    result = check(code, "gdscript", "3", levels=("compile",))
+    assert result.valid and not result.findings
+
+
+def test_godot3_compiler_rejects_godot4_syntax_with_its_line():
+    code = "extends Node2D\n\n@export var speed = 10\n"
+    finding = check(code, "gdscript", "3", levels=("compile",)).errors[0]
+    assert finding.rule_id == "compile-gdscript" and finding.line == 3
+
+
+def test_reviewer_stubs_let_user_made_calls_compile_in_godot3():
+    code = "extends Node2D\n\nfunc _ready():\n\tspawn_enemy(3, Vector2())\n\tscore += 1\n"
+    assert check(code, "gdscript", "3", levels=("refs", "compile")).valid
+    stubs = compilers.gdscript_stubs({"spawn_enemy": "call", "score": "name"})
+    assert "func spawn_enemy(" in stubs and "var score = null" in stubs
+
+
+def test_godot3_compile_runs_as_a_batch_per_target():
+    rows = [{"id": 1, "target": "3", "code": "extends Node\nfunc f():\n\tpass\n"},
+            {"id": 2, "target": "3", "code": "extends Node\nfunc f(:\n"}]
+    results = check_answers(rows, "gdscript", levels="parse,compile", jobs=2)
+    assert [r.valid for r in results] == [True, False]
+    assert [r.valid for r in check_many([rows[0]["code"]], "gdscript", "3", ("compile",))] == [True]
