@@ -66,7 +66,7 @@ def build(ctx: StudioContext) -> None:
     with gr.Row():
         mode = gr.Radio(list(MODES), value="single", label="Mode", info=MODE_HELP, scale=3, elem_id="judge-mode")
         limit = gr.Number(value=0, precision=0, label="First N items (0 = all)", scale=1, elem_id="judge-limit")
-        budget = gr.Number(value=None, label="Budget $ (empty = none)", scale=1)
+        budget = gr.Number(value=0, label="Budget $ (0 = no cap)", scale=1)
         concurrency = gr.Number(value=JudgeConfig.default("concurrency"), precision=0, label="Requests in flight",
                                 scale=1)
     api_key = gr.Textbox(label="API key for an endpoint judge (this session only; never stored)", type="password")
@@ -120,7 +120,7 @@ def build(ctx: StudioContext) -> None:
         from evals.judge.run import start_judging
 
         cfg = JudgeConfig.from_dict({"judge": j or "", "contestants": list(cs or []), "mode": m, "suite": s,
-                                     "limit": int(lim or 0), "budget_usd": bud, "concurrency": int(conc or 1)})
+                                     "limit": int(lim or 0), "budget_usd": bud or None, "concurrency": int(conc or 1)})
         run_id, job_id = start_judging(ctx.store(), cfg, api_key=(key or "").strip() or None)
         gr.Info(f"Judged eval {run_id} started as job {job_id}")
         return (job_id, job_line(ctx.store().get_job(job_id)), cfg.command_line("python -m evals judge run")
