@@ -53,3 +53,14 @@ def test_unknown_judged_eval_is_a_clear_error(store, capsys):
 
     assert main(["compare", "--judge-run", "99"]) == 2
     assert "judged eval 99 has no results yet" in capsys.readouterr().err
+
+
+def test_arena_elo_from_the_chat_stage_joins_the_board_and_votes_feed_arena_agreement(store):
+    seed(store)
+    for winner in ("b", "b", "b", "a"):
+        store.record_vote(None, None, "alpha", "beta", winner)
+    board = leaderboard(store)
+    elo = {r["model"]: r.get("arena Elo") for r in board["rows"]}
+    assert elo["beta"]["value"] > elo["alpha"]["value"] and elo["beta"]["battles"] == 4
+    assert store.vote_tallies() == {("alpha", "beta"): {"a": 1, "b": 3, "tie": 0}}
+    assert "4 battles" in to_csv(board)
