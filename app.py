@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import sys
 import threading
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
@@ -86,7 +87,9 @@ def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
-    hosted = bool(os.environ.get("SPACE_ID"))
+    from pipeline import hosted as hosted_profile
+
+    hosted = hosted_profile.enabled()
     parser = argparse.ArgumentParser(description="Serve CodeTune Studio")
     parser.add_argument("--host", default="0.0.0.0" if hosted else "127.0.0.1",
                         help="address to bind (0.0.0.0 by default on Hugging Face Spaces)")
@@ -95,16 +98,23 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def basic_auth() -> tuple[str, str] | None:
-    """STUDIO_AUTH=user:pass turns on a login page (meant for hosted Spaces)."""
-    user, sep, password = os.environ.get("STUDIO_AUTH", "").partition(":")
-    if not sep or not user or not password:
-        return None
-    return user, password
+def basic_auth() -> tuple[str, str] | list[tuple[str, str]] | None:
+    """STUDIO_AUTH=user:pass[,user2:pass2] turns on a login page (required when hosted)."""
+    from pipeline import hosted
+
+    pairs = hosted.auth_pairs()
+    return pairs[0] if len(pairs) == 1 else (pairs or None)
 
 
 def main(argv: list[str] | None = None) -> None:
+    from pipeline import hosted
+
     args = parse_args(argv)
+    try:
+        hosted.check_startup()  # hosted without a login would expose everything: refuse to serve
+    except hosted.HostedConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
     auth = basic_auth()
     demo = build_app()
     demo.queue(default_concurrency_limit=8)

@@ -34,7 +34,9 @@ class StudioContext:
     def from_env(cls) -> "StudioContext":
         from evals.sandbox import execution_allowed  # one rule for the UI and the executor
 
-        return cls(hosted=bool(os.environ.get("SPACE_ID")), allow_code_execution=execution_allowed()[0])
+        from pipeline import hosted
+
+        return cls(hosted=hosted.enabled(), allow_code_execution=execution_allowed()[0])
 
     def store(self) -> Store:
         return open_store()

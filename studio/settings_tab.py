@@ -13,13 +13,37 @@ TITLE = "Settings"
 KEY_VARS = ["OPENAI_API_KEY", "GITHUB_TOKEN", "HF_TOKEN"]
 
 
+def hosted_markdown() -> str:
+    """What the hosted profile allows (names only, never values)."""
+    from pipeline import hosted
+
+    h = hosted.summary()
+    if not h["hosted"]:
+        return "**Hosted profile:** off (local use: your folders, your keys). It turns on under SPACE_ID or STUDIO_HOSTED=1."
+    def listed(names, how):
+        return ", ".join(f"`{n}`" for n in names) if names else f"none ({how})"
+    return ("**Hosted profile: on.** Visitors log in (STUDIO_AUTH); they have no server folders and paste their "
+            "own endpoint keys for their session.  \n"
+            f"Endpoint key variables the owner allows: {listed(h['key_envs_allowed'], 'set STUDIO_KEY_ENVS')}  \n"
+            f"Hub namespaces pushes may go to: {listed(h['hub_namespaces_allowed'], 'set STUDIO_HUB_NAMESPACES')}  \n"
+            f"Code execution and the compile level: {'allowed by the owner' if h['code_execution'] else 'off (STUDIO_ALLOW_CODE_EXECUTION=1 allows them)'}")
+
+
+def toolchains_markdown() -> str:
+    from evals.passk.languages import toolchains
+
+    rows = "\n".join(f"| {lang} | {tc.version if tc.available else '**not installed** (`make toolchains`)'} |"
+                     for lang, tc in toolchains().items())
+    return f"| language | toolchain |\n|---|---|\n{rows}\n"
+
+
 def summary(ctx: StudioContext) -> str:
     keys = "\n".join(f"| `{k}` | {'present' if os.environ.get(k) else 'not set'} |" for k in KEY_VARS)
     store_line = f"**Store error:** {ctx.store_error}" if ctx.store_error else \
         f"Database: `{studio_home() / 'studio.db'}`"
     return (
         f"**Data dir:** `{studio_home()}`  \n{store_line}  \n"
-        f"**Mode:** {'hosted (Hugging Face Space)' if ctx.hosted else 'local'} · "
+        f"**Mode:** {'hosted' if ctx.hosted else 'local'} · "
         f"code execution {'enabled' if ctx.allow_code_execution else 'disabled (set STUDIO_ALLOW_CODE_EXECUTION=1)'}\n\n"
         f"| key | status |\n|---|---|\n{keys}\n"
     )
@@ -39,6 +63,9 @@ def hardware() -> str:
 
 def build(ctx: StudioContext) -> None:
     gr.Markdown(summary(ctx), elem_id="settings-summary")
+    gr.Markdown(hosted_markdown(), elem_id="settings-hosted")
+    with gr.Accordion("Toolchains for pass@k languages", open=False, elem_id="settings-toolchains"):
+        gr.Markdown(toolchains_markdown())
     hw = gr.Markdown("Detecting hardware…", elem_id="settings-hardware")
     with gr.Row():
         detect = gr.Button("Detect hardware again", scale=0)

@@ -18,7 +18,10 @@ TIMEOUT_S = float(os.environ.get("STUDIO_OPENAI_TIMEOUT", "120"))
 def resolve_key(spec: dict, api_key: str | None = None) -> str:
     if api_key:
         return api_key
+    from pipeline import hosted
+
     env_name = spec.get("api_key_env")
+    hosted.check_key_env(env_name)  # hosted: only env vars the owner allows may leave the server
     if env_name and os.environ.get(env_name):
         return os.environ[env_name]
     return "not-needed"  # vLLM/llama.cpp/Ollama accept any key; OpenAI will say 401 clearly
