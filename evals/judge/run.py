@@ -9,7 +9,8 @@ budget reserved in flight) for an endpoint judge, or batched generation for a lo
 whose verdict cannot be parsed is asked again (up to `parse_retries` times, every attempt paid and
 counted) and then stored as unparseable with its raw text — never guessed. Each judgment is written
 the moment it is final, with the judge, prompt, raw reply, tokens and cost, so a resumed job skips
-it and pays for nothing twice. The Batch API is not offered for judging yet (labelling has it).
+it and pays for nothing twice. `--batch` sends the judge requests through the OpenAI Batch API
+instead (evals/judge/batch.py, the labeller's batch machinery), at the batch price.
 """
 from __future__ import annotations
 
@@ -60,6 +61,10 @@ class JudgeConfig(JobConfig):
     answer_max_new_tokens: int = field(default=256, metadata={"help": "longest contestant answer, in tokens",
                                                               "min": 1})
     answer_batch_size: int = field(default=8, metadata={"help": "contestant prompts per generate call", "min": 1})
+    batch: bool = field(default=False, metadata={"help": "judge through the OpenAI Batch API: half price, results "
+                                                         "within 24h (endpoint judges only)"})
+    batch_poll_s: float = field(default=30.0, metadata={"help": "Batch API: seconds between status checks",
+                                                        "min": 0})
 
     def check(self) -> None:
         if not self.judge.strip():
@@ -137,6 +142,8 @@ def start_judging(store, cfg: JudgeConfig, api_key: str | None = None) -> tuple[
     judge = store.get_model(cfg.judge)
     for name in cfg.contestants:
         store.get_model(name)
+    if cfg.batch and judge.get("kind") != "openai":
+        raise ConfigError("the Batch API needs an OpenAI-compatible endpoint judge")
     if cfg.budget_usd is not None and price_for(store, judge) is None:
         raise ConfigError(f"no price for {judge.get('path')!r}: add one (`python -m pipeline label prices set`) "
                           "to use a budget")
@@ -269,7 +276,11 @@ def judge_all(store, run, items, answers, answers_rows, cfg, api_key, progress, 
         status = extra.get("status")
         return JudgeOutcome(None if status == "unparseable" else status == "ok", t_in, t_out, cost)
 
-    if judge["kind"] == "openai":
+    if cfg.batch:
+        from evals.judge.batch import run_batch_judging
+
+        stopped = run_batch_judging(store, run, requests, cfg, judge, price, tally, record, api_key, progress, log)
+    elif judge["kind"] == "openai":
         stopped = _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, progress, log)
     else:
         stopped = _judge_local(requests, judge, price, cfg, tally, record, progress)

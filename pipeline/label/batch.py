@@ -170,7 +170,8 @@ def wait_and_apply(store, client, plan: Plan, price, rows: list[dict], tally: Ta
             time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
 
 
-def _read_lines(client, file_id: str | None) -> dict[int, dict]:
+def read_result_lines(client, file_id: str | None, key_of=snippet_id_of) -> dict:
+    """A batch output or error file as {key_of(custom_id): line}; the judge passes its own key_of."""
     if not file_id:
         return {}
     out = {}
@@ -178,17 +179,17 @@ def _read_lines(client, file_id: str | None) -> dict[int, dict]:
         try:
             obj = json.loads(line)
         except json.JSONDecodeError:
-            continue  # its snippet gets no result and is marked failed below
-        sid = snippet_id_of(obj.get("custom_id"))
-        if sid is not None:
-            out[sid] = obj
+            continue  # its request gets no result and is marked failed by the caller
+        key = key_of(obj.get("custom_id"))
+        if key is not None:
+            out[key] = obj
     return out
 
 
 def apply_batch(store, client, plan: Plan, price, row: dict, batch, tally: Tally, job_id) -> None:
     """Write every request's result (or failure) and mark the row applied, all in one transaction."""
-    results = _read_lines(client, batch.error_file_id)
-    results.update(_read_lines(client, batch.output_file_id))  # a success wins over an error line
+    results = read_result_lines(client, batch.error_file_id)
+    results.update(read_result_lines(client, batch.output_file_id))  # a success wins over an error line
     snippets = store.snippets_by_id(row["snippet_ids"])
     outcomes = []
     batch_error = "; ".join(e.message or "" for e in (batch.errors.data or [])) if batch.errors else ""

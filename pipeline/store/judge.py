@@ -73,6 +73,22 @@ MIGRATIONS: list = [
          UNIQUE(run_id, model, item_id)
      );"""),
     ("1302_judge_judgment_columns", _judgment_columns),
+    ("1303_judge_batches", """
+     CREATE TABLE judge_batches (
+         id INTEGER PRIMARY KEY,
+         run_id INTEGER NOT NULL REFERENCES judge_runs(id),
+         marker TEXT NOT NULL UNIQUE,          -- sent as batch metadata: finds a batch created just before a crash
+         request_keys TEXT NOT NULL,           -- JSON list; custom_id judge-<i> is the i-th key
+         input_file_id TEXT,
+         batch_id TEXT,
+         status TEXT NOT NULL DEFAULT 'preparing',  -- preparing | submitted | applied | failed
+         remote_status TEXT,
+         output_file_id TEXT,
+         error_file_id TEXT,
+         error TEXT,
+         created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
+         updated_at TEXT
+     );"""),
 ]
 
 RUN_STATUSES = ("new", "answering", "judging", "done", "stopped", "failed")
@@ -226,6 +242,31 @@ class JudgeMixin:
             "SELECT COUNT(*), COALESCE(SUM(tokens_in),0), COALESCE(SUM(tokens_out),0), COALESCE(SUM(cost),0) "
             "FROM judgments WHERE run_id=? AND status IN ('ok', 'unparseable')", [run_id]).fetchone()
         return {"judgments": n, "tokens_in": t_in, "tokens_out": t_out, "cost": cost}
+
+    # -- Batch API bookkeeping (same shape as label_batches) ---------------------------------
+    def add_judge_batch(self, run_id: int, marker: str, request_keys: list[str]) -> dict:
+        with self.tx() as db:
+            pk = db["judge_batches"].insert({"run_id": run_id, "marker": marker, "request_keys": to_json(request_keys),
+                                             "updated_at": now_iso()}).last_pk
+        return self.get_judge_batch(pk)
+
+    def update_judge_batch(self, row_id: int, **fields) -> dict:
+        allowed = {"input_file_id", "batch_id", "status", "remote_status", "output_file_id", "error_file_id",
+                   "error"}
+        if set(fields) - allowed:
+            raise StoreError(f"judge_batches has no field(s) {sorted(set(fields) - allowed)}")
+        with self.tx() as db:
+            db["judge_batches"].update(row_id, dict(fields, updated_at=now_iso()))
+        return self.get_judge_batch(row_id)
+
+    def get_judge_batch(self, row_id: int) -> dict:
+        row = self.row("judge_batches", row_id)
+        return dict(row, request_keys=from_json(row["request_keys"], []))
+
+    def judge_batches(self, run_id: int, open_only: bool = False) -> list[dict]:
+        where = "run_id = ?" + (" AND status IN ('preparing', 'submitted')" if open_only else "")
+        return [dict(r, request_keys=from_json(r["request_keys"], []))
+                for r in self.db["judge_batches"].rows_where(where, [run_id], order_by="id")]
 
     # -- arena votes (read only; written by the chat stage) ----------------------------------
     def vote_tallies(self) -> dict[tuple[str, str], dict]:

@@ -122,3 +122,23 @@ def test_budget_stops_judging_and_a_resume_pays_for_nothing_twice(store):
     assert judge_paid == {k: 1 for k in judge_paid} and len(judge_paid) == 12
     assert {k: v for k, v in first.items() if " answer" in k} == {k: v for k, v in server.paid_by_name.items()
                                                                   if " answer" in k}   # answers not redone
+
+
+def test_batch_api_judges_at_the_batch_price_and_keeps_unparseable_replies(store):
+    def verdict(prompt, attempt):
+        return "Rating: [[2]] and also [[9]]" if "TASK-1" in prompt else rate_by_author(prompt, attempt)
+
+    with JudgeServer(verdict) as server:
+        register_models(store, server, judge_price=(1.0, 2.0, 0.5))
+        add_suite(store, 3)
+        run_id, cfg, result = run(store, batch=True, batch_poll_s=0.1)
+        assert server.batches_created == 1 and server.batch_paid["requests"] == 6
+        again = run_judging(store, run_id, cfg, log=lambda m: None)
+        assert server.batches_created == 1   # a resume of a finished run submits nothing
+    assert result["counts"] == again["counts"] == {"ok": 4, "unparseable": 2, "failed": 0}
+    rows = store.judgments(run_id)
+    for r in rows:   # the server shuffles its output lines: each verdict must still land on its request
+        expected = 8.0 if r["systems"] == ["beta"] else 5.0
+        assert r["status"] == "unparseable" or r["scores"] == {r["systems"][0]: expected}
+        assert r["cost"] == pytest.approx((r["tokens_in"] * 1.0 + r["tokens_out"] * 2.0) / 1e6 * 0.5)
+    assert store.judge_batches(run_id)[0]["status"] == "applied"
