@@ -8,8 +8,13 @@
 CLI: ``python -m evals validity answers.jsonl --language gdscript --target 4``.
 
 Levels (``findings.LEVELS``): parse, dialect, refs, semantic run by default; lint (style,
-never affects validity) and compile (a real toolchain per answer, slow) are opt-in.
-GDScript uses all levels (see ``gdscript.py``); Python uses parse (== py_compile),
+never affects validity) and compile (a real toolchain per answer, inside the pass@k sandbox,
+slow) are opt-in. GDScript uses all levels (see ``gdscript.py``): refs and semantic check the
+engine API from generated tables of the whole Godot 3 and 4 API (``api/``, ``engine_api.py``)
+through a light type inference (``gdscript_types.py``); compile is godot3-server --check-only
+for target 3 (a Godot 4 binary for 4 where one is installed). ``user_refs``: "amend" (default,
+scoring model answers: names neither in the answer nor engine API are user-made, stubbed as a
+reviewer would) or "strict" (whole files/projects). Python uses parse (== py_compile),
 refs (pyflakes undefined names), lint and compile; every other tree-sitter language uses
 parse and compile. An answer is valid when no finding has severity "error".
 Results are cached in-process by content hash of (language, target, levels, base, code).

@@ -18,6 +18,8 @@ Checks (level "refs" unless noted; Godot 4 rules only where Godot 3 accepts the 
 * gd-invalid-operator (semantic) — an arithmetic operator the types do not define ("a" + 5);
 * gd-native-override (4) — a script method overriding a non-virtual engine method, or a
   virtual override whose parameter count does not match (``func _process():``);
+* gd-godot4-value-in-godot3 (3) — a signal used as an object (``died.emit()``) or a function
+  passed as a value (``connect("timeout", self._on_timeout)``): Godot 3 has neither;
 * gd-unknown-engine-class — a class that is in neither engine version but looks like an engine
   class (an engine name plus a suffix: ``KinematicBody2DNode``); gd-api-other-version for a
   class of the other version that no rename rule reported.
@@ -55,6 +57,9 @@ class TypeChecker:
         self.members: dict[str, tuple] = {}
         self.locals: dict[str, tuple] = {}
         self.done: set[int] = set()
+        self.signals: set[str] = set()
+        self.functions: set[str] = set()
+        self.variables: set[str] = set()
 
     # ------------------------------------------------------------------ types
     def type_from_name(self, name: str | None, made_here: bool = False):
@@ -156,8 +161,14 @@ class TypeChecker:
             self.done.add(current.id)
             stack.extend(current.children)
 
+    def godot3_value(self, node, name: str, what: str) -> None:
+        self.error("gd-godot4-value-in-godot3", node, f"'{name}' is a {what}; Godot 3 cannot use it as "
+                   "a value", fix='emit_signal("name") / connect("signal", self, "method")')
+
     def _attribute(self, node):
         parts = [c for c in node.children if c.type != "."]
+        if self.target == "3" and parts[0].type == "identifier" and _text(parts[0]) in self.signals:
+            self.godot3_value(parts[0], _text(parts[0]), "signal")
         if parts[0].type == "binary_operator":
             # tree-sitter-gdscript mis-groups `a - b.c.d * e` as (a - b.c).d * e: not typeable.
             self._skip(node)
@@ -302,6 +313,11 @@ def api_findings(tree, target: str, base: str | None, defined: set[str], flagged
     checker = TypeChecker(target, base, defined, flagged)
     root = tree.root_node
     for child in root.children:
+        name = child.child_by_field_name("name")
+        if name is not None:
+            {"signal_statement": checker.signals, "function_definition": checker.functions}.get(
+                child.type, checker.variables).add(_text(name))
+    for child in root.children:
         if child.type in ("variable_statement", "export_variable_statement", "onready_variable_statement",
                           "const_statement"):
             checker.declare(child, checker.members)
@@ -333,6 +349,10 @@ def _walk(checker: TypeChecker, body) -> None:
             checker.declare(node, checker.locals)
         elif node.type in _EXPRESSIONS and node.id not in checker.done:
             checker.infer(node)
+        elif node.type == "identifier" and checker.target == "3" and node.parent.type == "arguments":
+            name = _text(node)
+            if name in checker.functions and name not in checker.variables and name not in checker.locals:
+                checker.godot3_value(node, name, "function")
         elif node.type == "class_definition":
             continue
         stack.extend(reversed(node.children))

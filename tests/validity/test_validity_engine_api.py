@@ -174,3 +174,19 @@ def test_node_paths_are_open_nodes():
 def test_member_declared_with_an_engine_constructor_is_exact():
     code = "extends Node\n\nvar timer = Timer.new()\n\nfunc f():\n\ttimer.set_timeout(2)\n"
     assert "gd-no-member" in _rules(code, "4")
+
+
+# -- Godot 4 values that Godot 3 does not have ----------------------------------------------------
+def test_signal_used_as_an_object_is_an_error_in_godot3_only():
+    code = "extends Node\n\nsignal died\n\nfunc f():\n\tdied.connect(queue_free)\n"
+    assert "gd-godot4-value-in-godot3" in _rules(code, "3")
+    assert _valid(code, "4")
+
+
+def test_function_passed_as_a_value_is_an_error_in_godot3_only():
+    code = "extends Node\n\nfunc _ready():\n\t$Timer.timeout.connect(_on_timeout)\n\nfunc _on_timeout():\n\tpass\n"
+    assert _valid(code, "4")
+    code3 = "extends Node\n\nfunc _ready():\n\tcall_deferred(\"x\", _on_timeout)\n\nfunc _on_timeout():\n\tpass\n"
+    assert "gd-godot4-value-in-godot3" in _rules(code3, "3")
+    assert _valid("extends Node\n\nfunc _ready():\n\t$Timer.connect(\"timeout\", self, \"_on_timeout\")\n"
+                  "\nfunc _on_timeout():\n\tpass\n", "3")
