@@ -8,6 +8,6 @@ each mode (multi-system 0–10, single 1–10 reference-guided, pairwise with bo
 then judgments through the labeller's request engine, resumable without paying twice); `bias`
 turns stored judgments into scores and bias figures.
 
-    python -m evals judge suites|import|run|list|show|export
+    python -m evals judge suites|import|estimate|run|list|show|export
 """
 JOB_KINDS = {"judge": "evals.judge.run:judge_job"}

@@ -1,4 +1,4 @@
-"""`python -m evals judge suites|import|run|list|show|export` and `python -m evals compare`.
+"""`python -m evals judge suites|import|estimate|run|list|show|export` and `python -m evals compare`.
 
     python -m evals judge run --judge gpt-4o-mini --contestants base tuned --mode pairwise --wait
     python -m evals judge show 3                 # scores per model and category, bias figures
@@ -29,6 +29,9 @@ def register(sub) -> None:
     imp.set_defaults(func=cmd_import)
     from evals.judge.run import JudgeConfig
 
+    est = a.add_parser("estimate", help="tokens and dollars of the judge requests a run would send (sends nothing)")
+    add_config_arguments(est, JudgeConfig)
+    est.set_defaults(func=cmd_estimate)
     run = a.add_parser("run", help="answer the suite with each contestant and judge the answers (a job)")
     add_config_arguments(run, JudgeConfig)
     run.add_argument("--wait", action="store_true", help="block until the job finishes and print the scores")
@@ -65,6 +68,13 @@ def cmd_import(args) -> int:
 
     suite = import_judge_suite(open_store(), args.name or Path(args.file).stem, args.file, args.replace)
     print(f"imported judge suite {suite['name']}: {suite['items']} items")
+    return 0
+
+
+def cmd_estimate(args) -> int:
+    from evals.judge.run import JudgeConfig, estimate_judging
+
+    print(estimate_judging(open_store(), JudgeConfig.from_args(args)).summary().replace("snippets", "requests"))
     return 0
 
 

@@ -156,6 +156,26 @@ def start_judging(store, cfg: JudgeConfig, api_key: str | None = None) -> tuple[
     return run_id, job_id
 
 
+def estimate_judging(store, cfg: JudgeConfig):
+    """Tokens and dollars of the judge requests this config would send (nothing is sent). Answers
+    do not exist yet, so each is assumed to fill `answer_max_new_tokens` (an upper bound)."""
+    from evals.judge.suites import ensure_builtin_suite
+    from pipeline.label.cost import estimate
+
+    cfg.validate()
+    if cfg.suite == BUILTIN_NAME:
+        ensure_builtin_suite(store)
+    items = _items(store, cfg)
+    filler = "word " * cfg.answer_max_new_tokens   # about one token per word
+    answers = {(m, i["id"]): filler for m in cfg.contestants for i in items}
+    requests = plan_requests(cfg.mode, items, cfg.contestants, answers, cfg.seed)
+    est = estimate(store, store.get_model(cfg.judge), [r["messages"] for r in requests], cfg.expected_output_tokens,
+                   cfg.batch)
+    est.notes.append(f"{len(requests)} judge requests for {len(items)} items x {len(cfg.contestants)} contestants; "
+                     f"answers assumed {cfg.answer_max_new_tokens} tokens; unparseable replies asked again cost more")
+    return est
+
+
 def judge_job(ctx) -> dict:
     """Job kind "judge": answers, then judgments, then figures; resumable at every step."""
     api_key = os.environ.pop(API_KEY_ENV, None)  # popped so nothing this job starts inherits it

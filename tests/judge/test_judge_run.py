@@ -142,3 +142,16 @@ def test_batch_api_judges_at_the_batch_price_and_keeps_unparseable_replies(store
         assert r["status"] == "unparseable" or r["scores"] == {r["systems"][0]: expected}
         assert r["cost"] == pytest.approx((r["tokens_in"] * 1.0 + r["tokens_out"] * 2.0) / 1e6 * 0.5)
     assert store.judge_batches(run_id)[0]["status"] == "applied"
+
+
+def test_estimate_counts_every_request_of_the_mode_and_sends_nothing(store, capsys):
+    from evals.__main__ import main
+
+    with JudgeServer(rate_by_author) as server:
+        register_models(store, server, judge_price=(1.0, 2.0, 0.5))
+        add_suite(store, 3)
+        assert main(["judge", "estimate", "--judge", "judge", "--contestants", "alpha", "beta",
+                     "--suite", "judge-test", "--mode", "pairwise"]) == 0
+        assert server.requests == 0
+    out = capsys.readouterr().out
+    assert out.startswith("6 requests") and "$" in out   # 3 items x 1 pair x 2 orders
