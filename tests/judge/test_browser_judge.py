@@ -33,6 +33,9 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
         pick(page, "#judge-contestants", "alpha")
         pick(page, "#judge-contestants", "beta")
         pick(page, "#judge-suite", "browser-judge")
+        page.locator("#judge-estimate").click()
+        page.wait_for_selector("#judge-estimate-text :text('4 requests')")   # 2 items x 2 contestants
+        assert server.requests == 0
         page.locator("#judge-run").click()
         page.wait_for_selector("#judge-job[data-status=done]", timeout=90_000)
         assert "python -m evals judge run" in page.locator("#judge-cli").inner_text()
