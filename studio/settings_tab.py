@@ -30,11 +30,13 @@ def hosted_markdown() -> str:
 
 
 def toolchains_markdown() -> str:
-    from evals.passk.languages import toolchains
+    from evals.passk.languages import libraries, toolchains
 
     rows = "\n".join(f"| {lang} | {tc.version if tc.available else '**not installed** (`make toolchains`)'} |"
                      for lang, tc in toolchains().items())
-    return f"| language | toolchain |\n|---|---|\n{rows}\n"
+    libs = "\n".join(f"| {name} | {'present' if ok else '**missing** (`make toolchains`)'} |"
+                      for name, ok in libraries().items())
+    return f"| language | toolchain |\n|---|---|\n{rows}\n\n| suite library | status |\n|---|---|\n{libs}\n"
 
 
 def summary(ctx: StudioContext) -> str:

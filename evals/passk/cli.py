@@ -167,7 +167,7 @@ def cmd_import(args) -> int:
 
 @_handled
 def cmd_protections(args) -> int:
-    from evals.passk.languages import toolchains
+    from evals.passk.languages import libraries, toolchains
     from evals.sandbox import describe_protections
 
     for label, active in describe_protections():
@@ -175,6 +175,9 @@ def cmd_protections(args) -> int:
     print("toolchains:")
     for lang, tc in toolchains().items():
         print(f"  {lang:<7} {tc.version if tc.available else 'not installed'}")
+    print("suite libraries (make toolchains):")
+    for name, present in libraries().items():
+        print(f"  [{'x' if present else ' '}] {name}")
     return 0
 
 

@@ -13,8 +13,12 @@ exited 0. How the epilogue runs after the tests differs per language:
   Rust  `#[test]` functions are made callable and a C `main` (crate is #![no_main]) calls each;
   JS    a statement after the test code; `console.assert` throws instead of only logging, and
         the `assert` module is restored between the solution and the tests.
-Go is detected and listed, but its tasks are refused with a clear error: HumanEvalPack's Go
-tests need the testify module, which an offline machine cannot fetch.
+  Go    the test binary is built (`go test -c`, GOPATH mode with Debian's testify), the
+        sources removed, then run; a TestMain prints the nonce when every test passed.
+Libraries the standard suites use come from `make toolchains` (Debian and npm only): Boost and
+OpenSSL headers for C++ (linked with -lcrypto when used), `js-md5` under .toolchains/node (found
+through NODE_PATH), the `rand`, `regex` and `md5` crates built offline from Debian's
+librust-*-dev sources under .toolchains/rust (passed to rustc with --extern), Go's testify.
 """
 from __future__ import annotations
 
@@ -26,6 +30,11 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
+
+TOOLCHAINS_DIR = Path(__file__).resolve().parents[2] / ".toolchains"   # filled by `make toolchains`
+GOPATH = "/usr/share/gocode"                                           # Debian's golang-*-dev sources
+RUST_CRATES = ("rand", "regex", "md5")
 
 
 ALIASES = {"py": "python", "python3": "python", "javascript": "js", "node": "js", "c++": "cpp",
@@ -103,9 +112,43 @@ def toolchains() -> dict[str, Toolchain]:
         found["java"] = Toolchain("java", False)
     found["rust"] = _rust_toolchain()
     go = shutil.which("go")
-    found["go"] = Toolchain("go", bool(go), _version([go, "version"]) if go else "",
-                            (os.path.realpath(go),) if go else ())
+    if go:
+        go = os.path.realpath(go)
+        goroot = subprocess.run([go, "env", "GOROOT"], capture_output=True, text=True, timeout=30).stdout.strip()
+        found["go"] = Toolchain("go", True, _version([go, "version"]), (go,), goroot)
+    else:
+        found["go"] = Toolchain("go", False)
     return found
+
+
+@lru_cache(maxsize=1)
+def rust_crates() -> dict[str, str]:
+    """crate -> rlib built by `make toolchains` (all of RUST_CRATES, or {} when not built)."""
+    deps = TOOLCHAINS_DIR / "rust" / "target" / "release" / "deps"
+    found = {}
+    for name in RUST_CRATES:
+        rlibs = sorted(deps.glob(f"lib{name}-*.rlib"), key=lambda p: p.stat().st_mtime)
+        if rlibs:
+            found[name] = str(rlibs[-1])
+    return found if len(found) == len(RUST_CRATES) else {}
+
+
+def node_modules() -> str | None:
+    path = TOOLCHAINS_DIR / "node" / "node_modules"
+    return str(path) if (path / "js-md5").is_dir() else None
+
+
+def go_testify() -> bool:
+    return os.path.isdir(os.path.join(GOPATH, "src", "github.com", "stretchr", "testify"))
+
+
+def libraries() -> dict[str, bool]:
+    """The suite libraries `make toolchains` provides, present or not (Settings, `passk protections`)."""
+    return {"C++ Boost headers": os.path.isdir("/usr/include/boost"),
+            "C++ OpenSSL headers": os.path.isfile("/usr/include/openssl/md5.h"),
+            "JavaScript js-md5": node_modules() is not None,
+            "Rust crates rand, regex, md5": bool(rust_crates()),
+            "Go testify": go_testify()}
 
 
 def _rust_toolchain() -> Toolchain:
@@ -124,12 +167,13 @@ def _rust_toolchain() -> Toolchain:
 
 
 def available_languages() -> list[str]:
-    """Languages whose programs can run here (Go counts only when `go` is installed)."""
-    return sorted(lang for lang, tc in toolchains().items() if tc.available and lang != "go")
+    """Languages whose programs can run here (Go also needs testify, from `make toolchains`)."""
+    return sorted(lang for lang, tc in toolchains().items() if tc.available and (lang != "go" or go_testify()))
 
 
 def toolchain_roots() -> list[str]:
-    return [tc.root for tc in toolchains().values() if tc.available and tc.root]
+    roots = [tc.root for tc in toolchains().values() if tc.available and tc.root]
+    return roots + [str(TOOLCHAINS_DIR)] + ([GOPATH] if go_testify() else [])
 
 
 def require(language: str) -> Toolchain:
@@ -142,9 +186,9 @@ def require(language: str) -> Toolchain:
         raise ToolchainMissing(f"no {DISPLAY[language]} toolchain on this machine, so "
                                f"{DISPLAY[language]} tasks cannot be executed (installed: "
                                f"{', '.join(available_languages())})")
-    if language == "go":
-        raise ToolchainMissing("Go tasks cannot be executed here: HumanEvalPack's Go tests import "
-                               "github.com/stretchr/testify, which cannot be fetched offline")
+    if language == "go" and not go_testify():
+        raise ToolchainMissing("Go tasks need github.com/stretchr/testify, which is not installed here: "
+                               "run `make toolchains` (Debian's golang-github-stretchr-testify-dev)")
     return tc
 
 
@@ -192,10 +236,33 @@ def build_job(language: str, code: str, test: str, limits) -> dict:
     compile_limits = limits.for_run(timeout_s=limits.compile_timeout_s,
                                     memory_mb=max(limits.memory_mb, 4096),
                                     max_processes=max(limits.max_processes, 256))
-    builder = {"js": _js, "cpp": _cpp, "java": _java, "rust": _rust}[language]
+    if language == "js" and node_modules():
+        env["NODE_PATH"] = node_modules()
+    if language == "go":
+        env.update(GO111MODULE="off", GOPATH=GOPATH, CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
+    builder = {"js": _js, "cpp": _cpp, "java": _java, "rust": _rust, "go": _go}[language]
     job = builder(tc, code, test, limits, compile_limits)
     job.update(kind="steps", env=env)
     return job
+
+
+def _go(tc, code, test, limits, compile_limits) -> dict:
+    package = (re.search(r"^\s*package\s+(\w+)", code, re.M) or re.search(r"^\s*package\s+(\w+)", test, re.M))
+    package = package.group(1) if package else "main"
+    if not re.search(r"^\s*package\s", code, re.M):
+        code = f"package {package}\n\n" + code
+    if not re.search(r"^\s*package\s", test, re.M):
+        test = f"package {package}\n\n" + test
+    sentinel = f'package {package}\n\nimport (\n\t"fmt"\n\t"os"\n\t"testing"\n)\n'
+    epilogue = ("\nfunc TestMain(m *testing.M) {\n\tcode := m.Run()\n\tif code == 0 {\n"
+                '\t\tfmt.Println("\\n@@NONCE@@")\n\t}\n\tos.Exit(code)\n}\n')
+    sources = ["main.go", "main_test.go", "studio_main_test.go"]
+    run = limits.for_run(memory_mb=max(limits.memory_mb, 2048), max_processes=max(limits.max_processes, 128))
+    return {"files": {"main.go": code, "main_test.go": test, "studio_main_test.go": sentinel},
+            "sentinel_file": "studio_main_test.go", "epilogue": epilogue, "remove_before_run": sources,
+            "steps": [{"name": "compile", "limits": compile_limits,
+                       "argv": [tc.tools[0], "test", "-c", "-o", "main.test", *sources]},
+                      {"name": "run", "argv": ["./main.test"], "limits": run}]}
 
 
 def _js(tc, code, test, limits, compile_limits) -> dict:
@@ -215,7 +282,8 @@ def _cpp(tc, code, test, limits, compile_limits) -> dict:
     return {"files": {"main.cpp": source}, "sentinel_file": "main.cpp", "epilogue": epilogue,
             "remove_before_run": ["main.cpp"],
             "steps": [{"name": "compile", "limits": compile_limits,
-                       "argv": [tc.tools[0], "-std=c++17", "-O0", "-w", "-o", "main", "main.cpp"]},
+                       "argv": [tc.tools[0], "-std=c++17", "-O0", "-w", "-o", "main", "main.cpp",
+                                *(["-lcrypto"] if "openssl/" in source else [])]},
                       {"name": "run", "argv": ["./main"], "limits": limits.for_run()}]}
 
 
@@ -240,13 +308,19 @@ def _java(tc, code, test, limits, compile_limits) -> dict:
                                 "StudioSentinel"]}]}
 
 
+# Between `#[test]` and `fn`: blanks, comments and other attributes (`#[should_panic]`, `#[ignore]`).
+_RUST_GAP = r"(?:\s+|//[^\n]*(?:\n|$)|/\*.*?\*/|#\[[^\]]*\])*"
+_RUST_TEST = re.compile(r"#\[test\](" + _RUST_GAP + r")(?:pub(?:\([^)]*\))?\s+)?fn\s+(\w+)", re.S)
+
+
 def rust_test_functions(test: str) -> tuple[str, list[str]]:
-    """The test code with #[test] functions made public and callable, and their paths."""
+    """The test code with #[test] functions made public and callable, and their paths
+    (`#[ignore]`d ones are made callable but not called)."""
     module = re.search(r"\bmod\s+(\w+)\s*\{", test)
-    names = re.findall(r"#\[test\]\s*(?:pub\s+)?fn\s+(\w+)", test)
-    body = re.sub(r"#\[cfg\(test\)\]\s*", "", test)
-    body = re.sub(r"#\[test\]\s*(?:pub\s+)?fn\s+", "pub fn ", body)
     prefix = f"{module.group(1)}::" if module else ""
+    names = [m.group(2) for m in _RUST_TEST.finditer(test) if "#[ignore" not in m.group(1)]
+    body = re.sub(r"#\[cfg\(test\)\]\s*", "", test)
+    body = _RUST_TEST.sub(lambda m: f"{m.group(1)}pub fn {m.group(2)}", body)
     return body, [prefix + n for n in names]
 
 
@@ -261,10 +335,14 @@ def _rust(tc, code, test, limits, compile_limits) -> dict:
                 '    let ok = std::panic::catch_unwind(|| {\n' + calls_text + '    }).is_ok();\n'
                 '    if !ok {\n        std::process::exit(101);\n    }\n'
                 '    println!("\\n@@NONCE@@");\n    0\n}\n')
-    source = RUST_PRELUDE + RUST_EXTERNAL_USE.sub("", code) + "\n" + body
+    crates = rust_crates()
+    # Without the crates (no `make toolchains`) their `use` lines are dropped: most tasks never call them.
+    source = RUST_PRELUDE + (code if crates else RUST_EXTERNAL_USE.sub("", code)) + "\n" + body
+    extern = [a for name, rlib in crates.items() for a in ("--extern", f"{name}={rlib}")]
+    search = ["-L", f"dependency={os.path.dirname(next(iter(crates.values())))}"] if crates else []
     return {"files": {"main.rs": source}, "sentinel_file": "main.rs", "epilogue": epilogue,
             "remove_before_run": ["main.rs"],
             "steps": [{"name": "compile", "limits": compile_limits,
                        "argv": [tc.tools[0], "--edition", "2021", "-C", "debuginfo=0",
-                                "-C", "opt-level=1", "-o", "main", "main.rs"]},
+                                "-C", "opt-level=1", *search, *extern, "-o", "main", "main.rs"]},
                       {"name": "run", "argv": ["./main"], "limits": limits.for_run()}]}

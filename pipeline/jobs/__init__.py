@@ -288,6 +288,14 @@ def resume(store: Store, job_id: int, env: dict | None = None, *, api_key: str |
         raise JobError(f"job {job_id} is done; nothing to resume")
     if job["status"] in ACTIVE:
         raise JobError(f"job {job_id} is already {job['status']}; cancel it first to start it again")
+    # One process per job at any time: a child that recorded its end may still be exiting, and one
+    # started just before a cancel of the queued job has yet to find it cancelled and leave.
+    previous = [(job["pid"], job["pid_started"]), (job["spawn_pid"], job["spawn_started"])]
+    deadline = time.monotonic() + KILL_GRACE_S + 10
+    while any(is_alive(*p) for p in previous) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if any(is_alive(*p) for p in previous):
+        raise JobError(f"job {job_id}'s previous process is still stopping; resume it in a moment")
     env = dict(env or {})
     if api_key:
         key_env = session_key_env(job["kind"])
