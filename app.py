@@ -29,6 +29,7 @@ TABS = [
     "studio.chat_tab",
     "studio.evals_tab",
     "studio.compare_tab",
+    "studio.lineage_tab",
     "studio.models_tab",
     "studio.jobs_tab",
     "studio.settings_tab",

@@ -45,14 +45,16 @@ class StudioContext:
         """Run `fn` when a page opens (fills tables with what is in the store right now) and, with
         `on_open`, again each time its tab is opened, so a model registered or a dataset frozen in
         another tab shows up without a reload. Refreshers keep the user's current choice."""
+        # Unqueued: these are quick reads, and a refresh that waited in the queue behind a slow
+        # job could land after a later action's result and show the older state over it.
         if self.demo is not None:
-            self.demo.load(fn, inputs, outputs)
+            self.demo.load(fn, inputs, outputs, queue=False)
         if on_open and self.tab is not None:
             self.tab_openers.append((self.tab, fn, inputs, outputs))
 
     def wire_tab_openers(self) -> None:
         for tab, fn, inputs, outputs in self.tab_openers:
-            tab.select(fn, inputs, outputs, show_progress="hidden")
+            tab.select(fn, inputs, outputs, show_progress="hidden", queue=False)
 
 
 def keep_choice(current, choices: list):

@@ -1,0 +1,61 @@
+"""Lineage tab: any score back to the commits it came from, any repo or pair forward to the scores
+it fed. Click a row to re-centre on it: a whole chain is a few clicks either way."""
+from __future__ import annotations
+
+import shlex
+
+import gradio as gr
+
+from studio.common import StudioContext, keep_choice, ui_errors
+
+TITLE = "Lineage"
+COLUMNS = ["level", "ref", "what", "detail"]
+
+
+def build(ctx: StudioContext) -> None:
+    from pipeline.lineage.trace import level_rows, starting_points, trace
+
+    gr.Markdown("Trace a score back to its checkpoint, run, dataset version, pairs, snippets, repos and "
+                "commits, or a repo or pair forward to the datasets, runs and scores it fed. "
+                "Click any row to re-centre on it.")
+    with gr.Row():
+        pick = gr.Dropdown([], label="Start from", allow_custom_value=True, scale=2, elem_id="lineage-pick",
+                           info="recent evals, judge runs, runs, datasets and repos — or type kind:id")
+        go = gr.Button("Trace", variant="primary", scale=0, elem_id="lineage-go")
+    focus = gr.Markdown(elem_id="lineage-focus")
+    with gr.Row():
+        up = gr.Dataframe(headers=COLUMNS, label="Upstream: where it came from", interactive=False, wrap=True,
+                          elem_id="lineage-up")
+        down = gr.Dataframe(headers=COLUMNS, label="Downstream: what it fed", interactive=False, wrap=True,
+                            elem_id="lineage-down")
+    command = gr.Textbox(label="The same from the command line", interactive=False, elem_id="lineage-cli")
+
+    @ui_errors
+    def show(ref):
+        ref = (ref or "").strip()
+        if not ref:
+            raise gr.Error("Pick or type what to trace, e.g. eval:3 or repo:owner/name")
+        lineage = trace(ctx.store(), ref)
+        f = lineage.focus
+        return (gr.update(value=f.ref), f"### {f.title}\n`{f.ref}` · {f.detail}",
+                level_rows(lineage.upstream), level_rows(lineage.downstream),
+                shlex.join(["python", "-m", "pipeline", "lineage", f.ref]))
+
+    def recentre(evt: gr.SelectData):
+        row = evt.row_value or []
+        ref = row[1] if len(row) > 1 else ""
+        if not ref:
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+        return show(ref)
+
+    @ui_errors
+    def refresh(current):
+        refs = starting_points(ctx.store())
+        return gr.update(choices=refs, value=keep_choice(current, refs) if current else None)
+
+    outputs = [pick, focus, up, down, command]
+    go.click(show, pick, outputs)
+    pick.select(show, pick, outputs)
+    up.select(recentre, None, outputs)
+    down.select(recentre, None, outputs)
+    ctx.on_load(refresh, pick, pick)
