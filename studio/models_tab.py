@@ -45,7 +45,8 @@ def build(ctx: StudioContext) -> None:
         temperature = gr.Slider(0, 2, value=0, step=0.05, label="Temperature", scale=1)
     prompt = gr.Textbox(label="Prompt", lines=3, value="Write a Python function that reverses a string.")
     try_btn = gr.Button("Generate", variant="primary")
-    reply = gr.Textbox(label="Reply", lines=8, elem_id="model-reply")
+    # Markdown, not a Textbox: code fences in the reply show as highlighted monospace blocks.
+    reply = gr.Markdown(label="Reply", elem_id="model-reply", min_height=120, container=True)
 
     @ui_errors
     def refresh(current=None):
@@ -81,6 +82,8 @@ def build(ctx: StudioContext) -> None:
     def do_try(m, key, text, n_tokens, temp):
         if not m:
             raise gr.Error("Pick a model (prepare the default one first)")
+        if not (text or "").strip():
+            raise gr.Error("Type a prompt first: an empty prompt is not sent")
         params = GenParams(max_new_tokens=int(n_tokens), temperature=float(temp))
         try:
             for partial in stream_chat(m, [{"role": "user", "content": text}], params, api_key=key or None):

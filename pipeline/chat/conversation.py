@@ -8,6 +8,7 @@ closing the tab mid-answer loses nothing that was already said.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
@@ -60,6 +61,7 @@ def send(store, chat_id: int, prompt: str, columns: list[Column], *, run_key: st
     if chat["mode"] == "battle" and any(store.vote_for_turn(chat_id, m["turn"])
                                         for m in chat["messages"] if m["role"] == "user"):
         raise ChatError("this battle has been voted on; start a new battle to keep comparing")
+    columns = resolve_columns(store, columns)  # an unknown model fails here, before anything is stored
     turn = store.next_turn(chat_id)
     store.add_message(chat_id, "user", prompt, turn=turn)
     if not chat.get("title"):
@@ -76,6 +78,7 @@ def regenerate(store, chat_id: int, columns: list[Column], *, run_key: str | Non
     if not users:
         raise ChatError("nothing to regenerate: send a message first")
     turn = users[-1]["turn"]
+    columns = resolve_columns(store, columns)
     store.delete_answers(chat_id, turn)
     yield from _answer(store, store.get_chat(chat_id), turn, columns, run_key, api_key)
 
@@ -92,6 +95,12 @@ def _answer(store, chat: dict, turn: int, columns, run_key, api_key):
                           trimmed=state.dropped_turns)
 
     yield from run_columns(columns, histories, run_key=run_key, api_key=api_key, on_finish=save)
+
+
+def resolve_columns(store, columns: list[Column]) -> list[Column]:
+    """Model names looked up in *this* store (not the default one), so any store file works."""
+    return [replace(c, model=store.get_model(c.model), label=c.label or c.model) if isinstance(c.model, str)
+            else c for c in columns]
 
 
 def _check_columns(chat: dict, columns: list[Column]) -> None:
