@@ -73,7 +73,11 @@ def push_to_hub(store, model_name: str, repo_id: str, *, token: str | None, priv
                          "connect to the internet to push") from exc
     except HfHubHTTPError as exc:
         raise TrainError(f"the hub refused the upload: {str(exc).splitlines()[0][:200]}") from exc
-    except (OSError, ValueError) as exc:  # no network, DNS, TLS: requests/httpx errors are OSErrors
+    except Exception as exc:
+        # No network, DNS, TLS, refused: the hub client raises its HTTP library's transport errors
+        # (httpx's, not OSError subclasses); anything else is a bug and keeps its traceback.
+        if not (isinstance(exc, OSError) or type(exc).__module__.split(".")[0].startswith(("httpx", "requests"))):
+            raise
         raise TrainError(f"cannot reach the Hugging Face hub ({type(exc).__name__}: "
                          f"{str(exc).splitlines()[0][:160]}); check the connection and retry") from exc
     return f"https://huggingface.co/{repo_id}"
