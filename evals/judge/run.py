@@ -186,11 +186,13 @@ def judge_job(ctx) -> dict:
         ctx.log("resumed: stored answers and judgments are skipped")
     try:
         return run_judging(ctx.store, run_id, cfg, api_key=api_key, progress=ctx.progress, log=ctx.log)
-    except Exception as exc:
+    except BaseException as exc:  # the run row says how it ended; resuming the job continues it
         from pipeline.jobs import JobCancelled
 
-        if not isinstance(exc, JobCancelled):
-            ctx.store.update_judge_run(run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        cancelled = isinstance(exc, (JobCancelled, KeyboardInterrupt))
+        ctx.store.update_judge_run(run_id, status="stopped" if cancelled else "failed",
+                                   error="cancelled; resume the job to continue" if cancelled
+                                   else f"{type(exc).__name__}: {exc}")
         raise
 
 

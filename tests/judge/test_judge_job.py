@@ -56,3 +56,22 @@ def test_sigkill_mid_judging_then_resume_judges_each_answer_once_and_pays_once(s
     run = store.get_judge_run(run_id)
     assert run["status"] == "done" and run["metrics"]["counts"] == {"ok": 12, "unparseable": 0, "failed": 0}
     assert store.judge_spend(run_id)["judgments"] == 12
+
+
+def test_cancel_marks_the_run_stopped_and_resume_finishes_it_paying_once(store):
+    with JudgeServer(verdict, latency_s=0.3) as server:
+        register_models(store, server)
+        add_suite(store, 6)
+        run_id, job_id = start_judging(store, JudgeConfig(judge="judge", contestants=["alpha", "beta"],
+                                                          suite="judge-test", concurrency=2, request_timeout_s=5))
+        until(lambda: len(store.judgments(run_id)) >= 3, what="3 stored judgments")
+        jobs.cancel(store, job_id)   # requests on the wire finish and are stored; no new ones start
+        run = store.get_judge_run(run_id)
+        assert store.get_job(job_id)["status"] == "cancelled"
+        assert run["status"] == "stopped" and "resume" in run["error"]
+        assert len(store.judgments(run_id)) < 12
+        jobs.resume(store, job_id)
+        assert jobs.wait(store, job_id, timeout=120)["status"] == "done", jobs.tail_log(job_id)
+    assert store.get_judge_run(run_id)["status"] == "done"
+    judged = {k: v for k, v in server.paid_by_name.items() if " judge " in k}
+    assert len(judged) == 12 and set(judged.values()) == {1}
