@@ -25,7 +25,7 @@ TABS = [
     "studio.repos_tab",
     "studio.label_tab",
     "studio.pairs_tab",
-    ("Train", "Fine-tuning (full, LoRA, QLoRA; accelerate, DeepSpeed, FSDP) is coming."),
+    "studio.train_tab",
     "studio.chat_tab",
     "studio.evals_tab",
     "studio.compare_tab",

@@ -72,25 +72,10 @@ def _config(args):
 
 
 def cmd_preview(args) -> int:
-    from pipeline.train.job import plan_run
+    from pipeline.train.job import plan_run, plan_text
 
-    plan = plan_run(open_store(), _config(args))
-    print(preview_text(plan))
+    print(plan_text(plan_run(open_store(), _config(args))))
     return 0
-
-
-def preview_text(plan: dict) -> str:
-    s = plan["stats"]
-    lines = [f"run {plan['name']}: {plan['base_model']} on {plan['dataset']['name']}@"
-             f"{plan['dataset']['version']} with the {plan['template']} template",
-             f"data: {s['used']} of {s['pairs']} pairs ({s['too_long']} longer than max_length left out), "
-             f"{s['train']} train / {s['eval']} eval, {s['tokens']} tokens, longest {s['longest']}",
-             f"hardware: {plan['hw']['devices']} × {plan['hw']['num_processes']} process(es) per machine, "
-             f"{plan['hw']['precision']}, attention {plan['hw']['attention']}",
-             f"memory: {plan['estimate']['summary']}", "", "$ " + plan["command_text"]]
-    for fname, text in plan["files"].items():
-        lines += ["", f"--- {plan['run_dir']}/{fname}", text.rstrip()]
-    return "\n".join(lines)
 
 
 def _follow(store, run_id: int) -> int:

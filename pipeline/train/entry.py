@@ -112,6 +112,9 @@ def train(spec: dict, store) -> dict:
                          train_dataset=Dataset.from_list(train_rows),
                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,
                          processing_class=tokenizer, peft_config=peft_config, callbacks=callbacks)
+    acc = trainer.accelerator
+    print(f"rank {acc.process_index}/{acc.num_processes}: {acc.distributed_type.value} on {acc.device}, "
+          f"{hw['precision']}, attention {hw['attention']}", flush=True)
     last = get_last_checkpoint(spec["output_dir"]) if Path(spec["output_dir"]).is_dir() else None
     if last:
         print(f"resuming from {last}", flush=True)

@@ -103,6 +103,21 @@ def plan_run(store, cfg: TrainConfig) -> dict:
             "train_rows": train_rows, "eval_rows": eval_rows}
 
 
+def plan_text(plan: dict) -> str:
+    """The preview a person reads before starting: data, hardware, memory, command, files."""
+    s = plan["stats"]
+    lines = [f"run {plan['name']}: {plan['base_model']} on {plan['dataset']['name']}@"
+             f"{plan['dataset']['version']} with the {plan['template']} template",
+             f"data: {s['used']} of {s['pairs']} pairs ({s['too_long']} longer than max_length left out), "
+             f"{s['train']} train / {s['eval']} eval, {s['tokens']} tokens, longest {s['longest']}",
+             f"hardware: {plan['hw']['devices']} × {plan['hw']['num_processes']} process(es) per machine, "
+             f"{plan['hw']['precision']}, attention {plan['hw']['attention']}",
+             f"memory: {plan['estimate']['summary']}", "", "$ " + plan["command_text"]]
+    for fname, text in plan["files"].items():
+        lines += ["", f"--- {plan['run_dir']}/{fname}", text.rstrip()]
+    return "\n".join(lines)
+
+
 def _safe(name: str) -> str:
     return "".join(c if c.isalnum() or c in "-_.@" else "_" for c in name)[:120]
 

@@ -80,6 +80,11 @@ def test_deepspeed_config_is_valid_for_deepspeed_itself(mode, offload):
     assert (ds.zero_config.offload_optimizer is not None) == offload
 
 
+def test_fsdp_is_refused_on_cpu_rather_than_silently_running_ddp():
+    with pytest.raises(ConfigError, match="FSDP needs CUDA here"):
+        resolve_hardware(TrainConfig(device="cpu", distributed="fsdp_full"))
+
+
 def test_qlora_and_flash_attention_need_cuda():
     with pytest.raises(ConfigError, match="QLoRA .* needs CUDA"):
         resolve_hardware(TrainConfig(device="cpu", method="qlora"))
