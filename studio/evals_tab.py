@@ -7,6 +7,8 @@ STUDIO_ALLOW_CODE_EXECUTION=1, and the tab says so.
 """
 from __future__ import annotations
 
+from pipeline.languages import highlight
+
 import shlex
 from pathlib import Path
 
@@ -23,8 +25,6 @@ POLL_S = 1.5
 EVAL_COLUMNS = ["id", "model", "suite", "status", "n", "samples", "pass@1", "pass@10", "pass@1+",
                 "validity", "name"]
 TASK_COLUMNS = ["task_id", "passed", "passed+", "valid", "failing test", "error"]
-HIGHLIGHT = {"python": "python", "js": "javascript", "cpp": "cpp", "java": "cpp", "rust": "cpp",
-             "go": "cpp"}
 
 
 def sandbox_markdown(ctx: StudioContext) -> str:
@@ -225,7 +225,7 @@ def build(ctx: StudioContext) -> None:
         if not label or not task_id:
             return "", "", gr.update(), "", gr.update(), ""
         d = sample_detail(ctx.store(), int(label.split(" · ")[0]), task_id, int(idx or 0))
-        lang = HIGHLIGHT.get(d["language"])
+        lang = highlight(d["language"])
         head = (f"**{task_id}** sample {int(idx or 0)} of {d['samples']}: **{d['verdict']}**"
                 + ("" if d["valid"] is None else f" · syntax {'valid' if d['valid'] else 'invalid'}"))
         return (head, d["prompt"], gr.update(value=d["completion"], language=lang), d["error"],

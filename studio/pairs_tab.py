@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipeline.languages import highlight
 from pipeline.store.pairs import FLAG_CHOICES, STATUSES, TEXT_FIELDS
 from studio import pairs_panels
 from studio.common import StudioContext, ui_errors
@@ -18,9 +19,6 @@ from studio.common import StudioContext, ui_errors
 TITLE = "Pairs"
 PAGE_SIZES = [25, 50, 100, 200]
 TABLE_COLUMNS = ["id", "status", "language", "origin", "chars", "flags", "instruction"]
-# gr.Code has no grammar for every language we extract; the nearest one still helps reading.
-CODE_LANGUAGE = {"python": "python", "gdscript": "python", "javascript": "javascript", "typescript": "typescript",
-                 "c": "c", "cpp": "cpp", "java": "cpp", "go": "cpp", "rust": "cpp", "lua": None, "shell": "shell"}
 
 
 def filter_from_inputs(status, language, repo, origin, labeller, flag, min_len, max_len, search) -> dict:
@@ -138,7 +136,7 @@ def build(ctx: StudioContext) -> None:
         # Imported pairs have no source snippet: show their output highlighted instead.
         code_label = "Source snippet" if p.get("snippet_code") else "Output (no source snippet)"
         code_update = gr.update(value=p.get("snippet_code") or p["output"], label=code_label,
-                                language=CODE_LANGUAGE.get(p["language"] or ""))
+                                language=highlight(p["language"]))
         return [seen, pair_header(p), code_update,
                 p["instruction"], p["input"], p["output"], edits, diff_md]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 
 from evals.passk.languages import normalize_language
+from pipeline.languages import spellings
 from pipeline.models import cut_at_stop
 
 STOP_WORDS = {
@@ -27,9 +28,6 @@ STOP_WORDS = {
 END_OF_TEXT = ["<|endoftext|>", "<|im_end|>", "<|end|>", "</s>", "<|eot_id|>"]
 OPEN_BRACES = {"java": 2, "cpp": 1, "js": 1, "rust": 1, "go": 1}
 FENCE = re.compile(r"```[ \t]*([\w+#.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
-LANGUAGE_TAGS = {"python": {"python", "py", "python3"}, "js": {"javascript", "js", "node"},
-                 "cpp": {"cpp", "c++", "cxx", "c"}, "java": {"java"}, "rust": {"rust", "rs"},
-                 "go": {"go", "golang"}}
 
 
 def stop_words(language: str) -> list[str]:
@@ -67,7 +65,8 @@ def extract_code(reply: str, language: str, entry_point: str | None = None) -> s
     blocks = [(tag.lower(), body) for tag, body in FENCE.findall(reply)]
     if not blocks:
         return reply.strip("\n") + "\n"
-    tagged = [b for t, b in blocks if t in LANGUAGE_TAGS.get(language, {language})]
+    tags = spellings(language) | ({"c"} if language == "cpp" else set())   # models often fence C++ as c
+    tagged = [b for t, b in blocks if t in tags]
     candidates = tagged or [b for t, b in blocks if not t] or [b for _, b in blocks]
     if entry_point:
         defining = [b for b in candidates if re.search(rf"\b{re.escape(entry_point)}\b", b)]

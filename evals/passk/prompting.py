@@ -10,12 +10,11 @@ write it again from the description alone).
 from __future__ import annotations
 
 from evals.passk.languages import DISPLAY, normalize_language
+from pipeline.languages import fence_tag
 from pipeline.store.base import StoreError
 
 FORMATS = ("chat", "continuation")
 TASK_TYPES = ("synthesize", "fix", "explain")
-FENCE_TAG = {"python": "python", "js": "javascript", "cpp": "cpp", "java": "java",
-             "rust": "rust", "go": "go"}
 
 
 def check_choice(value: str, choices: tuple[str, ...], what: str) -> str:
@@ -75,7 +74,7 @@ def build_prompt(task: dict, prompt_format: str = "chat", task_type: str = "synt
         if task_type == "synthesize":
             return base
         return f"{context}\n{instruction}\n\n{base}"
-    tag = FENCE_TAG.get(language, language)
+    tag = fence_tag(language)
     parts = [instruction] + ([context] if context and task_type == "explain" else [])
     if context and task_type == "fix":
         parts.append(f"```{tag}\n{context.rstrip()}\n```")

@@ -12,17 +12,16 @@ tests, buggy solution and declaration for HumanEvalPack, the shape's original fi
 """
 from __future__ import annotations
 
+from pipeline.languages import passk_key
 from pipeline.errors import StudioError
 from pipeline.jsonl import read_jsonl
 
 import re
 from pathlib import Path
 
-from evals.passk.languages import EXTENSIONS, normalize_language
+from evals.passk.languages import normalize_language
 
 SHAPES = ("humaneval", "mbpp", "humanevalpack")
-PACK_LANGUAGES = {"python": "python", "javascript": "js", "js": "js", "cpp": "cpp",
-                  "java": "java", "go": "go", "rust": "rust"}
 EXTENDED_KEYS = ("extended_test", "plus_test", "test_plus")
 
 
@@ -46,7 +45,7 @@ def detect_shape(record: dict) -> str:
 
 def language_from_task_id(task_id: str) -> str | None:
     head = str(task_id).split("/")[0].strip().lower()
-    return PACK_LANGUAGES.get(head) or (head if head in EXTENSIONS else None)
+    return passk_key(head)
 
 
 def _python_check_call(test: str, entry_point: str | None) -> str:

@@ -1,4 +1,5 @@
-"""The languages extraction knows, as data: a new language is a grammar wheel plus one row here.
+"""How extraction reads each language, as data: a new language is a row in pipeline/languages.py
+(name, grammar wheel, file extensions) plus its query row here.
 
 Each row's tree-sitter query names what to take with captures:
   @definition  a function or method (its text, widened by `wrappers`/`leading`, is the snippet)
@@ -15,20 +16,34 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import PurePosixPath
 
+from pipeline import languages as registry
+
 
 @dataclass(frozen=True)
 class LanguageSpec:
-    name: str
-    grammar: str                         # importable module of the tree-sitter wheel
-    extensions: tuple[str, ...]
+    name: str                            # a row of pipeline/languages.py (grammar, extensions, highlight)
     query: str
     comment_types: frozenset[str]        # node types of comments (the block above is dropped)
-    grammar_function: str = "language"   # function of `grammar` returning the language pointer
     wrappers: frozenset[str] = frozenset()   # parents that belong to the definition (decorators, export)
     leading: frozenset[str] = frozenset()    # siblings just above that belong to it (attributes)
     docstring_inside: bool = False       # first string statement of the body is a docstring
-    highlight: str | None = None         # gr.Code language closest to this one
     comment_prefixes: tuple[str, ...] = field(default=())  # stripped to turn comments into text
+
+    @property
+    def grammar(self) -> str:
+        return registry.LANGUAGES[self.name].grammar
+
+    @property
+    def grammar_function(self) -> str:
+        return registry.LANGUAGES[self.name].grammar_function
+
+    @property
+    def extensions(self) -> tuple[str, ...]:
+        return registry.LANGUAGES[self.name].extensions
+
+    @property
+    def highlight(self) -> str | None:
+        return registry.LANGUAGES[self.name].highlight
 
 
 _C_FUNCTIONS = """
@@ -53,67 +68,57 @@ _SLASH = ("///", "//!", "//", "/**", "/*", "*/", "*")
 
 LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in [
     LanguageSpec(
-        name="python", grammar="tree_sitter_python", extensions=(".py", ".pyw"),
-        query="""
+        name="python", query="""
         (function_definition name: (identifier) @name) @definition
         (class_definition name: (identifier) @name) @class
         """,
         comment_types=frozenset({"comment"}), wrappers=frozenset({"decorated_definition"}),
-        docstring_inside=True, highlight="python", comment_prefixes=("#",),
+        docstring_inside=True, comment_prefixes=("#",),
     ),
     LanguageSpec(
-        name="gdscript", grammar="tree_sitter_gdscript", extensions=(".gd",),
-        query="""
+        name="gdscript", query="""
         (function_definition name: (name) @name) @definition
         (constructor_definition "_init" @name) @definition
         (class_definition name: (name) @name) @class
         (class_name_statement name: (name) @file_class)
         """,
         comment_types=frozenset({"comment"}), leading=frozenset({"annotation"}),
-        highlight="python", comment_prefixes=("##", "#"),
+        comment_prefixes=("##", "#"),
     ),
     LanguageSpec(
-        name="javascript", grammar="tree_sitter_javascript",
-        extensions=(".js", ".jsx", ".mjs", ".cjs"), query=_JS_FUNCTIONS,
+        name="javascript", query=_JS_FUNCTIONS,
         comment_types=frozenset({"comment"}), wrappers=frozenset({"export_statement"}),
-        leading=frozenset({"decorator"}), highlight="javascript", comment_prefixes=_SLASH,
+        leading=frozenset({"decorator"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="typescript", grammar="tree_sitter_typescript", grammar_function="language_typescript",
-        extensions=(".ts", ".mts", ".cts"),
-        query=_JS_FUNCTIONS + "(abstract_class_declaration name: (_) @name) @class\n",
+        name="typescript", query=_JS_FUNCTIONS + "(abstract_class_declaration name: (_) @name) @class\n",
         comment_types=frozenset({"comment"}), wrappers=frozenset({"export_statement"}),
-        leading=frozenset({"decorator"}), highlight="typescript", comment_prefixes=_SLASH,
+        leading=frozenset({"decorator"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="tsx", grammar="tree_sitter_typescript", grammar_function="language_tsx",
-        extensions=(".tsx",),
-        query=_JS_FUNCTIONS + "(abstract_class_declaration name: (_) @name) @class\n",
+        name="tsx", query=_JS_FUNCTIONS + "(abstract_class_declaration name: (_) @name) @class\n",
         comment_types=frozenset({"comment"}), wrappers=frozenset({"export_statement"}),
-        leading=frozenset({"decorator"}), highlight="typescript", comment_prefixes=_SLASH,
+        leading=frozenset({"decorator"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="go", grammar="tree_sitter_go", extensions=(".go",),
-        query="""
+        name="go", query="""
         (function_declaration name: (identifier) @name) @definition
         (method_declaration receiver: (parameter_list (parameter_declaration type: (_) @class_name))
             name: (field_identifier) @name) @definition
         """,
-        comment_types=frozenset({"comment"}), highlight="cpp", comment_prefixes=_SLASH,
+        comment_types=frozenset({"comment"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="rust", grammar="tree_sitter_rust", extensions=(".rs",),
-        query="""
+        name="rust", query="""
         (function_item name: (identifier) @name) @definition
         (impl_item type: (_) @name) @class
         (trait_item name: (type_identifier) @name) @class
         """,
         comment_types=frozenset({"line_comment", "block_comment"}),
-        leading=frozenset({"attribute_item"}), highlight="cpp", comment_prefixes=_SLASH,
+        leading=frozenset({"attribute_item"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="java", grammar="tree_sitter_java", extensions=(".java",),
-        query="""
+        name="java", query="""
         (method_declaration name: (identifier) @name body: (block)) @definition
         (constructor_declaration name: (identifier) @name) @definition
         (class_declaration name: (identifier) @name) @class
@@ -121,33 +126,29 @@ LANGUAGES: dict[str, LanguageSpec] = {spec.name: spec for spec in [
         (enum_declaration name: (identifier) @name) @class
         (record_declaration name: (identifier) @name) @class
         """,
-        comment_types=frozenset({"line_comment", "block_comment"}), highlight="cpp",
-        comment_prefixes=_SLASH,
+        comment_types=frozenset({"line_comment", "block_comment"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="c", grammar="tree_sitter_c", extensions=(".c", ".h"), query=_C_FUNCTIONS,
-        comment_types=frozenset({"comment"}), highlight="c", comment_prefixes=_SLASH,
+        name="c", query=_C_FUNCTIONS,
+        comment_types=frozenset({"comment"}), comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="cpp", grammar="tree_sitter_cpp",
-        extensions=(".cpp", ".cc", ".cxx", ".hpp", ".hh", ".hxx", ".c++", ".h++"),
-        query=_C_FUNCTIONS + """
+        name="cpp", query=_C_FUNCTIONS + """
         (class_specifier name: (_) @name body: (field_declaration_list)) @class
         (struct_specifier name: (_) @name body: (field_declaration_list)) @class
         """,
         comment_types=frozenset({"comment"}), wrappers=frozenset({"template_declaration"}),
-        highlight="cpp", comment_prefixes=_SLASH,
+        comment_prefixes=_SLASH,
     ),
     LanguageSpec(
-        name="lua", grammar="tree_sitter_lua", extensions=(".lua",),
-        query="""
+        name="lua", query="""
         (function_declaration name: (_) @name) @definition
         (variable_declaration (assignment_statement (variable_list name: (_) @name)
             (expression_list value: (function_definition)))) @definition
         (assignment_statement (variable_list name: (_) @name)
             (expression_list value: (function_definition))) @definition
         """,
-        comment_types=frozenset({"comment"}), highlight=None, comment_prefixes=("--[[", "]]", "--"),
+        comment_types=frozenset({"comment"}), comment_prefixes=("--[[", "]]", "--"),
     ),
 ]}
 

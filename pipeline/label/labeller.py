@@ -18,6 +18,7 @@ import os
 import time
 from dataclasses import asdict, dataclass, field
 
+from pipeline.languages import display_name
 from pipeline.label.replies import clean_docstring, clean_reply
 from pipeline.label.cost import Estimate, estimate, price_for
 from pipeline.label.prompts import DEFAULT_TEMPLATE_NAME, LABEL_FIELDS
@@ -25,9 +26,6 @@ from pipeline.store import StoreError
 
 DOCSTRING = "docstring"                 # the offline labeller's name, also its prompt version
 API_KEY_ENV = "STUDIO_LABEL_API_KEY"    # set for one job's child only; never stored
-LANGUAGE_NAMES = {"gdscript": "GDScript", "python": "Python", "javascript": "JavaScript",
-                  "typescript": "TypeScript", "go": "Go", "rust": "Rust", "java": "Java", "c": "C",
-                  "cpp": "C++", "lua": "Lua", "csharp": "C#"}
 
 
 @dataclass
@@ -136,7 +134,7 @@ def project_context(snippet: dict) -> str:
 
 def prompt_fields(snippet: dict) -> dict:
     lang = (snippet.get("language") or "").strip()
-    return {"code": (snippet.get("code") or "").rstrip(), "language": LANGUAGE_NAMES.get(lang.lower(), lang or "code"),
+    return {"code": (snippet.get("code") or "").rstrip(), "language": display_name(lang),
             "name": snippet.get("name") or "(anonymous)", "kind": snippet.get("kind") or "function",
             "path": snippet.get("path") or "", "repo": snippet.get("repo") or "",
             "engine_version": snippet.get("engine_version") or "", "context": project_context(snippet)}
