@@ -70,7 +70,10 @@ def build(ctx: StudioContext) -> None:
         concurrency = gr.Number(value=JudgeConfig.default("concurrency"), precision=0, label="Requests in flight",
                                 scale=1)
     api_key = gr.Textbox(label="API key for an endpoint judge (this session only; never stored)", type="password")
-    start_btn = gr.Button("Start judged eval", variant="primary", elem_id="judge-run")
+    with gr.Row():
+        estimate_btn = gr.Button("Estimate cost", scale=1, elem_id="judge-estimate")
+        start_btn = gr.Button("Start judged eval", variant="primary", scale=3, elem_id="judge-run")
+    estimate_md = gr.Markdown(elem_id="judge-estimate-text")
     command = gr.Code(label="Same thing from the command line", language="shell", lines=1, elem_id="judge-cli")
     status = gr.HTML(elem_id="judge-status")
     job_state = gr.State(None)
@@ -115,12 +118,22 @@ def build(ctx: StudioContext) -> None:
         header, rows = category_table(run)
         return results_markdown(run), gr.update(value=rows or None, headers=header)
 
+    def config(j, cs, m, s, lim, bud, conc):
+        return JudgeConfig.from_dict({"judge": j or "", "contestants": list(cs or []), "mode": m, "suite": s,
+                                      "limit": int(lim or 0), "budget_usd": bud or None, "concurrency": int(conc or 1)})
+
+    @ui_errors
+    def estimate(j, cs, m, s, lim, bud, conc):
+        from evals.judge.run import estimate_judging
+
+        return estimate_judging(ctx.store(), config(j, cs, m, s, lim, bud, conc)).summary().replace("snippets",
+                                                                                                    "requests")
+
     @ui_errors
     def start(j, cs, m, s, lim, bud, conc, key):
         from evals.judge.run import start_judging
 
-        cfg = JudgeConfig.from_dict({"judge": j or "", "contestants": list(cs or []), "mode": m, "suite": s,
-                                     "limit": int(lim or 0), "budget_usd": bud or None, "concurrency": int(conc or 1)})
+        cfg = config(j, cs, m, s, lim, bud, conc)
         run_id, job_id = start_judging(ctx.store(), cfg, api_key=(key or "").strip() or None)
         gr.Info(f"Judged eval {run_id} started as job {job_id}")
         return (job_id, job_line(ctx.store().get_job(job_id)), cfg.command_line("python -m evals judge run")
@@ -160,6 +173,7 @@ def build(ctx: StudioContext) -> None:
         return gr.update(choices=choices()[1], value=saved["name"])
 
     outputs = [judge, contestants, suite, run_pick, results, categories]
+    estimate_btn.click(estimate, [judge, contestants, mode, suite, limit, budget, concurrency], [estimate_md])
     start_btn.click(start, [judge, contestants, mode, suite, limit, budget, concurrency, api_key],
                     [job_state, status, command, timer])
     timer.tick(poll, [job_state, run_pick], [status, timer, *outputs])
