@@ -93,6 +93,25 @@ def refuse_server_folder(what: str, env=None) -> None:
                             "upload files or use a GitHub repository instead")
 
 
+def check_model_paths(spec: dict, env=None) -> None:
+    """Hosted: a local model (or an adapter's base) must live under $STUDIO_HOME (trained
+    checkpoints, the embedded model), never in another folder of the server."""
+    if not enabled(env) or spec.get("kind") not in ("local", "gguf"):
+        return
+    from pathlib import Path
+
+    from pipeline.paths import studio_home
+
+    home = studio_home().resolve()
+    for field, value in (("path", spec.get("path")), ("base", spec.get("base"))):
+        if not value or (field == "base" and not str(value).startswith(("/", ".", "~"))):
+            continue  # a base given as a hub id is not a folder
+        path = Path(str(value)).expanduser().resolve()
+        if path != home and home not in path.parents:
+            raise HostedRefusal(f"model {spec.get('name')!r} points at {value}, a folder of the server outside the "
+                                "studio's data; the hosted studio loads only its own checkpoints")
+
+
 def summary(env=None) -> dict:
     """The hosted settings in force, for Settings and the CLI (names only, never secrets)."""
     from evals.sandbox import execution_allowed

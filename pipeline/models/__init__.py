@@ -108,6 +108,9 @@ def _key(spec: dict) -> tuple:
 
 def _loaded(spec: dict):
     """Load once, reuse everywhere; two threads asking for the same model wait for one load."""
+    from pipeline import hosted
+
+    hosted.check_model_paths(spec)  # hosted: no server folders outside $STUDIO_HOME
     key = _key(spec)
     with _cache_lock:
         if key in _cache:

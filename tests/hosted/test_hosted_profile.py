@@ -151,3 +151,15 @@ def test_code_execution_and_the_compile_level_stay_off_unless_the_owner_allows(h
     assert [f.rule_id for f in findings] == ["compile-disabled"] and "hostname" not in repr(findings)
     hosted_env.setenv("STUDIO_ALLOW_CODE_EXECUTION", "1")
     assert execution_allowed()[0] is True
+
+
+def test_a_local_model_cannot_point_at_a_server_folder(hosted_env, store, tmp_path_factory):
+    from pipeline.models import load
+
+    outside = tmp_path_factory.mktemp("server-folder")
+    (outside / "config.json").write_text("{}")
+    store.register_model("peek", "local", str(outside))
+    with pytest.raises(hosted.HostedRefusal, match="a folder of the server outside the studio's data"):
+        load("peek")
+    hosted.check_model_paths({"name": "mine", "kind": "local", "path": str(store.path.parent / "models" / "ckpt"),
+                              "base": "HuggingFaceTB/SmolLM2-135M-Instruct"})  # its own checkpoints: allowed
