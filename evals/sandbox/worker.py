@@ -35,7 +35,9 @@ import time
 
 # -I (isolated mode) leaves the script's own directory off sys.path; our two helpers live there.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from child import RESULT_LIMIT, parse_reports, solution_server, test_client  # noqa: E402
+from child import parse_reports, solution_server, test_client  # noqa: E402
+from outputs import early_exit_reason as _early_exit_reason  # noqa: E402
+from outputs import read_all as _read_all, read_output as _read_output, read_tail as _read_tail  # noqa: E402
 from mounts import probe_network_isolated, setup_filesystem  # noqa: E402
 
 # Imported before the first sample so tests find them warm (and restorable, see child.py).
@@ -332,64 +334,6 @@ def _open_fds():
         return [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:
         return list(range(3, 256))
-
-
-def _read_all(fd):
-    chunks, size = [], 0
-    while size < RESULT_LIMIT:
-        r, _, _ = select.select([fd], [], [], 0)
-        if not r:
-            break
-        chunk = os.read(fd, 65536)
-        if not chunk:
-            break
-        chunks.append(chunk)
-        size += len(chunk)
-    return b"".join(chunks).decode("utf-8", "replace")
-
-
-def _read_output(workdir, limit):
-    path = os.path.join(workdir, "output.txt")
-    try:
-        size = os.path.getsize(path)
-        with open(path, "rb") as fh:
-            if size <= limit:
-                return fh.read().decode("utf-8", "replace")
-            head = fh.read(limit // 2)
-            fh.seek(size - limit // 2)
-            tail = fh.read()
-        return (head.decode("utf-8", "replace") + f"\n…[{size - limit} bytes cut]…\n"
-                + tail.decode("utf-8", "replace"))
-    except OSError:
-        return ""
-
-
-def _read_tail(workdir, n):
-    path = os.path.join(workdir, "output.txt")
-    try:
-        with open(path, "rb") as fh:
-            fh.seek(max(0, os.path.getsize(path) - n))
-            return fh.read().decode("utf-8", "replace")
-    except OSError:
-        return ""
-
-
-def _early_exit_reason(status, output, early=True):
-    if os.WIFSIGNALED(status):
-        sig = os.WTERMSIG(status)
-        why = {signal.SIGXCPU: "CPU time limit exceeded", signal.SIGXFSZ: "file size limit exceeded",
-               signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
-               signal.SIGABRT: "aborted"}.get(sig, signal.Signals(sig).name)
-        reason = f"terminated by signal {sig} ({why})"
-    else:
-        code = os.WEXITSTATUS(status)
-        reason = (f"exited with code {code} before the tests finished" if early
-                  else f"exited with code {code} without reaching the end of the tests")
-    tail = output.strip()[-1500:]
-    return reason + (f":\n{tail}" if tail else "")
-
-
-# -- Python in the forked child --------------------------------------------------------------
 
 
 def main():
