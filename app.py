@@ -22,6 +22,7 @@ from studio.common import StudioContext  # noqa: E402
 # The tabs, in the order of the flow: a module with TITLE and build(ctx), or (title, text) for a
 # capability that has no issue built yet, whose tab says so instead of showing fake content.
 TABS = [
+    "studio.quickstart_tab",
     "studio.repos_tab",
     "studio.label_tab",
     "studio.pairs_tab",
@@ -74,15 +75,16 @@ def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
         if ctx.store_error:
             gr.Markdown(f"**The studio database cannot be used:** {ctx.store_error}",
                         elem_id="store-error")
-        for entry in TABS:
-            if isinstance(entry, tuple):
-                with gr.Tab(entry[0], id=entry[0].lower()):
-                    gr.Markdown(entry[1])
-                continue
-            tab = importlib.import_module(entry)
-            with gr.Tab(tab.TITLE, id=tab.TITLE.lower()) as ctx.tab:
-                tab.build(ctx)
-            ctx.tab = None
+        with gr.Tabs() as ctx.tabs:   # a tab can send the person to another (ctx.go_to)
+            for entry in TABS:
+                if isinstance(entry, tuple):
+                    with gr.Tab(entry[0], id=entry[0].lower()):
+                        gr.Markdown(entry[1])
+                    continue
+                tab = importlib.import_module(entry)
+                with gr.Tab(tab.TITLE, id=tab.TITLE.lower()) as ctx.tab:
+                    tab.build(ctx)
+                ctx.tab = None
         ctx.wire_tab_openers()
     return demo
 

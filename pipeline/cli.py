@@ -56,10 +56,10 @@ def follow_job(store, job_id: int, wait: bool, report=None, poll_s: float = 0.5)
     last = None
     while True:
         job = store.get_job(job_id)
-        line = f"[{jobs.format_progress(job)}] {job.get('message') or ''}".rstrip()
-        if line != last:
-            print(line, flush=True)
-            last = line
+        key = (job["done"], job.get("total"), job.get("message"), job["status"])
+        if key != last:   # a new count or message, not every change of the rate estimate
+            print(f"[{jobs.format_progress(job)}] {job.get('message') or ''}".rstrip(), flush=True)
+            last = key
         if job["status"] not in jobs.ACTIVE:
             break
         jobs.supervise(store)   # a child killed meanwhile is marked interrupted, not waited on forever

@@ -11,7 +11,6 @@ from pipeline.errors import StudioError
 import functools
 import inspect
 import logging
-import os
 from dataclasses import dataclass, field
 
 import gradio as gr
@@ -28,7 +27,9 @@ class StudioContext:
     demo: gr.Blocks | None = None          # the app's Blocks, set by app.py before tabs are built
     store_error: str | None = None         # why the store could not be opened, shown as a banner
     tab: gr.Tab | None = None              # the tab being built (set by app.py around each build)
+    tabs: gr.Tabs | None = None            # the container of every tab (set by app.py)
     tab_openers: list = field(default_factory=list)  # (tab, fn, inputs, outputs) run when a tab opens
+    tab_links: list = field(default_factory=list)    # (button, tab id): buttons that open another tab
 
     @classmethod
     def from_env(cls) -> "StudioContext":
@@ -52,9 +53,19 @@ class StudioContext:
         if on_open and self.tab is not None:
             self.tab_openers.append((self.tab, fn, inputs, outputs))
 
+    def go_to(self, button: gr.Button, title: str) -> None:
+        """Clicking `button` opens the tab called `title` and runs its refreshers (wired once every
+        tab is built, by `wire_tab_openers`)."""
+        self.tab_links.append((button, title.lower()))
+
     def wire_tab_openers(self) -> None:
         for tab, fn, inputs, outputs in self.tab_openers:
             tab.select(fn, inputs, outputs, show_progress="hidden", queue=False)
+        for button, tab_id in self.tab_links:
+            event = button.click(lambda t=tab_id: gr.Tabs(selected=t), None, self.tabs, queue=False)
+            for tab, fn, inputs, outputs in self.tab_openers:
+                if tab.id == tab_id:
+                    event.then(fn, inputs, outputs, show_progress="hidden", queue=False)
 
 
 def keep_choice(current, choices: list):
