@@ -357,34 +357,47 @@ def _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, 
 
 
 def _judge_local(requests, judge, price, cfg, tally, record, progress):
-    """Batched generation; unparseable replies are asked again in a later pass with sampling on."""
+    """Batched generation; unparseable replies are asked again in a later pass with sampling on.
+    A reply waiting for its retry is stored as unparseable if the run stops first (budget, cancel)."""
     from dataclasses import replace
 
     from pipeline.label.engine import run_local_batches
 
-    carried: dict[str, list] = {}     # key -> [attempts, t_in, t_out, cost, latency]
+    carried: dict[str, list] = {}     # key -> [attempts, t_in, t_out, cost, latency, last reply, its fields]
     retry: list[dict] = []
+    by_key = {r["key"]: r for r in requests}
+    recorded: set[str] = set()
 
     def handle(req, messages, reply, t_in, t_out, cost, latency):
-        acc = carried.setdefault(req["key"], [0, 0, 0, 0.0, 0.0])
-        acc[0] += 1
-        acc[1:] = [acc[1] + t_in, acc[2] + t_out, acc[3] + cost, acc[4] + latency]
+        acc = carried.setdefault(req["key"], [0, 0, 0, 0.0, 0.0, None, None])
         fields = _verdict(cfg.mode, req, reply)
+        acc[:] = [acc[0] + 1, acc[1] + t_in, acc[2] + t_out, acc[3] + cost, acc[4] + latency, reply, fields]
         if fields["status"] != "ok" and acc[0] <= cfg.parse_retries:
             retry.append(req)
+            progress(tally.done, tally.total, f"{tally.message()} · {len(retry)} to ask again")
             return JudgeOutcome(True, t_in, t_out, cost)
-        outcome = record(req, fields, reply, *acc)
+        return final(req)
+
+    def final(req, report: bool = True):
+        attempts, t_in, t_out, cost, latency, reply, fields = carried[req["key"]]
+        outcome = record(req, fields, reply, attempts, t_in, t_out, cost, latency)
+        recorded.add(req["key"])
         tally.add(outcome)
-        progress(tally.done, tally.total, tally.message())
+        if report:
+            progress(tally.done, tally.total, tally.message())
         return outcome
 
     todo, settings = requests, cfg
-    while todo:
-        inner = JudgeTally(len(todo), tally.spent)  # engine calls; `tally` counts final judgments
-        stopped = run_local_batches(todo, lambda r: r["messages"], handle, model=judge, settings=settings,
-                                    price=price, budget_usd=cfg.budget_usd, tally=inner, progress=_no_progress)
-        if stopped:
-            return stopped
-        todo, retry[:] = list(retry), []
-        settings = replace(cfg, temperature=max(cfg.temperature, cfg.retry_temperature))
+    try:
+        while todo:
+            inner = JudgeTally(len(todo), tally.spent)  # engine calls; `tally` counts final judgments
+            stopped = run_local_batches(todo, lambda r: r["messages"], handle, model=judge, settings=settings,
+                                        price=price, budget_usd=cfg.budget_usd, tally=inner, progress=_no_progress)
+            if stopped:
+                return stopped
+            todo, retry[:] = list(retry), []
+            settings = replace(cfg, temperature=max(cfg.temperature, cfg.retry_temperature))
+    finally:
+        for key in [k for k in carried if k not in recorded]:  # stopped before their retry: keep the
+            final(by_key[key], report=False)                   # reply we have, marked unparseable
     return None

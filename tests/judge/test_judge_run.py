@@ -155,3 +155,18 @@ def test_estimate_counts_every_request_of_the_mode_and_sends_nothing(store, caps
         assert server.requests == 0
     out = capsys.readouterr().out
     assert out.startswith("6 requests") and "$" in out   # 3 items x 1 pair x 2 orders
+
+
+@pytest.mark.slow
+def test_a_local_judge_is_batched_and_its_unparseable_replies_asked_again_then_kept(store, tiny_model_dir):
+    # The tiny random model cannot follow the verdict format: every reply must be refused, not guessed.
+    with JudgeServer(rate_by_author) as server:
+        register_models(store, server)
+        store.register_model("tiny-judge", "local", str(tiny_model_dir))
+        add_suite(store, 2)
+        run_id, _, result = run(store, judge="tiny-judge", parse_retries=1, max_new_tokens=8, concurrency=4)
+    rows = store.judgments(run_id)
+    assert result["counts"] == {"ok": 0, "unparseable": 4, "failed": 0}
+    assert all(r["attempts"] == 2 and r["tokens_in"] > 0 and r["raw"] is not None and r["scores"] is None
+               and r["judge"] == "tiny-judge" for r in rows)
+    assert store.get_judge_run(run_id)["metrics"]["models"]["alpha"] == {"score": None, "judged": 0}
