@@ -190,3 +190,12 @@ def test_function_passed_as_a_value_is_an_error_in_godot3_only():
     assert "gd-godot4-value-in-godot3" in _rules(code3, "3")
     assert _valid("extends Node\n\nfunc _ready():\n\t$Timer.connect(\"timeout\", self, \"_on_timeout\")\n"
                   "\nfunc _on_timeout():\n\tpass\n", "3")
+
+
+# -- the frozen blind set -----------------------------------------------------------------------------
+def test_blind_set_2_is_frozen_unlabelled_and_large_enough():
+    path = API_DIR.parents[2] / "tests" / "data" / "gdscript_validity_blind2_answers.jsonl"
+    rows = [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+    assert len(rows) >= 150 and len({r["id"] for r in rows}) == len(rows)
+    assert all({"id", "target", "instruction", "answer"} <= set(r) and "valid" not in r for r in rows)
+    assert {r["target"] for r in rows} == {"3", "4"}
