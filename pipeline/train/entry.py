@@ -93,7 +93,6 @@ def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
 def train(spec: dict, store) -> dict:
     from datasets import Dataset
     from transformers import EarlyStoppingCallback, set_seed
-    from transformers.trainer_utils import get_last_checkpoint
     from trl import SFTTrainer
 
     from pipeline.train.callbacks import StoreCallback
@@ -115,12 +114,29 @@ def train(spec: dict, store) -> dict:
     acc = trainer.accelerator
     print(f"rank {acc.process_index}/{acc.num_processes}: {acc.distributed_type.value} on {acc.device}, "
           f"{hw['precision']}, attention {hw['attention']}", flush=True)
-    last = get_last_checkpoint(spec["output_dir"]) if Path(spec["output_dir"]).is_dir() else None
+    last = last_complete_checkpoint(Path(spec["output_dir"]))
     if last:
         print(f"resuming from {last}", flush=True)
     output = trainer.train(resume_from_checkpoint=last)
     return {"step": trainer.state.global_step, "train_loss": output.training_loss,
             "stopped": callback.stopped_by_request, "resumed_from": last}
+
+
+def last_complete_checkpoint(folder: Path) -> str | None:
+    """The newest checkpoint whose save finished (trainer_state.json is written last): a folder
+    left half-written by a full disk or a kill must not be resumed from."""
+    if not folder.is_dir():
+        return None
+    done = [p for p in folder.glob("checkpoint-*") if p.name[11:].isdigit() and _state_written(p)]
+    return str(max(done, key=lambda p: int(p.name[11:]))) if done else None
+
+
+def _state_written(checkpoint: Path) -> bool:
+    state = checkpoint / "trainer_state.json"
+    try:
+        return state.is_file() and state.stat().st_size > 0 and "global_step" in json.loads(state.read_text())
+    except (OSError, ValueError):
+        return False
 
 
 def _cap_memory() -> None:
