@@ -301,10 +301,22 @@ def gdscript_stubs(user_names: dict[str, str]) -> str:
     return "\n".join(lines) + "\n"
 
 
+_CONST_PRELOAD = re.compile(r"^([ \t]*)const(\s+\w+\s*(?::\s*\w+\s*)?=\s*)preload\s*\(", re.M)
+_PRELOAD = re.compile(r"(?<![\w.])preload\s*\(")
+
+
+def without_project_resources(code: str) -> str:
+    """An answer's ``preload("res://…")`` names files of a project we do not have; the compiler
+    would stop at the first one. A reviewer supplies the file; here it becomes a run-time load
+    (a preloaded constant becomes a variable) so the rest of the answer is still judged."""
+    return _PRELOAD.sub("load(", _CONST_PRELOAD.sub(r"\1var\2load(", code))
+
+
 def compile_gdscript(code: str, target: str, user_names: dict[str, str] | None = None,
                      timeout: float = DEFAULT_TIMEOUT_S) -> list[Finding]:
     """The compile level for GDScript: the target's Godot binary with --check-only, sandboxed,
     on the answer plus the reviewer's stubs for ``user_names``."""
     language = "gdscript3" if str(target).startswith("3") else "gdscript"
-    stubbed = code.rstrip("\n") + "\n" + (gdscript_stubs(user_names) if user_names else "")
+    stubbed = without_project_resources(code).rstrip("\n") + "\n" + \
+        (gdscript_stubs(user_names) if user_names else "")
     return compile_many([stubbed], language, timeout=timeout)[0]

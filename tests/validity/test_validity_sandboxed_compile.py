@@ -48,3 +48,10 @@ def test_godot3_compile_runs_as_a_batch_per_target():
     results = check_answers(rows, "gdscript", levels="parse,compile", jobs=2)
     assert [r.valid for r in results] == [True, False]
     assert [r.valid for r in check_many([rows[0]["code"]], "gdscript", "3", ("compile",))] == [True]
+
+
+def test_preloaded_project_resources_do_not_stop_the_godot3_compiler():
+    code = "extends Node2D\n\nconst Enemy = preload(\"res://enemy.tscn\")\nvar boss = preload(\"res://boss.tscn\")\n\n" \
+           "func f():\n\tadd_child(Enemy.instance())\n"
+    assert compilers.without_project_resources(code).count("load(") == 2
+    assert check(code, "gdscript", "3", levels=("compile",)).valid
