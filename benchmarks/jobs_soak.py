@@ -53,8 +53,9 @@ class ChildCounter:
     def _loop(self):
         while not self._stop.is_set():
             now: Counter = Counter()
-            # Our own descendants only: other studios on this machine run jobs with the same ids.
-            for proc in psutil.Process().children(recursive=True):
+            # Our own children only: other studios on this machine run jobs with the same ids, and a
+            # job's own subprocesses carry its command line between fork and exec.
+            for proc in psutil.Process().children(recursive=False):
                 try:
                     cmd, status = proc.cmdline(), proc.status()
                 except psutil.Error:
