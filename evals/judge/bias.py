@@ -3,7 +3,7 @@
     summarize(run, judgments, answers, items, votes)  -> {"models": …, "categories": …, "bias": …}
 
 Scores: mean judge score per model (single/multi: the score; rubric: functionality, with verbosity
-and the syntax column beside it), and per category × model (DreamerGPT's table). Pairwise: each
+and the syntax column — 10 × the validity checker's pass rate — beside it), and per category × model (DreamerGPT's table). Pairwise: each
 ordered pair is judged in both orders; if the two verdicts disagree the pair is a tie (MT-bench's
 rule), and a model's score is its win rate ×10 (a win 1, a tie ½), so every mode reads 0–10.
 
@@ -62,7 +62,7 @@ def _pairwise_outcomes(ok: list[dict]) -> tuple[list[dict], int, int]:
 
 
 def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict],
-              votes: dict | None = None) -> dict:
+              votes: dict | None = None, validity: dict | None = None) -> dict:
     mode, judge, contestants = run["mode"], run["judge"], run["contestants"]
     category = {i["id"]: i["category"] for i in items}
     ok = [j for j in judgments if j["status"] == "ok"]
@@ -108,9 +108,6 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
                     positions[pos].append(score)
                 if mode == "rubric":
                     extra["verbosity"][model].append(j["scores"]["verbosity"])
-                    syntax = (j["scores"] or {}).get("syntax")
-                    if syntax is not None:
-                        extra["syntax"][model].append(syntax)
         bias["length_correlation"] = {"value": pearson(lengths, scores_for_length), "n": len(lengths)}
         if mode == "multi":
             bias["position_means"] = {"value": {str(p + 1): round(_mean(v), 3) for p, v in sorted(positions.items())},
@@ -126,6 +123,11 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
     models = {m: {"score": _round(_mean(per_model.get(m, []))), "judged": len(per_model.get(m, []))}
               for m in contestants}
     if mode == "rubric":
+        # The syntax column is the validity checker's, over every checked answer, whether or not
+        # the judge's verdict on it could be parsed.
+        for (model, _item), valid in (validity or {}).items():
+            if valid is not None:
+                extra["syntax"][model].append(10.0 if valid else 0.0)
         for axis, by_model in extra.items():
             for m in contestants:
                 models[m][axis] = _round(_mean(by_model.get(m, [])))

@@ -214,7 +214,8 @@ def run_judging(store, run_id: int, cfg: JudgeConfig, *, api_key=None, progress=
     answers = {k: r["answer"] for k, r in answers_rows.items()}
     store.update_judge_run(run_id, status="judging")
     stopped, tally = judge_all(store, run, items, answers, answers_rows, cfg, api_key, progress, log)
-    metrics = summarize(run, store.judgments(run_id), answers, items, store.vote_tallies())
+    metrics = summarize(run, store.judgments(run_id), answers, items, store.vote_tallies(),
+                        {k: r["valid"] for k, r in answers_rows.items()})
     metrics["spend"] = store.judge_spend(run_id)
     status = "stopped" if stopped else "done"
     note = (f"stopped at the ${cfg.budget_usd:g} budget; raise it and resume to finish" if stopped

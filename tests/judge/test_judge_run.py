@@ -170,3 +170,19 @@ def test_a_local_judge_is_batched_and_its_unparseable_replies_asked_again_then_k
     assert all(r["attempts"] == 2 and r["tokens_in"] > 0 and r["raw"] is not None and r["scores"] is None
                and r["judge"] == "tiny-judge" for r in rows)
     assert store.get_judge_run(run_id)["metrics"]["models"]["alpha"] == {"score": None, "judged": 0}
+
+
+def test_rubric_syntax_column_comes_from_the_validity_checker_not_the_judge(store):
+    def rubric(prompt, attempt):
+        return "Works.\nFunctionality: [[9]]\nVerbosity: [[4]]" if "BETA" in prompt else "Functionality: [[6]]"
+
+    with JudgeServer(rubric) as server:
+        register_models(store, server)
+        add_suite(store, 2)
+        run_id, _, result = run(store, mode="rubric", parse_retries=0)
+    models = store.get_judge_run(run_id)["metrics"]["models"]
+    # Both contestants' fenced Python parses: syntax 10 for both, even alpha whose verdicts were unparseable.
+    assert models["alpha"] == {"score": None, "judged": 0, "verbosity": None, "syntax": 10.0}
+    assert models["beta"] == {"score": 9.0, "judged": 2, "verbosity": 4.0, "syntax": 10.0}
+    assert result["counts"] == {"ok": 2, "unparseable": 2, "failed": 0}
+    assert all(r["scores"]["syntax"] == 10.0 for r in store.judgments(run_id, status="ok"))
