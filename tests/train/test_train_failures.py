@@ -71,7 +71,7 @@ def test_disk_full_while_saving_fails_the_run_with_the_reason(tiny):
 def test_out_of_memory_is_reported_with_the_config_and_a_suggestion(tiny, monkeypatch):
     """A run that outgrows its memory cap fails with the settings that caused it and what to change."""
     freeze_dataset(tiny)
-    monkeypatch.setenv("STUDIO_TRAIN_MEMORY_CAP_MB", os.environ.get("TEST_OOM_CAP_MB", "64"))
+    monkeypatch.setenv("STUDIO_TRAIN_MEMORY_CAP_MB", "64")
     run = start_run(tiny, tiny_config(run_name="oom", method="full", batch_size=64, max_steps=2))
     job = jobs.wait(tiny, run["job_id"], timeout=400)
     failed = tiny.get_run(run["id"])
