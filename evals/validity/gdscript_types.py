@@ -337,6 +337,9 @@ def api_findings(tree, target: str, base: str | None, defined: set[str], flagged
 
 
 _EXPRESSIONS = frozenset({"call", "attribute", "binary_operator"})
+# Nothing to check below these (inner classes are left alone: their base is another class).
+_LEAVES = frozenset({"class_definition", "string", "integer", "float", "comment", "name", "type",
+                     "true", "false", "null"})
 
 
 def _walk(checker: TypeChecker, body) -> None:
@@ -353,6 +356,6 @@ def _walk(checker: TypeChecker, body) -> None:
             name = _text(node)
             if name in checker.functions and name not in checker.variables and name not in checker.locals:
                 checker.godot3_value(node, name, "function")
-        elif node.type == "class_definition":
+        elif node.type in _LEAVES:
             continue
-        stack.extend(reversed(node.children))
+        stack.extend(reversed(node.named_children))
