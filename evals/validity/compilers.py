@@ -20,6 +20,7 @@ file cannot hide another's errors). Python's compile level is ``py_compile`` in-
 """
 from __future__ import annotations
 
+import atexit
 import hashlib
 import os
 import py_compile
@@ -63,6 +64,13 @@ _CACHE_LIMIT = 100_000
 _SAFE_ENV_KEYS = ("PATH", "LANG", "LC_ALL", "RUSTUP_HOME", "CARGO_HOME", "JAVA_HOME")
 _WORKERS: list = []  # warm sandbox workers, one per concurrent compile
 _WORKERS_LOCK = threading.Lock()
+
+
+@atexit.register
+def _close_workers() -> None:
+    with _WORKERS_LOCK:
+        while _WORKERS:
+            _WORKERS.pop().close()
 # The JVM reserves far more address space than it uses; these keep javac inside the sandbox's
 # 4 GiB compile limit (the same flags pass@k uses).
 JAVAC_JVM = ("-J-XX:+UseSerialGC", "-J-XX:-UsePerfData", "-J-XX:TieredStopAtLevel=1", "-J-Xmx512m",
