@@ -15,6 +15,7 @@ is saved; `outputs` merges adapters, pushes to the hub, diffs configs and prices
 from pipeline.errors import StudioError
 
 JOB_KINDS = {"train": "pipeline.train.job:train_job"}
+MARKER = "codetune.json"  # beside every checkpoint's weights: what made it (run, dataset, template, config)
 
 
 class TrainError(StudioError):

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from transformers import TrainerCallback
 
-MARKER = "codetune.json"
+from pipeline.train import MARKER
 
 
 def checkpoint_name(run_name: str, step: int) -> str:

@@ -13,8 +13,7 @@ import shutil
 from pathlib import Path
 
 from pipeline.paths import models_dir
-from pipeline.train import TrainError
-from pipeline.train.callbacks import MARKER
+from pipeline.train import MARKER, TrainError
 from pipeline.train.config import config_diff
 
 
