@@ -12,6 +12,7 @@ samples are not generated again, executed ones not executed again.
 """
 from __future__ import annotations
 
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -101,11 +102,13 @@ def eval_generate_job(ctx) -> dict:
         total = len(tasks) * config.n_samples
         ctx.log(f"eval {eval_id}: {len(todo)} of {total} samples to generate"
                 + (" (resumed)" if ctx.resumed else ""))
-        ctx.progress(total - len(todo), total, "generating")
+        ctx.progress(total - len(todo), total, "generating (loading the model)", force=True)
+        tokens = TokenCount(ctx, total)
         for start in range(0, len(todo), max(1, config.batch_size)):
             batch = todo[start:start + config.batch_size]
-            store.add_eval_samples(eval_id, generate_batch(config, batch))
-            ctx.progress(total - len(todo) + start + len(batch), total, "generating")
+            tokens.samples_done = total - len(todo) + start
+            store.add_eval_samples(eval_id, generate_batch(config, batch, on_tokens=tokens))
+            ctx.progress(total - len(todo) + start + len(batch), total, tokens.message())
         store.update_eval(eval_id, status="generated")
         if not config.execute:
             return {"eval_id": eval_id, "generated": total}
@@ -125,7 +128,24 @@ def _marks_failure(store, eval_id: int):
         raise
 
 
-def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]]) -> list[dict]:
+class TokenCount:
+    """Live progress inside a batch: samples finished so far, and tokens generated with their rate
+    (a batch of a local model answers all at once, so counting samples alone would sit still)."""
+
+    def __init__(self, ctx, total: int):
+        self.ctx, self.total, self.samples_done, self.tokens = ctx, total, 0, 0
+        self.started = time.monotonic()
+
+    def message(self) -> str:
+        rate = self.tokens / max(1e-6, time.monotonic() - self.started)
+        return f"generating: {self.tokens} tokens ({rate:.1f} tokens/s)"
+
+    def __call__(self, n: int) -> None:
+        self.tokens += n
+        self.ctx.progress(self.samples_done, self.total, self.message())
+
+
+def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=None) -> list[dict]:
     """One generate() call (two for `explain`) for a batch of (task, sample_idx)."""
     from pipeline.models import GenParams, generate
 
@@ -141,12 +161,12 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]]) -> list[di
     descriptions = [None] * len(batch)
     if config.task_type == "explain":
         asks = [describe_prompt(t, config.prompt_format) for t, _ in batch]
-        descriptions = generate(config.model, asks, params_for(batch[0][0]))
+        descriptions = generate(config.model, asks, params_for(batch[0][0]), on_tokens=on_tokens)
     prompts = [build_prompt(t, config.prompt_format, config.task_type, d)
                for (t, _), d in zip(batch, descriptions)]
     # One language per suite, so one set of stop words per batch.
     params = params_for(batch[0][0])
-    raws = generate(config.model, prompts, params)
+    raws = generate(config.model, prompts, params, on_tokens=on_tokens)
     rows = []
     for (task, idx), prompt, raw in zip(batch, prompts, raws):
         language = normalize_language(task.get("language"))

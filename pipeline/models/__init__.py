@@ -26,7 +26,7 @@ import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 
 # The embedded default model is converted from its GGUF wheel by a job (see default_model).
@@ -67,20 +67,32 @@ def resolve(model: str | dict) -> dict:
 
 
 def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | None = None,
-             *, api_key: str | None = None) -> list[str]:
-    """One completion per prompt, in order. Repeat a prompt n times for n samples."""
+             *, api_key: str | None = None, on_tokens: Callable[[int], None] | None = None) -> list[str]:
+    """One completion per prompt, in order. Repeat a prompt n times for n samples.
+
+    `on_tokens(n)` is called as tokens are generated (n new ones since the last call), so a long
+    batch shows live progress; backends that only answer whole (endpoints, vLLM) call it once."""
     params = params or GenParams()
     spec = resolve(model)
     if spec["kind"] == "openai":
         from pipeline.models.backends import openai_compat
 
-        return openai_compat.generate(spec, list(prompts), params, api_key=api_key)
-    if spec["kind"] in ("local", "hf"):
+        outputs = openai_compat.generate(spec, list(prompts), params, api_key=api_key)
+    elif spec["kind"] in ("local", "hf") and _vllm_available():  # GPU + vLLM: much faster batches
         from pipeline.models.backends import vllm_backend
 
-        if vllm_backend.available():  # GPU + vLLM installed: much faster batch generation
-            return vllm_backend.generate(spec, list(prompts), params)
-    return _loaded(spec).generate(list(prompts), params)
+        outputs = vllm_backend.generate(spec, list(prompts), params)
+    else:
+        return _loaded(spec).generate(list(prompts), params, on_tokens=on_tokens)
+    if on_tokens:
+        on_tokens(sum(max(1, len(o) // 4) for o in outputs))   # ~4 characters a token
+    return outputs
+
+
+def _vllm_available() -> bool:
+    from pipeline.models.backends import vllm_backend
+
+    return vllm_backend.available()
 
 
 def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,

@@ -161,3 +161,11 @@ def test_vllm_is_only_chosen_where_it_can_run(monkeypatch):
     assert vllm_backend.available() == expected
     monkeypatch.setenv("STUDIO_VLLM", "0")
     assert not vllm_backend.available()
+
+
+def test_a_batch_reports_its_tokens_while_it_generates(tiny_model_dir):
+    counts: list[int] = []
+    outs = generate(local(tiny_model_dir), ["def add(a, b):", "func _ready():"],
+                    GenParams(max_new_tokens=6, batch_size=2), on_tokens=counts.append)
+    assert len(outs) == 2
+    assert len(counts) >= 2 and all(n == 2 for n in counts)   # both rows, step by step, not once at the end

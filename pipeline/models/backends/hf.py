@@ -109,9 +109,18 @@ class LocalModel:
             kw.update(stop_strings=list(params.stop), tokenizer=self.tokenizer)
         return kw
 
-    def generate(self, prompts: list[Prompt], params: GenParams) -> list[str]:
+    def generate(self, prompts: list[Prompt], params: GenParams, on_tokens=None) -> list[str]:
         import torch
+        from transformers import StoppingCriteria, StoppingCriteriaList
 
+        class CountTokens(StoppingCriteria):
+            """Never stops generation: reports the rows still generating after each step."""
+
+            def __call__(self, input_ids, scores, **kwargs):
+                on_tokens(int(input_ids.shape[0]))
+                return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+        extra = {"stopping_criteria": StoppingCriteriaList([CountTokens()])} if on_tokens else {}
         texts = [self.render(p) for p in prompts]
         outputs: list[str] = []
         with self.lock, torch.inference_mode():
@@ -121,7 +130,7 @@ class LocalModel:
                 chunk = texts[i:i + params.batch_size]
                 enc = self.tokenizer(chunk, return_tensors="pt", padding=True,
                                      add_special_tokens=False).to(self.device)
-                out = self.model.generate(**enc, **self._gen_kwargs(params))
+                out = self.model.generate(**enc, **self._gen_kwargs(params), **extra)
                 new = out[:, enc["input_ids"].shape[1]:]
                 outputs += [cut_at_stop(t, params.stop)
                             for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
