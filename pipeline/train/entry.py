@@ -63,6 +63,16 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
     return model, tokenizer, peft_config
 
 
+def micro_batches(cfg: TrainConfig, hw: dict) -> tuple[int, int]:
+    """(per-device batch, accumulation) for the same rows per optimizer step. A padding-free
+    batch is one long row; flash-attention's varlen kernels cost the sum of each pair's square,
+    but sdpa/eager get a block-diagonal mask over the whole row and cost its square — so without
+    flash-attention each packed row is its own micro-batch."""
+    if cfg.packing and hw["attention"] != "flash_attention_2":
+        return 1, cfg.batch_size * cfg.grad_accum
+    return cfg.batch_size, cfg.grad_accum
+
+
 def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
     from trl import SFTConfig
 
@@ -73,11 +83,12 @@ def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
         if cfg.early_stopping_patience:
             eval_kw.update(load_best_model_at_end=True, metric_for_best_model="eval_loss",
                            greater_is_better=False, save_steps=cfg.eval_steps)
+    batch, accum = micro_batches(cfg, hw)
     return SFTConfig(
         output_dir=spec["output_dir"], num_train_epochs=cfg.num_epochs, max_steps=cfg.max_steps or -1,
         learning_rate=cfg.learning_rate, lr_scheduler_type=cfg.lr_scheduler,
         warmup_steps=cfg.warmup_ratio,  # a float below 1 is a share of the steps
-        per_device_train_batch_size=cfg.batch_size, gradient_accumulation_steps=cfg.grad_accum,
+        per_device_train_batch_size=batch, gradient_accumulation_steps=accum,
         max_length=cfg.max_length, completion_only_loss=cfg.completion_only_loss,
         packing=cfg.packing, packing_strategy="bfd", padding_free=cfg.packing,
         activation_checkpointing=cfg.gradient_checkpointing, bf16=hw["precision"] == "bf16",
