@@ -266,10 +266,11 @@ def check_syntax(store, run_id: int, items: list[dict], answers_rows: dict) -> N
 
 
 def extract_code(answer: str) -> str:
-    """The first fenced block of an answer, else the whole answer."""
+    """The first fenced block of an answer (to the end when an answer cut at its token limit never
+    closes it), else the whole answer."""
     import re
 
-    m = re.search(r"```[\w+#.-]*[ \t]*\n(.*?)```", answer or "", re.S)
+    m = re.search(r"```[\w+#.-]*[ \t]*\n(.*?)(?:```|\Z)", answer or "", re.S)
     return m.group(1) if m else (answer or "")
 
 

@@ -186,3 +186,11 @@ def test_rubric_syntax_column_comes_from_the_validity_checker_not_the_judge(stor
     assert models["beta"] == {"score": 9.0, "judged": 2, "verbosity": 4.0, "syntax": 10.0}
     assert result["counts"] == {"ok": 2, "unparseable": 2, "failed": 0}
     assert all(r["scores"]["syntax"] == 10.0 for r in store.judgments(run_id, status="ok"))
+
+
+def test_code_is_taken_from_a_fence_even_when_the_answer_was_cut_before_closing_it():
+    from evals.judge.run import extract_code
+
+    assert extract_code("Here:\n```gdscript\nfunc f():\n\tpass\n```\nDone.") == "func f():\n\tpass\n"
+    assert extract_code("Here:\n```gdscript\nfunc f():\n\tpass") == "func f():\n\tpass"
+    assert extract_code("func f():\n\tpass") == "func f():\n\tpass"
