@@ -8,10 +8,9 @@ from __future__ import annotations
 
 import sys
 
-from pipeline.cli import build_parser, run_cli
-from pipeline.stages import cli_modules
+from pipeline.cli import build_parser, cli_modules, run_cli
 
-COMMAND_MODULES = cli_modules('pipeline')  # every stage's cli.py (pipeline/stages.py)
+COMMAND_MODULES = cli_modules('pipeline')  # every stage's cli.py (found by pipeline.cli.cli_modules)
 
 
 def make_parser():

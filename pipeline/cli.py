@@ -1,12 +1,31 @@
-"""What `python -m pipeline` and `python -m evals` share: one parser built from command modules
-(each exposes `register(subparsers)` and sets `func`), and one way to end: the project's named
-errors become a single `error: …` line on stderr and exit code 2, never a traceback."""
+"""What `python -m pipeline` and `python -m evals` share: one parser built from every stage's
+`cli.py` (each exposes `register(subparsers)` and sets `func`; found without a central list), and
+one way to end: the project's named errors become a single `error: …` line on stderr and exit
+code 2, never a traceback. Also `--wait/--detach` and the loop that follows a job."""
 from __future__ import annotations
 
 import argparse
 import importlib
+import pkgutil
 import sys
 import time
+from pathlib import Path
+
+
+def stage_packages(root: str) -> list[str]:
+    """Dotted names of the stage packages directly under `root`, sorted."""
+    package = importlib.import_module(root)
+    return sorted(f"{root}.{m.name}" for m in pkgutil.iter_modules(package.__path__) if m.ispkg)
+
+
+def cli_modules(root: str) -> list[str]:
+    """The `cli` module of every stage under `root` that has one (found without importing)."""
+    found = []
+    for name in stage_packages(root):
+        folder = Path(importlib.import_module(root).__path__[0]) / name.split(".")[-1]
+        if (folder / "cli.py").exists():
+            found.append(f"{name}.cli")
+    return found
 
 
 def build_parser(prog: str, description: str, modules: list[str]) -> argparse.ArgumentParser:

@@ -49,9 +49,10 @@ ROWS = (
 )
 LANGUAGES: dict[str, Language] = {row.name: row for row in ROWS}
 _BY_SPELLING: dict[str, Language] = {}
-for _row in ROWS:
-    for _spelling in (_row.name, *_row.aliases, _row.passk or _row.name):
-        _BY_SPELLING.setdefault(_spelling.lower(), _row)
+for row in ROWS:
+    for spelling in (row.name, *row.aliases, row.passk or row.name):
+        _BY_SPELLING.setdefault(spelling.lower(), row)
+del row, spelling
 
 
 def lookup(name: str | None) -> Language | None:

@@ -61,7 +61,7 @@ def config_dataclasses():
                 continue
             module = importlib.import_module(info.name)
             for obj in vars(module).values():
-                if (dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__
+                if (isinstance(obj, type) and dataclasses.is_dataclass(obj) and obj.__module__ == module.__name__
                         and (obj.__name__.endswith("Config") or obj.__name__ == "GenParams")):
                     yield obj
 

@@ -105,20 +105,10 @@ class SandboxLimits:
 
 
 def execution_allowed(env=None) -> tuple[bool, str]:
-    """(allowed, why): the same rule as studio.common.StudioContext.allow_code_execution."""
+    """(allowed, why): the hosted profile's one rule (pipeline.hosted.code_execution_allowed)."""
     from pipeline import hosted
 
-    env = os.environ if env is None else env
-    flag = (env.get("STUDIO_ALLOW_CODE_EXECUTION") or "").strip().lower()
-    if hosted.enabled(env):
-        if flag in ("1", "true", "yes", "on"):
-            return True, "enabled on this hosted studio by STUDIO_ALLOW_CODE_EXECUTION=1"
-        return False, ("Running model-written code is disabled on this hosted studio: the owner can set the "
-                       "secret/variable STUDIO_ALLOW_CODE_EXECUTION=1 to enable it.")
-    if flag and flag not in ("1", "true", "yes", "on"):
-        return False, (f"Running model-written code is disabled by STUDIO_ALLOW_CODE_EXECUTION="
-                       f"{flag}; unset it or set it to 1.")
-    return True, "enabled (local mode)"
+    return hosted.code_execution_allowed(env)
 
 
 def require_execution_allowed(env=None) -> None:

@@ -5,7 +5,7 @@
 
 A job is a row in `jobs` plus a child `python -m pipeline.jobs run ID` started in its own session
 (so its process group can be killed whole). The child imports the kind's function, which its
-stage declares in JOB_KINDS (see pipeline/stages.py), and calls it with a JobContext; the function
+stage declares in JOB_KINDS (see pipeline/jobs/kinds.py), and calls it with a JobContext; the function
 reports progress through `ctx.progress`, which writes done/total/rate/ETA to the store, and must be
 idempotent so `resume` can run it again (labelling skips done rows...). Output goes to
 $STUDIO_HOME/jobs/ID.log.
@@ -41,7 +41,7 @@ import psutil
 from pipeline.errors import StudioError
 from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401
 from pipeline.paths import jobs_dir, studio_home
-from pipeline.stages import job_kinds
+from pipeline.jobs.kinds import job_kinds
 from pipeline.store import Store, open_store
 from pipeline.store.jobs import ACTIVE, RESUMABLE
 

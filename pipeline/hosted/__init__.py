@@ -10,7 +10,7 @@ On under SPACE_ID (a Hugging Face Space) or STUDIO_HOSTED=1. Then, and only then
   register a model that reads HF_TOKEN and have the server send it to their URL;
 - hub pushes go only to namespaces the owner listed in STUDIO_HUB_NAMESPACES (`check_hub_repo`);
 - running model-written code and the compile level of the validity check stay off unless the
-  owner sets STUDIO_ALLOW_CODE_EXECUTION=1 (evals.sandbox.execution_allowed reads `enabled`).
+  owner sets STUDIO_ALLOW_CODE_EXECUTION=1 (`code_execution_allowed`, which the sandbox asks).
 
 The Settings tab shows the hosted settings in force (names only, never secrets).
 
@@ -112,12 +112,27 @@ def check_model_paths(spec: dict, env=None) -> None:
                                 "studio's data; the hosted studio loads only its own checkpoints")
 
 
+def code_execution_allowed(env=None) -> tuple[bool, str]:
+    """(allowed, why) for running model-written code here: on in local mode unless
+    STUDIO_ALLOW_CODE_EXECUTION says otherwise; off on a hosted studio unless the owner allows it.
+    The sandbox, the validity compile level and the UI all ask this one rule."""
+    env = os.environ if env is None else env
+    flag = (env.get("STUDIO_ALLOW_CODE_EXECUTION") or "").strip().lower()
+    if enabled(env):
+        if flag in ("1", "true", "yes", "on"):
+            return True, "enabled on this hosted studio by STUDIO_ALLOW_CODE_EXECUTION=1"
+        return False, ("Running model-written code is disabled on this hosted studio: the owner can set the "
+                       "secret/variable STUDIO_ALLOW_CODE_EXECUTION=1 to enable it.")
+    if flag and flag not in ("1", "true", "yes", "on"):
+        return False, (f"Running model-written code is disabled by STUDIO_ALLOW_CODE_EXECUTION="
+                       f"{flag}; unset it or set it to 1.")
+    return True, "enabled (local mode)"
+
+
 def summary(env=None) -> dict:
     """The hosted settings in force, for Settings and the CLI (names only, never secrets)."""
-    from evals.sandbox import execution_allowed
-
     env = os.environ if env is None else env
     return {"hosted": enabled(env), "login_users": [u for u, _ in auth_pairs(env)],
             "key_envs_allowed": _names("STUDIO_KEY_ENVS", env),
             "hub_namespaces_allowed": _names("STUDIO_HUB_NAMESPACES", env),
-            "code_execution": execution_allowed(env)[0]}
+            "code_execution": code_execution_allowed(env)[0]}
