@@ -49,7 +49,7 @@ def build(ctx: StudioContext) -> None:
         labeller = gr.Dropdown(["docstring"], value="docstring", label="Labeller", scale=1,
                                info=QuickstartConfig.help("labeller"), elem_id="quickstart-labeller")
         steps_n = config_number(QuickstartConfig, "train_steps", "Training steps", scale=1,
-                                elem_id="quickstart-steps")
+                                elem_id="quickstart-train-steps")
         tasks_n = config_number(QuickstartConfig, "eval_tasks", "HumanEval tasks", scale=1,
                                 elem_id="quickstart-tasks")
     run_btn = gr.Button("Run the whole road", variant="primary", elem_id="quickstart-run")

@@ -115,3 +115,11 @@ def open_accordion(page, title: str, content_selector: str, tries: int = 5) -> N
         page.get_by_text(title).first.click()
         page.wait_for_timeout(1000)
     content.wait_for(state="visible")
+
+
+def shot(page, name: str) -> None:
+    """Save a screenshot for the README when STUDIO_SCREENSHOTS names a folder (`make screenshots`)."""
+    folder = os.environ.get("STUDIO_SCREENSHOTS")
+    if folder:
+        Path(folder).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(Path(folder) / f"{name}.png"))

@@ -160,8 +160,11 @@ def run(job_id: int, store: Store | None = None, *, child: bool = False) -> str:
         store.finish_job(job_id, "cancelled", error="cancelled by user", only_if=("running",), pid=me.pid)
         ctx.log("cancelled")
         return "cancelled"
-    except Exception as exc:  # the job failed; the row says why, the log has the traceback
-        traceback.print_exc()
+    except Exception as exc:  # the job failed; the row says why
+        if isinstance(exc, StudioError):   # expected: one clear line, no traceback
+            ctx.log(f"failed: {exc}")
+        else:                               # a bug: the log keeps the traceback
+            traceback.print_exc()
         store.finish_job(job_id, "failed", error=f"{type(exc).__name__}: {exc}", only_if=("running",), pid=me.pid)
         return "failed"
     # A job may end early on purpose (a budget cap, say): its own closing message stays visible.

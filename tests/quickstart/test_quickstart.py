@@ -58,7 +58,7 @@ def make_source(folder: Path) -> Path:
 
 def tiny_road(tmp_path, **overrides) -> QuickstartConfig:
     values = dict(source=str(make_source(tmp_path / "src")), subdir="", base_model="tiny", train_steps=2,
-                  max_length=128, eval_tasks=1, eval_max_new_tokens=16, run_name="qs-tiny")
+                  max_length=512, eval_tasks=1, eval_max_new_tokens=16, run_name="qs-tiny")
     values.update(overrides)
     return QuickstartConfig.from_dict(values)
 
