@@ -4,7 +4,7 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
 
-.PHONY: studio test setup browser bench godot toolchains
+.PHONY: studio test setup browser bench godot toolchains screenshots
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -53,6 +53,10 @@ studio: setup
 
 test: setup browser godot toolchains
 	GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest
+
+# The README's pictures, taken by the whole-road browser test.
+screenshots: setup browser
+	STUDIO_SCREENSHOTS=docs/screenshots GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest tests/studio/test_browser_road.py
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
