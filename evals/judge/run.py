@@ -15,11 +15,11 @@ instead (evals/judge/batch.py, the labeller's batch machinery), at the batch pri
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass, field
 
 from evals.judge.requests import MAX_SYSTEMS, MODES, VerdictError, plan_requests, read_verdict
 from evals.judge.suites import BUILTIN_NAME
+from pipeline.label.engine import RequestTally
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
 
@@ -87,39 +87,16 @@ class JudgeOutcome:
     cost: float = 0.0
 
 
-@dataclass
-class JudgeTally:
-    total: int
-    spent_before: float = 0.0
-    done: int = 0
-    ok: int = 0
-    unparseable: int = 0
-    failed: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost: float = 0.0
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, o) -> None:
-        self.done += 1
-        self.ok += o.ok is True
-        self.unparseable += o.ok is None
-        self.failed += o.ok is False
-        self.tokens_in += o.tokens_in
-        self.tokens_out += o.tokens_out
-        self.cost += o.cost
+class JudgeTally(RequestTally):
+    """Counts for the judging job's progress message; `unusable` are unparseable verdicts."""
 
     @property
-    def spent(self) -> float:
-        return self.spent_before + self.cost
+    def unparseable(self) -> int:
+        return self.unusable
 
     def message(self) -> str:
-        elapsed = time.monotonic() - self.started
-        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
-        return (f"judged {self.done}/{self.total} · {self.ok} ok · {self.unparseable} unparseable · "
-                f"{self.failed} failed · {rate:.2f}/s · {self.tokens_in + self.tokens_out:,} tokens · "
-                f"${self.spent:.4f}")
-
+        return (f"judged {self.done}/{self.total} · {self.ok} ok · {self.unusable} unparseable · "
+                f"{self.failed} failed · {self.usage()}")
 
 def _items(store, cfg: JudgeConfig) -> list[dict]:
     items = store.judge_items(cfg.suite)

@@ -20,10 +20,47 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
+from dataclasses import dataclass, field
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from typing import Any, Callable
 
 from pipeline.label.cost import cost_of, count_message_tokens, count_tokens
+
+
+@dataclass
+class RequestTally:
+    """What a run of paid requests has done so far, for its progress line and its result. `ok` is
+    True (a usable reply), False (failed) or None (answered, but not in a usable shape)."""
+    total: int
+    spent_before: float = 0.0           # earlier attempts of the same job (from the ledger)
+    done: int = 0
+    ok: int = 0
+    unusable: int = 0
+    failed: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost: float = 0.0
+    started: float = field(default_factory=time.monotonic)
+
+    def add(self, o) -> None:
+        self.done += 1
+        self.ok += o.ok is True
+        self.unusable += o.ok is None
+        self.failed += o.ok is False
+        self.tokens_in += o.tokens_in
+        self.tokens_out += o.tokens_out
+        self.cost += o.cost
+
+    @property
+    def spent(self) -> float:
+        return self.spent_before + self.cost
+
+    def rate(self) -> float:
+        elapsed = time.monotonic() - self.started
+        return self.done / elapsed if elapsed > 0 and self.done else 0.0
+
+    def usage(self) -> str:
+        return f"{self.rate():.2f}/s · {self.tokens_in + self.tokens_out:,} tokens · ${self.spent:.4f}"
 
 
 def over_budget(budget_usd: float | None, spent: float, reserved: float, next_cost: float) -> bool:

@@ -15,9 +15,9 @@ the HTTP response and the commit) is requested, and paid, again on resume. The B
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import asdict, dataclass, field
 
+from pipeline.label.engine import RequestTally
 from pipeline.languages import display_name
 from pipeline.label.replies import clean_docstring, clean_reply
 from pipeline.label.cost import Estimate, estimate, price_for
@@ -193,37 +193,13 @@ class Outcome:
     error: str | None = None
 
 
-@dataclass
-class Tally:
-    """Counts for the progress message and the job result."""
-    total: int
-    spent_before: float = 0.0           # earlier attempts of the same job (from the ledger)
-    done: int = 0
-    ok: int = 0
-    failed: int = 0
-    tokens_in: int = 0
-    tokens_out: int = 0
-    cost: float = 0.0
-    started: float = field(default_factory=time.monotonic)
-
-    def add(self, o: Outcome) -> None:
-        self.done += 1
-        self.ok += o.ok
-        self.failed += not o.ok
-        self.tokens_in += o.tokens_in
-        self.tokens_out += o.tokens_out
-        self.cost += o.cost
-
-    @property
-    def spent(self) -> float:
-        return self.spent_before + self.cost
+class Tally(RequestTally):
+    """Counts for the labelling job's progress message and result."""
 
     def message(self) -> str:
-        elapsed = time.monotonic() - self.started
-        rate = self.done / elapsed if elapsed > 0 and self.done else 0.0
+        rate = self.rate()
         eta = f"ETA {(self.total - self.done) / rate:.0f}s" if rate else "ETA -"
-        return (f"{self.done}/{self.total} · {self.ok} labelled · {self.failed} failed · {rate:.2f}/s · {eta} · "
-                f"{self.tokens_in + self.tokens_out:,} tokens · ${self.spent:.4f}")
+        return f"{self.done}/{self.total} · {self.ok} labelled · {self.failed} failed · {eta} · {self.usage()}"
 
     def result(self, plan: Plan, stopped: str | None = None, **extra) -> dict:
         left = self.total - self.done

@@ -11,49 +11,10 @@ import pytest
 from pipeline import jobs
 from pipeline.errors import ConfigError, StudioError
 from pipeline.quickstart.road import STEPS, QuickstartConfig, Road, expected_minutes, start_quickstart
+from tests.quickstart_helpers import make_source
 from tests.train_helpers import register_tiny
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = {
-    "util/strings.py": '''def shout(text):
-    """Return the text in capitals with an exclamation mark."""
-    loud = text.upper()
-    if not loud.endswith("!"):
-        loud += "!"
-    return loud
-
-
-def count_words(text):
-    """Count the words separated by whitespace in a text."""
-    words = text.split()
-    if not words:
-        return 0
-    return len(words)
-''',
-    "util/maths.py": '''def clamp(x, low, high):
-    """Limit a number to the closed interval from low to high."""
-    if x < low:
-        return low
-    if x > high:
-        return high
-    return x
-
-
-def mean(values):
-    """Return the arithmetic mean of a non-empty list of numbers."""
-    if not values:
-        raise ValueError("mean of nothing")
-    total = sum(values)
-    return total / len(values)
-''',
-}
-
-
-def make_source(folder: Path) -> Path:
-    for rel, text in SOURCE.items():
-        (folder / rel).parent.mkdir(parents=True, exist_ok=True)
-        (folder / rel).write_text(text)
-    return folder
 
 
 def tiny_road(tmp_path, **overrides) -> QuickstartConfig:

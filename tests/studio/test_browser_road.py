@@ -11,34 +11,9 @@ import pytest
 
 from tests.browser import free_port, launch_studio, open_tab, shot, stop, wait_served
 from tests.curate_repos import make_repo
+from tests.quickstart_helpers import SOURCE
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-SOURCE = {
-    "textkit/strings.py": '''def shout(text):
-    """Return the text in capitals with an exclamation mark."""
-    loud = text.upper()
-    if not loud.endswith("!"):
-        loud += "!"
-    return loud
-
-
-def count_words(text):
-    """Count the words separated by whitespace in a text."""
-    words = text.split()
-    if not words:
-        return 0
-    return len(words)
-''',
-    "textkit/maths.py": '''def clamp(x, low, high):
-    """Limit a number to the closed interval from low to high."""
-    if x < low:
-        return low
-    if x > high:
-        return high
-    return x
-''',
-}
 
 
 @pytest.fixture(scope="module")
@@ -86,7 +61,8 @@ def test_the_whole_road_from_an_empty_store(road_studio, browser, tiny_model_dir
     page.locator("#quickstart-train-steps input").fill("2")
     page.locator("#quickstart-tasks input").fill("1")
     page.locator("#quickstart-run").click()
-    assert "python -m pipeline quickstart run" in page.locator("#quickstart-cli textarea").input_value(timeout=60_000)
+    page.wait_for_function(
+        "() => document.querySelector('#quickstart-cli textarea').value.includes('quickstart run')", timeout=120_000)
     page.locator("#quickstart-steps li[data-state='running']").first.wait_for()   # live progress while it works
     page.wait_for_function(
         "() => document.querySelectorAll(\"#quickstart-steps li[data-state='done']\").length === 8",
