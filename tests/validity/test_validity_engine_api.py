@@ -199,3 +199,14 @@ def test_blind_set_2_is_frozen_unlabelled_and_large_enough():
     assert len(rows) >= 150 and len({r["id"] for r in rows}) == len(rows)
     assert all({"id", "target", "instruction", "answer"} <= set(r) and "valid" not in r for r in rows)
     assert {r["target"] for r in rows} == {"3", "4"}
+
+
+def test_blind_set_2_labels_cover_every_answer_once():
+    """The independent reviewers' labels live apart from the answers: one per answer, nothing else."""
+    data = API_DIR.parents[2] / "tests" / "data"
+    answers = [json.loads(line)["id"] for line in (data / "gdscript_validity_blind2_answers.jsonl").read_text().splitlines()
+               if line.strip()]
+    labels = [json.loads(line) for line in (data / "gdscript_validity_blind2_labels.jsonl").read_text().splitlines()
+              if line.strip()]
+    assert [r["id"] for r in labels] == answers
+    assert all(isinstance(r["valid"], bool) for r in labels)
