@@ -39,6 +39,10 @@ def _base_type(hint) -> tuple[type, bool]:
     return hint, False
 
 
+def _optional(hint) -> bool:
+    return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
+
+
 def _default(f) -> Any:
     if f.default is not MISSING:
         return f.default
@@ -84,8 +88,10 @@ def config_from_dict(cls, data: dict | None):
     values = {}
     for name, value in data.items():
         scalar, is_list = _base_type(hints[name])
-        if value is None:
-            values[name] = None
+        if value is None or (value == "" and scalar is not str):
+            if _optional(hints[name]):
+                values[name] = None
+            continue   # an emptied form box means the default
         elif is_list:
             items = value if isinstance(value, (list, tuple)) else [v for v in str(value).split(",") if v.strip()]
             values[name] = [_convert(scalar, v, name) for v in items]

@@ -11,7 +11,7 @@ import json
 import gradio as gr
 
 from pipeline.label import labeller as label
-from studio.widgets import job_status_html, on_start
+from studio.widgets import config_number, job_status_html, on_start
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Label"
@@ -36,6 +36,7 @@ def _rows(value) -> list[list]:
 
 
 def build(ctx: StudioContext) -> None:
+    LabelConfig = label.LabelConfig
     gr.Markdown("Turn snippets into instruction pairs: the model describes each function as the "
                 "instruction a user would give; the code becomes the answer. Estimate first; a run "
                 "never relabels or pays twice for a stored pair.")
@@ -47,20 +48,21 @@ def build(ctx: StudioContext) -> None:
     with gr.Row():
         language = gr.Textbox(label="Language", placeholder="all (e.g. gdscript)", elem_id="label-language")
         repo = gr.Textbox(label="Repo", placeholder="all (owner/name)", elem_id="label-repo")
-        limit = gr.Number(label="Limit (0 = all)", value=0, precision=0, minimum=0)
+        limit = config_number(LabelConfig, "limit", "Limit (empty = all)")
     with gr.Row():
-        concurrency = gr.Slider(1, 64, value=8, step=1, label="Requests in flight")
-        budget = gr.Number(label="Budget ($, 0 = none)", value=0, minimum=0)
+        concurrency = gr.Slider(1, 64, value=LabelConfig.default("concurrency"), step=1, label="Requests in flight",
+                                info=LabelConfig.help("concurrency"))
+        budget = config_number(LabelConfig, "budget_usd", "Budget ($, empty = none)")
         batch = gr.Checkbox(label="Batch API (half price, within 24h)", value=False)
         api_key = gr.Textbox(label="API key (this session only, never stored)", type="password",
                              placeholder="else the model's env var")
     with gr.Accordion("Generation and retries", open=False):
         with gr.Row():
-            max_new_tokens = gr.Number(label="Max new tokens", value=256, precision=0, minimum=1)
-            temperature = gr.Number(label="Temperature", value=0.0, minimum=0)
-            expected_out = gr.Number(label="Expected reply tokens (estimate)", value=60, precision=0, minimum=1)
-            max_retries = gr.Number(label="Retries per request", value=5, precision=0, minimum=0)
-            timeout = gr.Number(label="Request timeout (s)", value=60, minimum=1)
+            max_new_tokens = config_number(LabelConfig, "max_new_tokens", "Max new tokens")
+            temperature = config_number(LabelConfig, "temperature", "Temperature")
+            expected_out = config_number(LabelConfig, "expected_output_tokens", "Expected reply tokens (estimate)")
+            max_retries = config_number(LabelConfig, "max_retries", "Retries per request")
+            timeout = config_number(LabelConfig, "request_timeout_s", "Request timeout (s)")
     with gr.Row():
         estimate_btn = gr.Button("Estimate", elem_id="label-estimate-btn")
         run_btn = gr.Button("Run", variant="primary", elem_id="label-run-btn")
@@ -96,8 +98,8 @@ def build(ctx: StudioContext) -> None:
             "model": m or "", "prompt": p or "describe", "language": (lang or "").strip() or None,
             "repo": (rp or "").strip() or None, "limit": int(lim) if lim else None, "concurrency": int(conc),
             "budget_usd": float(bud) if bud else None, "batch": bool(bat),
-            "max_new_tokens": int(mnt or 256), "temperature": float(temp or 0), "expected_output_tokens": int(exp or 60),
-            "max_retries": int(retries if retries is not None else 5), "request_timeout_s": float(tmo or 60),
+            "max_new_tokens": mnt, "temperature": temp, "expected_output_tokens": exp,
+            "max_retries": retries, "request_timeout_s": tmo,
             "retry_failed": retry_failed})
 
     @ui_errors

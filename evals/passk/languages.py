@@ -22,6 +22,7 @@ librust-*-dev sources under .toolchains/rust (passed to rustc with --extern), Go
 """
 from __future__ import annotations
 
+from pipeline import languages as registry
 from pipeline.errors import StudioError
 
 import os
@@ -37,11 +38,8 @@ GOPATH = "/usr/share/gocode"                                           # Debian'
 RUST_CRATES = ("rand", "regex", "md5")
 
 
-ALIASES = {"py": "python", "python3": "python", "javascript": "js", "node": "js", "c++": "cpp",
-           "cxx": "cpp", "rs": "rust", "golang": "go"}
+# The languages pass@k can run, by execution key (pipeline/languages.py names them: `passk`).
 EXTENSIONS = {"python": "py", "js": "js", "cpp": "cpp", "java": "java", "rust": "rs", "go": "go"}
-DISPLAY = {"python": "Python", "js": "JavaScript", "cpp": "C++", "java": "Java", "rust": "Rust",
-           "go": "Go"}
 
 CPP_HEADER = "".join(f"#include <{h}>\n" for h in (
     "stdlib.h", "stdio.h", "math.h", "string.h", "algorithm", "cmath", "numeric", "vector", "set",
@@ -78,8 +76,13 @@ class Toolchain:
 
 
 def normalize_language(language: str | None) -> str:
+    """The execution key of a language, from any of its spellings ('javascript' → 'js')."""
     lang = (language or "python").strip().lower()
-    return ALIASES.get(lang, lang)
+    return registry.passk_key(lang) or lang
+
+
+def display_name(language: str) -> str:
+    return registry.display_name(language)
 
 
 def _version(argv: list[str]) -> str:
@@ -183,8 +186,8 @@ def require(language: str) -> Toolchain:
         raise ToolchainMissing(f"pass@k cannot run {language!r} programs; supported: "
                                f"{', '.join(sorted(EXTENSIONS))}")
     if not tc.available:
-        raise ToolchainMissing(f"no {DISPLAY[language]} toolchain on this machine, so "
-                               f"{DISPLAY[language]} tasks cannot be executed (installed: "
+        raise ToolchainMissing(f"no {display_name(language)} toolchain on this machine, so "
+                               f"{display_name(language)} tasks cannot be executed (installed: "
                                f"{', '.join(available_languages())})")
     if language == "go" and not go_testify():
         raise ToolchainMissing("Go tasks need github.com/stretchr/testify, which is not installed here: "

@@ -9,7 +9,7 @@ write it again from the description alone).
 """
 from __future__ import annotations
 
-from evals.passk.languages import DISPLAY, normalize_language
+from evals.passk.languages import display_name, normalize_language
 from pipeline.languages import fence_tag
 from pipeline.store.base import StoreError
 
@@ -34,7 +34,7 @@ def program_prefix(task: dict, task_type: str = "synthesize") -> str:
 def default_instruction(task: dict) -> str:
     language = normalize_language(task.get("language"))
     what = f"`{task['entry_point']}`" if task.get("entry_point") else "the code"
-    return f"Complete the {DISPLAY.get(language, language)} function {what} below."
+    return f"Complete the {display_name(language)} function {what} below."
 
 
 def describe_prompt(task: dict, prompt_format: str) -> str | list[dict]:
@@ -67,7 +67,7 @@ def build_prompt(task: dict, prompt_format: str = "chat", task_type: str = "synt
     else:
         if description is None:
             raise StoreError("`explain` needs the model's description from stage one")
-        instruction = (f"Write functional code in {DISPLAY.get(language, language)} according "
+        instruction = (f"Write functional code in {display_name(language)} according "
                        "to the description.")
         context = description.strip()
     if prompt_format == "continuation":

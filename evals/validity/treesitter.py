@@ -1,7 +1,7 @@
 """Generic tree-sitter parse check for any installed grammar: ERROR and MISSING nodes.
 
-Adding a language is a grammar wheel plus one row in ``LANGUAGES`` (module, the function
-in it that returns the language pointer, file suffix). Grammars are imported on first use.
+Adding a language is a grammar wheel plus one row in pipeline/languages.py (module, the
+function in it that returns the language pointer, file suffixes). Grammars are imported on first use.
 tree-sitter recovers from errors instead of stopping, so one answer can yield several
 findings; ``max_findings`` caps them because later ones are usually echoes of the first.
 """
@@ -11,27 +11,15 @@ import importlib
 import threading
 from functools import lru_cache
 
+from pipeline import languages as registry
+
 from .findings import Finding
 
-# name: (python module, function returning the language, file suffix)
+# name: (python module, function returning the language, file suffix), from the studio's one
+# language registry (pipeline/languages.py): every row that has a tree-sitter wheel.
 LANGUAGES: dict[str, tuple[str, str, str]] = {
-    "python": ("tree_sitter_python", "language", ".py"),
-    "gdscript": ("tree_sitter_gdscript", "language", ".gd"),
-    "javascript": ("tree_sitter_javascript", "language", ".js"),
-    "typescript": ("tree_sitter_typescript", "language_typescript", ".ts"),
-    "tsx": ("tree_sitter_typescript", "language_tsx", ".tsx"),
-    "go": ("tree_sitter_go", "language", ".go"),
-    "rust": ("tree_sitter_rust", "language", ".rs"),
-    "java": ("tree_sitter_java", "language", ".java"),
-    "c": ("tree_sitter_c", "language", ".c"),
-    "cpp": ("tree_sitter_cpp", "language", ".cpp"),
-    "lua": ("tree_sitter_lua", "language", ".lua"),
-}
-
-ALIASES = {
-    "py": "python", "gd": "gdscript", "godot": "gdscript", "js": "javascript",
-    "node": "javascript", "ts": "typescript", "golang": "go", "rs": "rust",
-    "c++": "cpp", "cxx": "cpp", "cc": "cpp",
+    row.name: (row.grammar, row.grammar_function, row.extensions[0])
+    for row in registry.ROWS if row.grammar
 }
 
 
@@ -40,8 +28,7 @@ class UnknownLanguageError(ValueError):
 
 
 def canonical_language(name: str) -> str:
-    key = name.strip().lower()
-    return ALIASES.get(key, key)
+    return registry.canonical(name)
 
 
 def installed_languages() -> list[str]:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import os
 from dataclasses import asdict, dataclass, field
 
+from pipeline.config import JobConfig
+from pipeline.errors import ConfigError
 from pipeline.label.engine import RequestTally
 from pipeline.languages import display_name
 from pipeline.label.replies import clean_docstring, clean_reply
@@ -29,55 +31,34 @@ API_KEY_ENV = "STUDIO_LABEL_API_KEY"    # set for one job's child only; never st
 
 
 @dataclass
-class LabelConfig:
+class LabelConfig(JobConfig):
     model: str = field(default="", metadata={"help": "registered model that writes the instructions, or "
                                                      "'docstring' to use each snippet's own docstring (offline, free)"})
     prompt: str = field(default=DEFAULT_TEMPLATE_NAME,
                         metadata={"help": "prompt template name, or name@version (default: its latest version)"})
     language: str | None = field(default=None, metadata={"help": "only snippets in this language (e.g. gdscript)"})
     repo: str | None = field(default=None, metadata={"help": "only snippets of this repo (owner/name or id)"})
-    limit: int | None = field(default=None, metadata={"help": "label at most this many snippets"})
+    limit: int | None = field(default=None, metadata={"help": "label at most this many snippets", "min": 1})
     concurrency: int = field(default=8, metadata={"help": "requests in flight at once (prompts per batch "
-                                                           "for local models)"})
+                                                           "for local models)", "min": 1})
     budget_usd: float | None = field(default=None, metadata={"help": "stop before this job spends more than "
-                                                                      "this many dollars (all its attempts)"})
+                                                                      "this many dollars (all its attempts)", "min": 0})
     batch: bool = field(default=False, metadata={"help": "use the OpenAI Batch API: half price, results within 24h"})
     retry_failed: bool = field(default=False, metadata={"help": "label again only snippets whose pair failed"})
-    max_new_tokens: int = field(default=256, metadata={"help": "longest reply, in tokens"})
-    temperature: float = field(default=0.0, metadata={"help": "sampling temperature of the labeller"})
+    max_new_tokens: int = field(default=256, metadata={"help": "longest reply, in tokens", "min": 1})
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature of the labeller", "min": 0})
     expected_output_tokens: int = field(default=60, metadata={"help": "reply length the estimate and the "
-                                                                       "budget check assume, in tokens"})
-    max_retries: int = field(default=5, metadata={"help": "retries per request on 429/5xx/timeouts"})
-    backoff_base_s: float = field(default=1.0, metadata={"help": "first retry delay scale; doubles per attempt"})
-    backoff_max_s: float = field(default=60.0, metadata={"help": "longest delay between retries"})
-    request_timeout_s: float = field(default=60.0, metadata={"help": "give up on one request after this long"})
-    batch_poll_s: float = field(default=30.0, metadata={"help": "Batch API: seconds between status checks"})
-    batch_max_requests: int = field(default=50_000, metadata={"help": "Batch API: requests per batch file"})
+                                                                       "budget check assume, in tokens", "min": 1})
+    max_retries: int = field(default=5, metadata={"help": "retries per request on 429/5xx/timeouts", "min": 0})
+    backoff_base_s: float = field(default=1.0, metadata={"help": "first retry delay scale; doubles per attempt", "min": 0})
+    backoff_max_s: float = field(default=60.0, metadata={"help": "longest delay between retries", "min": 0})
+    request_timeout_s: float = field(default=60.0, metadata={"help": "give up on one request after this long", "min": 0.001})
+    batch_poll_s: float = field(default=30.0, metadata={"help": "Batch API: seconds between status checks", "min": 0.01})
+    batch_max_requests: int = field(default=50_000, metadata={"help": "Batch API: requests per batch file", "min": 1, "max": 50_000})
 
-    @classmethod
-    def from_dict(cls, data: dict) -> "LabelConfig":
-        """From saved job params or a form: strings are converted, unknown names refused."""
-        from pipeline.config import config_from_dict
-
-        try:
-            return config_from_dict(cls, data).validate()
-        except ValueError as exc:
-            raise StoreError(str(exc)) from None
-
-    def validate(self) -> "LabelConfig":
+    def check(self) -> None:
         if not (self.model or "").strip():
-            raise StoreError("choose a model to label with (or 'docstring')")
-        checks = [(self.concurrency >= 1, "concurrency must be at least 1"),
-                  (self.limit is None or self.limit >= 1, "limit must be at least 1"),
-                  (self.budget_usd is None or self.budget_usd >= 0, "the budget must be >= 0"),
-                  (self.max_new_tokens >= 1, "max_new_tokens must be at least 1"),
-                  (self.max_retries >= 0, "max_retries must be >= 0"),
-                  (self.request_timeout_s > 0, "request_timeout_s must be > 0"),
-                  (1 <= self.batch_max_requests <= 50_000, "batch_max_requests must be 1..50000")]
-        for ok, message in checks:
-            if not ok:
-                raise StoreError(message)
-        return self
+            raise ConfigError("choose a model to label with (or 'docstring'): --model")
 
 
 @dataclass
