@@ -122,4 +122,5 @@ def shot(page, name: str) -> None:
     folder = os.environ.get("STUDIO_SCREENSHOTS")
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
+        page.wait_for_timeout(1500)   # let a refresh that is still landing finish fading in
         page.screenshot(path=str(Path(folder) / f"{name}.png"))

@@ -86,3 +86,10 @@ def test_architecture_page_names_every_stage_package():
         for pkg in sorted((ROOT / root).iterdir()):
             if (pkg / "__init__.py").exists() and pkg.name != "__pycache__":
                 assert f"{pkg.name}/" in page, f"docs/architecture.md does not map {root}/{pkg.name}"
+
+
+def test_every_picture_the_readme_shows_is_in_the_repository():
+    import re
+
+    for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README):
+        assert (ROOT / target).is_file(), f"README shows {target}, which is not in the repository"
