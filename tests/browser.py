@@ -46,7 +46,8 @@ def launch_studio(home: Path, port: int, extra_env: dict | None = None, lifetime
     env = dict(os.environ, STUDIO_HOME=str(home), GRADIO_ANALYTICS_ENABLED="False",
                STUDIO_NO_DEFAULT_MODEL="1", PYTHONUNBUFFERED="1", **(extra_env or {}))
     log = open(home / "app.log", "ab")
-    return subprocess.Popen(["timeout", str(lifetime_s), sys.executable, "app.py", "--port", str(port)],
+    return subprocess.Popen(["timeout", str(lifetime_s), sys.executable, "app.py", "--host", "127.0.0.1",
+                             "--port", str(port)],
                             cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
 

@@ -38,7 +38,8 @@ def _app_env(studio_home, **extra):
 
 @pytest.mark.parametrize("switch", [{"STUDIO_HOSTED": "1"}, {"SPACE_ID": "someone/studio"}])
 def test_a_hosted_start_without_studio_auth_exits_with_how_to_set_it(studio_home, switch):
-    out = subprocess.run([sys.executable, "app.py", "--port", str(free_port())], cwd=ROOT, capture_output=True,
+    out = subprocess.run([sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(free_port())], cwd=ROOT,
+                         capture_output=True,
                          text=True, timeout=120, env=_app_env(studio_home, **switch))
     assert out.returncode == 2
     assert out.stderr.strip().splitlines()[-1].startswith("error: the hosted studio")
@@ -48,7 +49,9 @@ def test_a_hosted_start_without_studio_auth_exits_with_how_to_set_it(studio_home
 @pytest.mark.slow
 def test_the_hosted_studio_serves_nothing_before_login(studio_home):
     port = free_port()
-    proc = subprocess.Popen([sys.executable, "app.py", "--port", str(port)], cwd=ROOT, stdout=subprocess.DEVNULL,
+    # Hosted binds 0.0.0.0 by default; a test server stays on loopback and stops by itself.
+    proc = subprocess.Popen(["timeout", "300", sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=ROOT, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL,
                             env=_app_env(studio_home, STUDIO_HOSTED="1", STUDIO_AUTH="owner:pw-4821"))
     base = f"http://127.0.0.1:{port}"
