@@ -17,14 +17,9 @@ from pipeline.train import TrainError
 
 
 def dataset_examples(store, dataset_id: int) -> list[dict]:
-    """The frozen pairs, as dicts(pair_id, instruction, input, output). The one read of a dataset:
-    it goes through the store's `dataset_examples` (the frozen-snapshot contract) when present."""
-    if hasattr(store, "dataset_examples"):
-        return list(store.dataset_examples(dataset_id))
-    dataset = store.get_dataset_by_id(dataset_id)
-    return [{"pair_id": p["id"], "instruction": p["instruction"], "input": p["input"] or "",
-             "output": p["output"]}
-            for p in store.pairs_by_ids(dataset["pair_ids"], "id, instruction, input, output")]
+    """The frozen pairs, as dicts(pair_id, instruction, input, output), read from the dataset's
+    snapshot (never the live pairs, which may have been edited since the freeze)."""
+    return list(store.dataset_examples(dataset_id))
 
 
 def prompt_completion(template: str, example: dict, tokenizer=None) -> dict:
