@@ -181,6 +181,7 @@ def train_job(ctx) -> dict:
                PYTHONPATH=os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])))
     env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // max(1, run["num_devices"]))))
     ctx.log("command: " + run["command"])
+    # In the job's own process group, so a cancel or kill of the job reaches accelerate's workers too.
     proc = subprocess.Popen(launch.launch_command(Path(run["output_dir"]).parent),
                             cwd=str(ROOT), env=env, stdin=subprocess.DEVNULL)
     try:
@@ -210,12 +211,26 @@ def train_job(ctx) -> dict:
 
 
 def _end_child(proc: subprocess.Popen) -> None:
+    """End the launcher and every training process under it (accelerate does not always pass a
+    SIGTERM on to its workers, and an orphaned worker would train on with nobody watching)."""
+    import psutil
+
+    try:
+        workers = psutil.Process(proc.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        workers = []
     if proc.poll() is None:
         proc.terminate()
         try:
             proc.wait(10)
         except subprocess.TimeoutExpired:
             proc.kill()
+            proc.wait(5)
+    for worker in workers:
+        try:
+            worker.kill()
+        except psutil.NoSuchProcess:
+            pass
 
 
 def reconcile_runs(store) -> list[int]:

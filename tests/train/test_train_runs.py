@@ -107,3 +107,18 @@ def test_killed_job_leaves_an_interrupted_run_that_resumes(toy):
     done = finish(store, resume_run(store, run["id"]))
     assert done["status"] == "done" and done["step"] == 14
     assert done["result"]["resumed_from"].endswith(f"checkpoint-{saved}")
+
+
+def test_cancel_ends_every_training_process(toy):
+    """accelerate does not pass SIGTERM on to its workers: a cancelled run must leave none behind."""
+    import psutil
+
+    store = toy
+    run = start_run(store, tiny_config(run_name="cancelled", max_steps=400, save_steps=400, logging_steps=1))
+    wait_until(lambda: store.get_run(run["id"])["step"] >= 1)
+    job = store.get_job(store.get_run(run["id"])["job_id"])
+    workers = [p for p in psutil.Process(job["pid"]).children(recursive=True)]
+    assert any("pipeline.train.entry" in " ".join(p.cmdline()) for p in workers)
+    assert jobs.cancel(store, job["id"])["status"] == "cancelled"
+    wait_until(lambda: not any(p.is_running() and p.status() != psutil.STATUS_ZOMBIE for p in workers), timeout=60)
+    assert store.get_run(run["id"])["status"] == "cancelled"
