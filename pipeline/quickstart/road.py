@@ -37,9 +37,10 @@ class QuickstartConfig(JobConfig):
     label_limit: int = field(default=400, metadata={"help": "label at most this many snippets", "min": 1})
     dataset: str = field(default="quickstart", metadata={"help": "name of the frozen dataset"})
     run_name: str = field(default="quickstart-lora", metadata={"help": "name of the training run"})
-    train_steps: int = field(default=60, metadata={"help": "LoRA optimizer steps (a few minutes on 2 cores)",
+    train_steps: int = field(default=40, metadata={"help": "LoRA optimizer steps (a few minutes on 2 cores)",
                                                    "min": 1})
-    max_length: int = field(default=384, metadata={"help": "longest training sequence in tokens", "min": 32})
+    batch_size: int = field(default=2, metadata={"help": "packed rows per training step", "min": 1})
+    max_length: int = field(default=256, metadata={"help": "longest training sequence in tokens", "min": 32})
     eval_tasks: int = field(default=10, metadata={
         "help": "pass@1 on the first N HumanEval tasks (a stated subset; 164 takes about an hour on 2 cores)",
         "min": 1, "max": 164})
@@ -207,8 +208,9 @@ def _train_run(road: Road) -> int | None:
     d = road.dataset()
     cfg = TrainConfig(run_name=road.cfg.run_name, base_model=road.cfg.base_model,
                       dataset=f"{d['name']}@{d['version']}", method="lora", max_steps=road.cfg.train_steps,
-                      max_length=road.cfg.max_length, logging_steps=max(1, road.cfg.train_steps // 20),
-                      save_steps=road.cfg.train_steps, save_total_limit=1)
+                      batch_size=road.cfg.batch_size, max_length=road.cfg.max_length,
+                      logging_steps=max(1, road.cfg.train_steps // 20), save_steps=road.cfg.train_steps,
+                      save_total_limit=1)
     return start_run(road.store, cfg)["job_id"]
 
 
