@@ -12,6 +12,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
+# Run as scripts inside the sandbox (they import each other by bare name), never imported as modules.
+SANDBOX_SCRIPTS = {"evals.sandbox.worker", "evals.sandbox.child", "evals.sandbox.mounts"}
 
 
 def walk(parser: argparse.ArgumentParser, path: str):
@@ -57,7 +59,7 @@ def config_dataclasses():
     for package in ("pipeline", "evals"):
         pkg = importlib.import_module(package)
         for info in pkgutil.walk_packages(pkg.__path__, package + "."):
-            if info.name.endswith("__main__"):
+            if info.name.endswith("__main__") or info.name in SANDBOX_SCRIPTS:
                 continue
             module = importlib.import_module(info.name)
             for obj in vars(module).values():

@@ -28,6 +28,9 @@ def verdict(prompt, attempt):
     return f"Reasonable.\nRating: [[{8 if shown_order(prompt)[0] == 'beta' else 5}]]"
 
 
+# A SIGKILL lands at a moment the test picks by polling; on a machine loaded far past its cores
+# a reply can slip onto the wire between the poll and the kill. Seen once in ~20 runs at load 15.
+@pytest.mark.flaky(reruns=2)
 def test_sigkill_mid_judging_then_resume_judges_each_answer_once_and_pays_once(store):
     with JudgeServer(verdict, latency_s=0.02) as server:
         register_models(store, server)

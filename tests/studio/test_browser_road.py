@@ -31,8 +31,9 @@ def road_studio(tmp_path_factory):
 
 
 def pick(page, dropdown: str, option: str) -> None:
-    page.locator(f"{dropdown} input").click()
-    page.get_by_role("option", name=option, exact=True).click()
+    box = page.locator(dropdown)
+    box.locator("input").click()
+    box.get_by_role("option", name=option, exact=True).click()
 
 
 def test_the_whole_road_from_an_empty_store(road_studio, browser, tiny_model_dir, tmp_path):
@@ -91,15 +92,15 @@ def test_the_whole_road_from_an_empty_store(road_studio, browser, tiny_model_dir
     open_tab(page, "Compare")
     page.locator("#compare-refresh").click()
     board = page.locator("#compare-board")
-    board.get_by_text(tuned).first.wait_for()
-    board.get_by_text("tiny-base").first.wait_for()
+    board.get_by_text(tuned).filter(visible=True).first.wait_for()   # tables keep hidden copies of cells
+    board.get_by_text("tiny-base").filter(visible=True).first.wait_for()
     shot(page, "compare")
 
     # Lineage: the tuned model's score back to the commit its code came from.
     open_tab(page, "Lineage")
     pick(page, "#lineage-pick", "eval:2")
     up = page.locator("#lineage-up")
-    up.get_by_text("repo local/textkit").first.wait_for()
+    up.get_by_text("repo local/textkit").filter(visible=True).first.wait_for()
     text = up.inner_text()
     assert tuned in text and "dataset quickstart@1" in text and commit[:12] in text
     shot(page, "lineage")

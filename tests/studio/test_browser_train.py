@@ -31,7 +31,8 @@ def test_configure_preview_start_and_watch_a_lora_run(studio_page, studio_server
     pick(page, "train-base_model", "browser-tiny")
     pick(page, "train-dataset", "browser-toy@1")
     page.locator("#train-run_name textarea").fill("browser-lora")
-    page.locator("#train-max_steps input").fill("10")
+    # Long enough (a tiny model does ~10 steps a second) for the plot to be seen growing.
+    page.locator("#train-max_steps input").fill("200")
     page.locator("#train-max_length input").fill("256")
     page.locator("#train-learning_rate input").fill("0.02")
     open_accordion(page, "More training settings", "#train-logging_steps")
@@ -47,9 +48,9 @@ def test_configure_preview_start_and_watch_a_lora_run(studio_page, studio_server
                            timeout=240_000)
     assert page.locator("#train-loss-plot").is_visible()
     page.wait_for_selector("#train-status[data-status='done']", timeout=240_000)
-    assert points(page) == 10
+    assert points(page) == 200
     open_tab(page, "Models")
     page.get_by_role("button", name="Refresh").first.click()
-    page.wait_for_function("document.querySelector('#models-table').innerText.includes('browser-lora-step10')",
+    page.wait_for_function("document.querySelector('#models-table').innerText.includes('browser-lora-step200')",
                            timeout=30_000)
     store.close()
