@@ -13,7 +13,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text()
 # Run as scripts inside the sandbox (they import each other by bare name), never imported as modules.
-SANDBOX_SCRIPTS = {"evals.sandbox.worker", "evals.sandbox.child", "evals.sandbox.mounts"}
+SANDBOX_SCRIPTS = {"evals.sandbox.worker", "evals.sandbox.child", "evals.sandbox.mounts", "evals.sandbox.outputs"}
 
 
 def walk(parser: argparse.ArgumentParser, path: str):

@@ -36,9 +36,10 @@ def test_a_killed_job_shows_interrupted_and_resumes_with_a_key_typed_in_the_jobs
     with LabelServer(latency_s=0.05) as server:
         server.require_key = secret
         server.hold_after = 0  # the first request waits on the wire until released
-        add_snippets(store, 3, start=900)
-        register_endpoint(store, server, name="jobs-browser-labeller")
-        job_id = store.create_job("label", asdict(LabelConfig(model="jobs-browser-labeller")), "label in the browser")
+        add_snippets(store, 3, start=900, language="jobsbrowserlang")  # its own: other tests' snippets stay out
+        register_endpoint(store, server, name="killed-job-labeller")
+        job_id = store.create_job("label", asdict(LabelConfig(model="killed-job-labeller",
+                                                                          language="jobsbrowserlang")), "label in the browser")
         jobs.start(store, job_id, env={"STUDIO_LABEL_API_KEY": secret})
         until(lambda: server.held >= 1)
         open_tab(studio_page, "Jobs")
@@ -56,7 +57,7 @@ def test_a_killed_job_shows_interrupted_and_resumes_with_a_key_typed_in_the_jobs
         studio_page.locator("#job-resume-key input").fill(secret)
         studio_page.get_by_role("button", name="Resume").click()
         studio_page.wait_for_selector(f"{row}[data-status='done']", timeout=60_000)
-        assert sorted(p["snippet_id"] for p in label_pairs(store, "jobs-browser-labeller")) == sorted(
-            r["id"] for r in store.db["snippets"].rows_where("name LIKE 'snippet_9%'"))
+        assert sorted(p["snippet_id"] for p in label_pairs(store, "killed-job-labeller")) == sorted(
+            r["id"] for r in store.db["snippets"].rows_where("language = 'jobsbrowserlang'"))
         assert secret.encode() not in (home / "studio.db").read_bytes()
     store.close()
