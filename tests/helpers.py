@@ -41,3 +41,16 @@ def build_tiny_model(out_dir: Path, seed: int = 0) -> Path:
     model.save_pretrained(out_dir)
     fast.save_pretrained(out_dir)
     return out_dir
+
+
+def until(condition, timeout: float = 60.0, what: str = "condition", poll: float = 0.05):
+    """Poll `condition` until it returns something truthy (returned), or fail naming `what`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(poll)
+    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")

@@ -14,16 +14,11 @@ import pytest
 
 from pipeline import jobs
 from pipeline.models.default_model import DEFAULT_NAME, default_model_dir
+from tests.helpers import until
 
 
 def wait_until(predicate, timeout=120, poll=0.1):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError("condition not met in time")
+    return until(predicate, timeout, "the condition", poll)
 
 
 def group_members(pgid: int) -> list[int]:

@@ -14,17 +14,9 @@ from pipeline.store import Store
 from tests.browser import open_tab
 from tests.label_helpers import add_snippets, label_pairs, register_endpoint
 from tests.label_openai_server import LabelServer
+from tests.helpers import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
-
-
-def until(condition, timeout=60.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.1)
-    raise AssertionError("timed out")
 
 
 def test_a_killed_job_shows_interrupted_and_resumes_with_a_key_typed_in_the_jobs_tab(studio_page, studio_server):

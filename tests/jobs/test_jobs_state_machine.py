@@ -20,6 +20,7 @@ from pipeline import jobs
 from pipeline.label.labeller import LabelConfig, start_labelling
 from tests.label_helpers import add_snippets, label_pairs, register_endpoint
 from tests.label_openai_server import LabelServer
+from tests.helpers import until
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -31,13 +32,6 @@ def server():
         yield s
 
 
-def until(condition, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def label_job(store, n=3, **cfg) -> int:

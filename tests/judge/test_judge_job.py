@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import os
 import signal
-import time
 
 import pytest
 
 from evals.judge.run import JudgeConfig, start_judging
 from pipeline import jobs
 from tests.judge.judge_server import JudgeServer, add_suite, register_models, shown_order
+from tests.helpers import until
 
 pytestmark = pytest.mark.slow
 
 
-def until(condition, timeout=60.0, what="condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def verdict(prompt, attempt):

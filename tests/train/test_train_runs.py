@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
@@ -15,6 +14,7 @@ from pipeline import jobs
 from pipeline.train import TrainError
 from pipeline.train.job import reconcile_runs, resume_run, start_run, stop_run
 from tests.train_helpers import freeze_dataset, register_tiny, tiny_config
+from tests.helpers import until
 
 pytestmark = pytest.mark.slow
 
@@ -27,13 +27,7 @@ def toy(store, tiny_model_dir):
 
 
 def wait_until(predicate, timeout=240, poll=0.3):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(poll)
-    raise AssertionError("condition not reached in time")
+    return until(predicate, timeout, "the condition", poll)
 
 
 def finish(store, run) -> dict:
