@@ -16,9 +16,11 @@ from pipeline.errors import ConfigError, StudioError
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL_S = 1.0
-# Seconds per unit on 2 CPU cores with the embedded SmolLM2-135M (measured; see docs/quickstart.md).
-SECONDS = {"prepare": 40, "curate_per_file": 0.05, "label_per_snippet": 0.01, "train_per_step": 3.0,
-           "train_start": 45, "eval_per_task": 14.0, "eval_start": 20}
+# Seconds per unit on 2 CPU cores with the embedded SmolLM2-135M, measured on a whole road
+# (2026-11-30: prepare 34 s, curate 1 s for 680 functions, 40 LoRA steps 166 s, 10 HumanEval tasks
+# 30 s for the base and 138 s for base + adapter): the expected durations shown before each step.
+SECONDS = {"prepare": 35, "curate_per_file": 0.05, "label_per_snippet": 0.01, "train_per_step": 3.6,
+           "train_start": 25, "eval_per_task": 9.0, "eval_start": 10}
 
 
 class QuickstartError(StudioError):
