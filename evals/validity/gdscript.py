@@ -69,10 +69,17 @@ def _indentation_findings(code: str, target: str) -> list[Finding]:
 
 def _gdtoolkit_parse(text: str) -> list[Finding]:
     from gdtoolkit.parser import parser
+    from gdtoolkit.parser.parser import Parser
     from lark.exceptions import LarkError
 
+    text = text if text.endswith("\n") else text + "\n"   # every statement ends with a newline
     try:
-        parser.parse(text)
+        try:
+            parser.parse(text)
+        except LarkError:
+            # The shared parser's indentation post-lexer can keep state from an earlier failed
+            # parse; a fresh parser gives the verdict that depends on this text alone.
+            Parser().parse(text)
     except LarkError as exc:
         line = getattr(exc, "line", 0) or 0
         token = getattr(exc, "token", None)

@@ -46,7 +46,7 @@ def test_godot3_compile_runs_as_a_batch_per_target():
     rows = [{"id": 1, "target": "3", "code": "extends Node\nfunc f():\n\tpass\n"},
             {"id": 2, "target": "3", "code": "extends Node\nfunc f(:\n"}]
     results = check_answers(rows, "gdscript", levels="parse,compile", jobs=2)
-    assert [r.valid for r in results] == [True, False]
+    assert [r.valid for r in results] == [True, False], [[str(f) for f in r.findings] for r in results]
     assert [r.valid for r in check_many([rows[0]["code"]], "gdscript", "3", ("compile",))] == [True]
 
 
