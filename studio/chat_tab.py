@@ -261,9 +261,11 @@ def build(ctx: StudioContext) -> None:
         gr.Info(f"{len(ids)} draft pair(s) added (origin chat)")
 
     @ui_errors
-    def refresh_models():
+    def refresh_models(*current):
+        """New models appear in every column; a column keeps the model the person picked."""
         names = [m["name"] for m in ctx.store().list_models()]
-        return [gr.update(choices=names, value=names[i % len(names)] if names else None) for i in range(MAX_COLS)]
+        return [gr.update(choices=names, value=current[i] if current[i] in names else
+                          (names[i % len(names)] if names else None)) for i in range(MAX_COLS)]
 
     def do_unload():
         from pipeline import models
@@ -294,6 +296,6 @@ def build(ctx: StudioContext) -> None:
     export_btn.click(do_export, None, export_file)
     to_pairs_btn.click(do_all_pairs, chat_pick, None)
     unload_btn.click(do_unload)
-    ctx.on_load(refresh_models, None, pickers)
+    ctx.on_load(refresh_models, pickers, pickers)
     ctx.on_load(list_chats, None, chats_table)
     ctx.on_load(leaderboard_view, None, [leaderboard, winrate])

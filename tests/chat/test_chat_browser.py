@@ -32,10 +32,18 @@ def chat_models(studio_server, tmp_path_factory):
 
 
 def pick(page, column: int, model: str) -> None:
+    """Pick until the pick holds: the page's first refresh, still landing after a reload, would
+    otherwise put the column back on its default model."""
     box = page.locator(f"#chat-model-{column}")
-    box.locator("input").click()
-    box.get_by_role("option", name=model, exact=True).click()
-    page.wait_for_function(f"() => document.querySelector('#chat-model-{column} input').value === '{model}'")
+    value = f"document.querySelector('#chat-model-{column} input').value"
+    for _ in range(5):
+        box.locator("input").click()
+        box.get_by_role("option", name=model, exact=True).click()
+        page.wait_for_function(f"() => {value} === '{model}'")
+        page.wait_for_timeout(1500)
+        if page.evaluate(f"() => {value}") == model:
+            return
+    raise AssertionError(f"column {column} did not keep {model}")
 
 
 def wait_done(page, column: int) -> None:
