@@ -21,7 +21,7 @@ def build(ctx: StudioContext) -> None:
                          elem_id="models-table")
     with gr.Row():
         prepare_btn = gr.Button("Prepare the embedded default model (SmolLM2-135M-Instruct)")
-        refresh_btn = gr.Button("Refresh", scale=0)
+        refresh_btn = gr.Button("Refresh", scale=0, elem_id="models-refresh")
     with gr.Accordion("Register a model", open=False):
         with gr.Row():
             name = gr.Textbox(label="Name", placeholder="my-finetune", elem_id="model-name")

@@ -28,7 +28,8 @@ def test_prepare_default_model_job_reaches_done(studio_page):
     open_tab(studio_page, "Models")
     studio_page.get_by_role("button", name="Prepare the embedded default model").click()
     open_tab(studio_page, "Jobs")
-    row = studio_page.locator(".job-row[data-status]").first
+    # Its own row: other tests' jobs share this studio's list.
+    row = studio_page.locator(".job-row[data-status]", has_text="Prepare SmolLM2-135M-Instruct").first
     row.wait_for()
     seen = set()
     for _ in range(600):  # the bar must move through running to done
@@ -39,11 +40,14 @@ def test_prepare_default_model_job_reaches_done(studio_page):
     assert "done" in seen, f"statuses seen: {seen}"
     assert float(row.locator("progress").get_attribute("value")) == 100.0
     open_tab(studio_page, "Models")
-    # Opening the tab refreshes its lists: the model is offered to try (typing filters the list, which a
-    # table of every model the session registered may have scrolled out of view).
-    box = studio_page.locator("#try-model")
-    box.locator("input").fill("SmolLM2")
-    box.get_by_role("option", name="SmolLM2-135M-Instruct", exact=True).wait_for(timeout=60_000)
+    # The model is registered and offered to try (typing filters the dropdown: a table of every
+    # model the session registered may have scrolled it out of view).
+    studio_page.locator("#models-refresh").click()
+    box = studio_page.locator("#try-model input")
+    box.click()
+    box.press("Control+a")          # the dropdown shows its current pick: replace it with the filter
+    box.press_sequentially("SmolLM2")
+    studio_page.get_by_role("option", name="SmolLM2-135M-Instruct", exact=True).first.wait_for(timeout=60_000)
 
 
 def test_a_broken_model_gives_a_clear_message_and_the_app_keeps_running(studio_page):
