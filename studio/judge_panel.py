@@ -69,7 +69,12 @@ def build(ctx: StudioContext) -> None:
         budget = gr.Number(value=0, label="Budget $ (0 = no cap)", scale=1)
         concurrency = gr.Number(value=JudgeConfig.default("concurrency"), precision=0, label="Requests in flight",
                                 scale=1)
-    api_key = gr.Textbox(label="API key for an endpoint judge (this session only; never stored)", type="password")
+    with gr.Row():
+        api_key = gr.Textbox(label="API key for an endpoint judge (this session only; never stored)",
+                             type="password", scale=3)
+        constrain = gr.Checkbox(value=JudgeConfig.default("constrain_verdicts"), scale=2,
+                                label="Local judge: constrained verdicts", elem_id="judge-constrain",
+                                info=JudgeConfig.help("constrain_verdicts"))
     with gr.Row():
         estimate_btn = gr.Button("Estimate cost", scale=1, elem_id="judge-estimate")
         start_btn = gr.Button("Start judged eval", variant="primary", scale=3, elem_id="judge-run")
@@ -118,22 +123,23 @@ def build(ctx: StudioContext) -> None:
         header, rows = category_table(run)
         return results_markdown(run), gr.update(value=rows or None, headers=header)
 
-    def config(j, cs, m, s, lim, bud, conc):
+    def config(j, cs, m, s, lim, bud, conc, con=True):
         return JudgeConfig.from_dict({"judge": j or "", "contestants": list(cs or []), "mode": m, "suite": s,
-                                      "limit": int(lim or 0), "budget_usd": bud or None, "concurrency": int(conc or 1)})
+                                      "limit": int(lim or 0), "budget_usd": bud or None, "concurrency": int(conc or 1),
+                                      "constrain_verdicts": bool(con)})
 
     @ui_errors
-    def estimate(j, cs, m, s, lim, bud, conc):
+    def estimate(j, cs, m, s, lim, bud, conc, con):
         from evals.judge.run import estimate_judging
 
-        return estimate_judging(ctx.store(), config(j, cs, m, s, lim, bud, conc)).summary().replace("snippets",
+        return estimate_judging(ctx.store(), config(j, cs, m, s, lim, bud, conc, con)).summary().replace("snippets",
                                                                                                     "requests")
 
     @ui_errors
-    def start(j, cs, m, s, lim, bud, conc, key):
+    def start(j, cs, m, s, lim, bud, conc, con, key):
         from evals.judge.run import start_judging
 
-        cfg = config(j, cs, m, s, lim, bud, conc)
+        cfg = config(j, cs, m, s, lim, bud, conc, con)
         run_id, job_id = start_judging(ctx.store(), cfg, api_key=(key or "").strip() or None)
         gr.Info(f"Judged eval {run_id} started as job {job_id}")
         return (job_id, job_line(ctx.store().get_job(job_id)), cfg.command_line("python -m evals judge run")
@@ -173,8 +179,9 @@ def build(ctx: StudioContext) -> None:
         return gr.update(choices=choices()[1], value=saved["name"])
 
     outputs = [judge, contestants, suite, run_pick, results, categories]
-    estimate_btn.click(estimate, [judge, contestants, mode, suite, limit, budget, concurrency], [estimate_md])
-    start_btn.click(start, [judge, contestants, mode, suite, limit, budget, concurrency, api_key],
+    form = [judge, contestants, mode, suite, limit, budget, concurrency, constrain]
+    estimate_btn.click(estimate, form, [estimate_md])
+    start_btn.click(start, [*form, api_key],
                     [job_state, status, command, timer])
     timer.tick(poll, [job_state, run_pick], [status, timer, *outputs])
     refresh_btn.click(refresh, [run_pick], outputs)

@@ -67,6 +67,9 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
     category = {i["id"]: i["category"] for i in items}
     ok = [j for j in judgments if j["status"] == "ok"]
     counts = {s: sum(1 for j in judgments if j["status"] == s) for s in ("ok", "unparseable", "failed")}
+    constrained = sum(1 for j in ok if j.get("constrained"))
+    if constrained:  # verdicts the local judge filled by constrained decoding (evals/judge/constrained.py)
+        counts["ok (constrained verdict)"] = constrained
     per_model: dict[str, list[float]] = defaultdict(list)
     per_cat: dict[tuple[str, str], list[float]] = defaultdict(list)
     lengths, scores_for_length = [], []

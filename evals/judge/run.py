@@ -7,7 +7,9 @@ Two resumable phases in one job. Answers: each contestant answers each item (bat
 labeller's request engine (`pipeline.label.engine`: N requests in flight, retries with backoff,
 budget reserved in flight) for an endpoint judge, or batched generation for a local one. A reply
 whose verdict cannot be parsed is asked again (up to `parse_retries` times, every attempt paid and
-counted) and then stored as unparseable with its raw text — never guessed. Each judgment is written
+counted) and then stored as unparseable with its raw text — never guessed. A local judge instead
+(by default) fills the verdict line itself with its likeliest valid values (evals/judge/constrained.py,
+constrained decoding), and the judgment is marked `constrained`. Each judgment is written
 the moment it is final, with the judge, prompt, raw reply, tokens and cost, so a resumed job skips
 it and pays for nothing twice. `--batch` sends the judge requests through the OpenAI Batch API
 instead (evals/judge/batch.py, the labeller's batch machinery), at the batch price.
@@ -50,6 +52,9 @@ class JudgeConfig(JobConfig):
                                                             "be parsed", "min": 0, "max": 10})
     retry_temperature: float = field(default=0.7, metadata={"help": "a local judge's temperature when asked "
                                                                     "again (greedy would repeat itself)", "min": 0})
+    constrain_verdicts: bool = field(default=True, metadata={
+        "help": "local judge: when a reply holds no valid verdict, the judge fills the verdict line with its own "
+                "likeliest valid values (constrained decoding, marked per judgment) instead of being asked again"})
     expected_output_tokens: int = field(default=150, metadata={"help": "reply length the budget check assumes",
                                                                "min": 1})
     max_retries: int = field(default=5, metadata={"help": "retries per request on 429/5xx/timeouts", "min": 0})
@@ -340,6 +345,7 @@ def _judge_local(requests, judge, price, cfg, tally, record, progress):
     A reply waiting for its retry is stored as unparseable if the run stops first (budget, cancel)."""
     from dataclasses import replace
 
+    from evals.judge.constrained import complete_verdict
     from pipeline.label.engine import run_local_batches
 
     carried: dict[str, list] = {}     # key -> [attempts, t_in, t_out, cost, latency, last reply, its fields]
@@ -350,6 +356,9 @@ def _judge_local(requests, judge, price, cfg, tally, record, progress):
     def handle(req, messages, reply, t_in, t_out, cost, latency):
         acc = carried.setdefault(req["key"], [0, 0, 0, 0.0, 0.0, None, None])
         fields = _verdict(cfg.mode, req, reply)
+        if fields["status"] != "ok" and cfg.constrain_verdicts:
+            reply = complete_verdict(judge, messages, reply, cfg.mode, len(req["systems"]))
+            fields = {**_verdict(cfg.mode, req, reply), "constrained": True}
         acc[:] = [acc[0] + 1, acc[1] + t_in, acc[2] + t_out, acc[3] + cost, acc[4] + latency, reply, fields]
         if fields["status"] != "ok" and acc[0] <= cfg.parse_retries:
             retry.append(req)

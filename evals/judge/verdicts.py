@@ -20,8 +20,9 @@ from pipeline.errors import StudioError
 NUMBER = r"(-?\d+(?:\.\d+)?)"
 RATING = re.compile(r"\[\[\s*" + NUMBER + r"\s*(?:/\s*10\s*)?\]\]")
 PAIR = re.compile(r"\[\[\s*([A-Za-z]+)\s*\]\]")
-SYSTEM_LINE = re.compile(r"^\W*System\s+([A-Z])\W*\s*[:=\-]\s*" + NUMBER + r"\s*(?:/\s*10)?\s*(?:[-–—:|]\s*)?(.*)$",
-                         re.I | re.M)
+# Horizontal space only after the number: "System A: 7/10" with no reason must not swallow the next line.
+SYSTEM_LINE = re.compile(r"^[^\w\n]*System[ \t]+([A-Z])[^\w\n]*?[ \t]*[:=\-][ \t]*" + NUMBER
+                         + r"[ \t]*(?:/[ \t]*10)?[ \t]*(?:[-–—:|][ \t]*)?(.*)$", re.I | re.M)
 AXIS = re.compile(r"\b(functionality|verbosity)\b\W*(?:score)?\W*\[\[\s*" + NUMBER + r"\s*(?:/\s*10\s*)?\]\]", re.I)
 REFUSAL = re.compile(r"\b(I can(?:no|')t|I am unable|I'm unable|I won't|as an AI)\b", re.I)
 

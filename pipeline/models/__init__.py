@@ -89,6 +89,17 @@ def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | N
     return outputs
 
 
+def continuation_logprobs(model: str | dict, context: Prompt, continuations: Sequence[str],
+                          reply_so_far: str = "") -> list[float]:
+    """log P(each continuation | prompt, then the reply so far) under a local model: lets a caller
+    have the model itself choose among a closed set of answers (constrained decoding, e.g. the
+    verdict slot of a judge's reply). A chat prompt gets the model's template, as in generate."""
+    spec = resolve(model)
+    if spec["kind"] == "openai":
+        raise ModelError(f"{spec['name']} is an endpoint; scoring continuations needs a local model")
+    return _loaded(spec).continuation_logprobs(context, list(continuations), reply_so_far)
+
+
 def _vllm_available() -> bool:
     from pipeline.models.backends import vllm_backend
 

@@ -89,12 +89,14 @@ MIGRATIONS: list = [
          created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ','now')),
          updated_at TEXT
      );"""),
+    # A local judge's verdict can be filled by constrained decoding (evals/judge/constrained.py).
+    ("1304_judgment_constrained", "ALTER TABLE judgments ADD COLUMN constrained INTEGER"),
 ]
 
 RUN_STATUSES = ("new", "answering", "judging", "done", "stopped", "failed")
 JUDGMENT_FIELDS = ("item_id", "category", "judge", "mode", "systems", "prompt", "raw", "scores", "reasons",
                    "winner", "swapped", "status", "error", "attempts", "tokens_in", "tokens_out", "cost",
-                   "latency_ms")
+                   "latency_ms", "constrained")
 JSON_FIELDS = ("systems", "prompt", "scores", "reasons")
 
 
@@ -204,8 +206,9 @@ class JudgeMixin:
         row = {k: fields.get(k) for k in JUDGMENT_FIELDS}
         for key in JSON_FIELDS:
             row[key] = to_json(row[key])
-        if row["swapped"] is not None:
-            row["swapped"] = int(bool(row["swapped"]))
+        for key in ("swapped", "constrained"):
+            if row[key] is not None:
+                row[key] = int(bool(row[key]))
         cols = ["run_id", "request_key", *JUDGMENT_FIELDS, "updated_at"]
         updates = ", ".join(f"{c}=excluded.{c}" for c in (*JUDGMENT_FIELDS, "updated_at"))
         with self.tx() as db:

@@ -80,3 +80,12 @@ def test_rubric_reads_both_axes():
 def test_rubric_missing_an_axis_is_refused():
     with pytest.raises(VerdictError, match="no verbosity score"):
         parse_rubric("Functionality: [[9]]")
+
+
+def test_multi_lines_without_reasons_are_read_one_per_line():
+    from evals.judge.verdicts import parse_multi
+
+    scores, reasons = parse_multi("System A: 7/10\nSystem B: 3/10", ["A", "B"])
+    assert scores == {"A": 7.0, "B": 3.0} and reasons == {"A": "", "B": ""}
+    scores, _ = parse_multi("**System A**: 9/10 — clear\n- System B = 2 / 10", ["A", "B"])
+    assert scores == {"A": 9.0, "B": 2.0}

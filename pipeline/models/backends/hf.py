@@ -136,6 +136,37 @@ class LocalModel:
                             for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         return outputs
 
+    def continuation_logprobs(self, context: Prompt, continuations: list[str], reply_so_far: str = "") -> list[float]:
+        """log P(continuation | context + reply_so_far) for each continuation, in one forward pass.
+
+        Tokenized as context + continuation together (a tokenizer may merge across the seam),
+        and scored over the tokens after the context's own tokens."""
+        import torch
+
+        prefix = self.render(context) + reply_so_far
+        base = self.tokenizer(prefix, add_special_tokens=False)["input_ids"]
+        rows = [self.tokenizer(prefix + c, add_special_tokens=False)["input_ids"] for c in continuations]
+        starts = []
+        for ids in rows:  # the first position where this row leaves the context's tokens
+            k = 0
+            while k < min(len(ids), len(base)) and ids[k] == base[k]:
+                k += 1
+            starts.append(max(1, k))
+        width = max(len(r) for r in rows)
+        pad = self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else 0
+        ids = torch.full((len(rows), width), pad, dtype=torch.long)
+        mask = torch.zeros((len(rows), width), dtype=torch.long)
+        for i, r in enumerate(rows):  # right padding: positions stay those of an unpadded row
+            ids[i, :len(r)] = torch.tensor(r)
+            mask[i, :len(r)] = 1
+        with self.lock, torch.inference_mode():
+            logits = self.model(input_ids=ids.to(self.device), attention_mask=mask.to(self.device)).logits
+        logp = torch.log_softmax(logits.float(), dim=-1)
+        out = []
+        for i, r in enumerate(rows):
+            out.append(float(sum(logp[i, t - 1, r[t]] for t in range(starts[i], len(r)))))
+        return out
+
     def stream(self, messages: list[dict], params: GenParams) -> Iterator[str]:
         """Yield the reply as it grows; closing the iterator stops generation within a token."""
         import torch
