@@ -73,6 +73,10 @@ def micro_batches(cfg: TrainConfig, hw: dict) -> tuple[int, int]:
     return cfg.batch_size, cfg.grad_accum
 
 
+def _cpu_fsdp(cfg: TrainConfig, hw: dict) -> bool:
+    return hw["device"] == "cpu" and cfg.distributed.startswith("fsdp")
+
+
 def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
     from trl import SFTConfig
 
@@ -97,6 +101,8 @@ def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
         logging_steps=cfg.logging_steps, save_strategy="steps",
         save_steps=eval_kw.pop("save_steps", cfg.save_steps),
         save_total_limit=cfg.save_total_limit or None, use_cpu=hw["device"] == "cpu",
+        # FSDP on CPU ranks: the trainer keeps the state enable_fsdp_on_cpu_ranks configured
+        accelerator_config={"use_configured_state": True} if _cpu_fsdp(cfg, hw) else None,
         include_num_input_tokens_seen="non_padding", disable_tqdm=True, dataloader_num_workers=0,
         ddp_find_unused_parameters=False, dataset_num_proc=None, **eval_kw)
 
@@ -118,6 +124,12 @@ def train(spec: dict, store) -> dict:
     callbacks = [callback]
     if eval_rows and cfg.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
+    if cfg.distributed.startswith("fsdp"):
+        from pipeline.train.cpu_fsdp import enable_fsdp_on_cpu_ranks, shard_report_callback
+
+        if _cpu_fsdp(cfg, hw):
+            enable_fsdp_on_cpu_ranks()  # accelerate 1.15 turns FSDP on only for accelerator ranks
+        callbacks.append(shard_report_callback())
     trainer = SFTTrainer(model=model, args=sft_config(cfg, spec, hw, bool(eval_rows)),
                          train_dataset=Dataset.from_list(train_rows),
                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,

@@ -9,9 +9,12 @@ command, and a memory estimate with advice — all shown before anything starts.
 One command runs on every machine of a multi-node run; only `machine_rank` differs, and the run
 folder (config files + prepared data) must be reachable at the same path there (shared disk or a
 copy). On CPU, several processes are started by torchrun and talk over gloo (`use_cpu` in the
-trainer makes accelerate pick MULTI_CPU). DeepSpeed and FSDP need CUDA here: accelerate applies
-the FSDP plugin only on accelerator backends, and `deepspeed.initialize` with DeepSpeed's CPU
-accelerator did not finish within 5 minutes on this 2-core machine (it JIT-builds its CPU ops).
+trainer makes accelerate pick MULTI_CPU). FSDP on CPU uses the same accelerate.yaml as on GPUs
+(FSDP2); accelerate 1.15 would drop its plugin for MULTI_CPU ranks (state.py, AcceleratorState:
+FSDP is set only in the `elif self.distributed_type in [MULTI_GPU, …]` branch), so entry.py
+turns it on itself (pipeline/train/cpu_fsdp.py) and each rank logs its shard size.
+DeepSpeed needs CUDA here: `deepspeed.initialize` with DeepSpeed's CPU accelerator did not
+finish within 5 minutes on this 2-core machine (it JIT-builds its CPU ops).
 """
 from __future__ import annotations
 
@@ -52,11 +55,6 @@ def resolve_hardware(cfg: TrainConfig) -> dict:
     if cfg.distributed in ("zero2", "zero3") and device != "cuda":
         raise ConfigError("DeepSpeed runs on CUDA here (its CPU accelerator JIT-builds its ops and "
                           "did not start within minutes on CPU); use ddp on CPU")
-    if cfg.distributed.startswith("fsdp") and device != "cuda":
-        # accelerate 1.15 turns the FSDP plugin on only for accelerator backends; with CPU ranks
-        # (MULTI_CPU) it silently trains plain DDP, so refuse instead of pretending to shard.
-        raise ConfigError("FSDP needs CUDA here: accelerate applies its FSDP plugin only on GPUs "
-                          "(CPU processes would silently run plain DDP); use ddp on CPU")
     if device == "cpu":
         processes = cfg.num_processes or (1 if cfg.distributed == "single" else 2)
     else:

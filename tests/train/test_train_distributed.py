@@ -1,6 +1,6 @@
-"""Distributed paths that really run on this CPU machine: DDP with two gloo processes started by
-`accelerate launch` (torchrun), end to end through the job. FSDP and DeepSpeed need CUDA here
-(see pipeline/train/launch.py for why); their generated configs are checked in test_train_launch."""
+"""Distributed paths that really run on this CPU machine, end to end through the job and
+`accelerate launch` (torchrun): DDP and FSDP2 with two gloo processes. DeepSpeed needs CUDA here
+(see pipeline/train/launch.py for why); its generated config is checked in test_train_launch."""
 from __future__ import annotations
 
 import pytest
@@ -27,3 +27,45 @@ def test_ddp_with_two_cpu_processes_end_to_end(toy):  # noqa: F811
     assert [c["name"] for c in store.run_checkpoints(run["id"])] == ["ddp-step3", "ddp-step6"]
     # Each optimizer step consumed a batch per rank: 2 epochs of 24 rows packed, in 6 steps.
     assert store.run_metrics(run["id"])[-1]["epoch"] == pytest.approx(2.0)
+
+
+
+@pytest.mark.parametrize("mode,method", [("fsdp_full", "full"), ("fsdp_grad_op", "lora")])
+def test_fsdp_with_two_cpu_processes_shards_trains_and_saves(toy, mode, method):  # noqa: F811
+    """Each gloo rank holds half of every parameter (FSDP2 DTensors), the loss goes down, and the
+    checkpoints rank 0 gathers (FULL_STATE_DICT) are registered models that load with transformers."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    store = toy
+    run = start_run(store, tiny_config(run_name=mode, distributed=mode, method=method, max_steps=6,
+                                       save_steps=3, learning_rate=2e-2 if method == "lora" else 2e-3))
+    assert run["num_devices"] == 2 and "distributed_type: FSDP" in run["launch_files"]["accelerate.yaml"]
+    done = finish(store, run)
+    log = jobs.tail_log(done["job_id"], 200_000)
+    assert "rank 0/2: FSDP on cpu" in log and "rank 1/2: FSDP on cpu" in log
+    base = AutoModelForCausalLM.from_pretrained(store.get_model("tiny")["path"])
+    trainable = sum(p.numel() for p in base.parameters())
+    if method == "lora":  # the LoRA weights are sharded too, so the full size is bigger than the base's
+        shards = [line for line in log.splitlines() if "FSDP shards:" in line]
+        assert len(shards) == 2 and all("(50.0%)" in line for line in shards), shards
+    else:
+        for rank in (0, 1):
+            assert (f"rank {rank} FSDP shards: 21 of 21 parameter tensors are DTensors; "
+                    f"local {trainable // 2} of {trainable} elements") in log
+    assert done["status"] == "done" and done["step"] == 6
+    losses = [m["loss"] for m in store.run_metrics(run["id"])]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    ckpts = store.run_checkpoints(run["id"])
+    assert [c["name"] for c in ckpts] == [f"{mode}-step3", f"{mode}-step6"]
+    if method == "full":
+        trained = AutoModelForCausalLM.from_pretrained(ckpts[-1]["path"])
+        assert sum(p.numel() for p in trained.parameters()) == trainable
+        assert not torch.equal(trained.lm_head.weight, base.lm_head.weight)
+    else:
+        from peft import PeftModel
+
+        trained = PeftModel.from_pretrained(base, ckpts[-1]["path"])
+        assert ckpts[-1]["base"] == store.get_model("tiny")["path"]
+        lora_b = [p for n, p in trained.named_parameters() if "lora_B" in n]
+        assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # lora_B starts at zero

@@ -80,9 +80,14 @@ def test_deepspeed_config_is_valid_for_deepspeed_itself(mode, offload):
     assert (ds.zero_config.offload_optimizer is not None) == offload
 
 
-def test_fsdp_is_refused_on_cpu_rather_than_silently_running_ddp():
-    with pytest.raises(ConfigError, match="FSDP needs CUDA here"):
-        resolve_hardware(TrainConfig(device="cpu", distributed="fsdp_full"))
+def test_cpu_fsdp_launches_two_processes_with_the_gpu_fsdp_config():
+    """Same FSDP2 section as on GPUs; entry.py turns it on for the gloo ranks (see cpu_fsdp.py)."""
+    cfg = TrainConfig(device="cpu", distributed="fsdp_full")
+    hw = resolve_hardware(cfg)
+    conf = accelerate_config(cfg, hw, Path("/r"))
+    assert hw["num_processes"] == 2 and conf["distributed_type"] == "FSDP" and conf["use_cpu"] is False
+    assert conf["fsdp_config"] == accelerate_config(cfg, CUDA_HW, Path("/r"))["fsdp_config"]
+    assert conf["fsdp_config"]["fsdp_version"] == 2
 
 
 def test_qlora_and_flash_attention_need_cuda():
