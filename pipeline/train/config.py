@@ -15,7 +15,7 @@ from pipeline.errors import ConfigError
 METHODS = ("full", "lora", "qlora")
 SCHEDULES = ("linear", "cosine", "constant", "constant_with_warmup")
 PRECISIONS = ("auto", "bf16", "fp16", "fp32")
-ATTENTIONS = ("auto", "sdpa", "flash_attention_2", "eager")
+ATTENTIONS = ("auto", "sdpa", "sdpa_varlen", "flash_attention_2", "eager")
 DISTRIBUTED = ("single", "ddp", "zero2", "zero3", "fsdp_full", "fsdp_grad_op")
 DEVICES = ("auto", "cpu", "cuda")
 REPORT_TO = ("none", "tensorboard", "wandb")
@@ -66,8 +66,9 @@ class TrainConfig(JobConfig):
     gradient_checkpointing: bool = _f(False, "recompute activations in backward: less memory, ~30% slower")
     precision: str = _f("auto", "auto (bf16 on GPUs that have it, fp16 on older GPUs, fp32 on CPU), "
                                 "bf16, fp16 or fp32", choices=PRECISIONS)
-    attention: str = _f("auto", "auto (flash_attention_2 when installed on CUDA, sdpa otherwise), "
-                                "sdpa, flash_attention_2 or eager", choices=ATTENTIONS)
+    attention: str = _f("auto", "auto (flash_attention_2 when installed on CUDA; otherwise "
+                                "sdpa_varlen with packing, sdpa without), sdpa, sdpa_varlen (sdpa per "
+                                "packed pair), flash_attention_2 or eager", choices=ATTENTIONS)
     seed: int = _f(42, "random seed (split, init of adapters, data order)")
     neftune_noise_alpha: float = _f(0.0, "NEFTune embedding noise (5 is typical; 0 = off)")
     report_to: str = _f("none", "extra experiment tracker: none, tensorboard or wandb", choices=REPORT_TO)

@@ -18,8 +18,10 @@ import os
 import sys
 from pathlib import Path
 
+from pipeline.train import varlen_attention
 from pipeline.train.config import TrainConfig
 from pipeline.train.data import read_jsonl
+from pipeline.train.varlen_attention import NAME as VARLEN
 
 FAILED_EXIT = 3
 
@@ -37,7 +39,8 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     half = {"bf16": torch.bfloat16, "fp16": torch.float16}.get(hw["precision"])
-    kwargs: dict = {"attn_implementation": hw["attention"],
+    # sdpa_varlen is switched on after loading, once the model is known to take it
+    kwargs: dict = {"attn_implementation": "sdpa" if hw["attention"] == VARLEN else hw["attention"],
                     # full fine-tunes keep fp32 master weights (mixed precision autocasts);
                     # a frozen LoRA base can sit in half precision.
                     "dtype": half if (half is not None and cfg.method != "full") else torch.float32}
@@ -48,6 +51,13 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=half or torch.bfloat16)
     model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    if hw["attention"] == VARLEN:
+        if varlen_attention.supports(model):
+            varlen_attention.use(model)
+        else:
+            print(f"attention: {type(model).__name__} cannot run {VARLEN} (its attention does not go "
+                  "through transformers' AttentionInterface, or uses a feature it lacks); training "
+                  "with sdpa, one packed row per micro-batch", flush=True)
     peft_config = None
     if cfg.method != "full":
         from peft import LoraConfig, PeftModel
@@ -64,11 +74,13 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
 
 
 def micro_batches(cfg: TrainConfig, hw: dict) -> tuple[int, int]:
-    """(per-device batch, accumulation) for the same rows per optimizer step. A padding-free
-    batch is one long row; flash-attention's varlen kernels cost the sum of each pair's square,
-    but sdpa/eager get a block-diagonal mask over the whole row and cost its square — so without
-    flash-attention each packed row is its own micro-batch."""
-    if cfg.packing and hw["attention"] != "flash_attention_2":
+    """(per-device batch, accumulation) for the same rows per optimizer step. TRL flattens a
+    padding-free batch's packed rows into one long row. Varlen attention (flash_attention_2, or
+    sdpa_varlen: sdpa per pair) costs the sum of each pair's square there, so packed rows batch
+    like any rows; plain sdpa/eager get a block-diagonal mask over the whole flattened row and
+    cost its square, so with them each packed row is its own micro-batch. `hw["attention"]` is
+    the implementation the model actually runs (see `train`)."""
+    if cfg.packing and hw["attention"] not in ("flash_attention_2", VARLEN):
         return 1, cfg.batch_size * cfg.grad_accum
     return cfg.batch_size, cfg.grad_accum
 
@@ -118,6 +130,7 @@ def train(spec: dict, store) -> dict:
     set_seed(cfg.seed)
     _cap_memory()
     model, tokenizer, peft_config = load_model(cfg, spec, hw)
+    hw = dict(hw, attention=getattr(model.config, "_attn_implementation", None) or hw["attention"])
     train_rows = read_jsonl(Path(spec["train_file"]))
     eval_rows = read_jsonl(Path(spec["eval_file"])) if spec.get("eval_file") else []
     callback = StoreCallback(store, spec, is_main=store is not None)

@@ -72,9 +72,13 @@ def resolve_hardware(cfg: TrainConfig) -> dict:
     if precision == "fp16" and device == "cpu":
         raise ConfigError("fp16 training needs a GPU; use fp32 or bf16 on CPU")
     flash = device == "cuda" and importlib.util.find_spec("flash_attn") is not None
-    attention = cfg.attention if cfg.attention != "auto" else ("flash_attention_2" if flash else "sdpa")
+    # Packed rows need a varlen attention to cost only each pair's square: flash-attention's
+    # kernels on CUDA, else sdpa per pair (pipeline.train.varlen_attention; the training process
+    # falls back to sdpa for a model whose attention cannot take it, and says so).
+    attention = cfg.attention if cfg.attention != "auto" else (
+        "flash_attention_2" if flash else "sdpa_varlen" if cfg.packing else "sdpa")
     if attention == "flash_attention_2" and not flash:
-        raise ConfigError("flash_attention_2 needs CUDA and the flash-attn package; use sdpa or auto")
+        raise ConfigError("flash_attention_2 needs CUDA and the flash-attn package; use sdpa, sdpa_varlen or auto")
     devices = "cpu" if device == "cpu" else "cuda:" + ",".join(map(str, gpu_ids[:processes]))
     return {"device": device, "gpu_ids": gpu_ids[:processes] if device == "cuda" else [],
             "num_processes": processes, "precision": precision, "attention": attention,

@@ -69,13 +69,19 @@ def test_response_only_masking_is_exact(tiny_model_dir, tokenizer):
         assert labels[n_prompt:] == expected == ids[n_prompt:]
 
 
-def test_packed_and_padded_batches_give_the_same_loss(tiny_model_dir, tokenizer):
-    """Padding-free packing (position_ids → block-diagonal mask) equals the padded batch."""
+@pytest.mark.parametrize("attention", ["sdpa", "sdpa_varlen"])
+def test_packed_and_padded_batches_give_the_same_loss(tiny_model_dir, tokenizer, attention):
+    """Padding-free packing equals the padded batch: with sdpa through the block-diagonal mask
+    transformers builds from position_ids, with sdpa_varlen through sdpa per packed pair."""
     import torch
     from transformers import AutoModelForCausalLM
     from trl.trainer.sft_trainer import DataCollatorForLanguageModeling
 
+    from pipeline.train import varlen_attention
+
     model = AutoModelForCausalLM.from_pretrained(tiny_model_dir, attn_implementation="sdpa").eval()
+    if attention == "sdpa_varlen":
+        varlen_attention.use(model)
     texts = [o for _, o in FUNCS[:4]]
     examples = [{"input_ids": tokenizer(t, add_special_tokens=False)["input_ids"]} for t in texts]
     assert len({len(e["input_ids"]) for e in examples}) > 1  # really variable length

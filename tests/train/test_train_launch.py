@@ -24,7 +24,8 @@ CUDA_HW = {"device": "cuda", "gpu_ids": [0, 1], "num_processes": 2, "precision":
 
 def test_cpu_single_process_config():
     hw = resolve_hardware(TrainConfig(device="cpu"))
-    assert hw["devices"] == "cpu" and hw["precision"] == "fp32" and hw["attention"] == "sdpa"
+    # packing is on by default: without flash-attn, sdpa per packed pair
+    assert hw["devices"] == "cpu" and hw["precision"] == "fp32" and hw["attention"] == "sdpa_varlen"
     conf = accelerate_config(TrainConfig(device="cpu"), hw, Path("/r"))
     assert conf["distributed_type"] == "NO" and conf["use_cpu"] is True and conf["num_processes"] == 1
 
