@@ -16,7 +16,9 @@ for target 3 (a Godot 4 binary for 4 where one is installed). ``user_refs``: "am
 scoring model answers: names neither in the answer nor engine API are user-made, stubbed as a
 reviewer would) or "strict" (whole files/projects). Python uses parse (== py_compile),
 refs (pyflakes undefined names), lint and compile; every other tree-sitter language uses
-parse and compile. An answer is valid when no finding has severity "error".
+parse and compile. An answer is valid when no finding has severity "error"; ``result.compiles``
+predicts the compiler (Godot 3's analyzer leaves members of untyped values to run time: such
+findings have ``when="run"``, invalid for a reviewer but not a compile error).
 Results are cached in-process by content hash of (language, target, levels, base, code).
 """
 from __future__ import annotations

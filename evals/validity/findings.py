@@ -1,8 +1,13 @@
 """The two records every validity checker returns: a Finding and a ValidityResult.
 
 A Finding is one problem (rule id, line, message, suggested fix, severity, the level
-that found it). A ValidityResult is one answer's verdict: ``valid`` is True when no
-finding has severity ``error``; warnings and infos never make an answer invalid.
+that found it, and when the engine reports it). A ValidityResult is one answer's verdict:
+``valid`` is True when no finding has severity ``error``; warnings and infos never make an
+answer invalid. ``when`` is "compile" (the engine's analyzer rejects the script, so
+``--check-only`` fails) or "run" (the script loads, the line fails when it runs: Godot 3's
+analyzer does not check members of untyped values or unknown members of engine objects).
+``compiles`` is the static levels' prediction of the compiler's verdict; ``valid`` (what a
+reviewer scores: would it compile *and* run) counts both.
 Both are frozen so cached results can be shared between callers safely.
 """
 from __future__ import annotations
@@ -22,6 +27,7 @@ class Finding:
     fix: str | None = None
     severity: str = "error"
     level: str = "parse"
+    when: str = "compile"  # "compile" or "run" (see the module docstring)
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -41,6 +47,11 @@ class ValidityResult:
     @property
     def valid(self) -> bool:
         return not any(f.severity == "error" for f in self.findings)
+
+    @property
+    def compiles(self) -> bool:
+        """The static levels' prediction of ``--check-only``: no error the analyzer reports."""
+        return not any(f.severity == "error" and f.when == "compile" for f in self.findings)
 
     @property
     def errors(self) -> tuple[Finding, ...]:

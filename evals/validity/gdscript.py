@@ -241,6 +241,32 @@ def _unresolved(name, line, kind, api, strict, defined_elsewhere) -> Finding:
                    severity="error" if strict else "warning", level="refs")
 
 
+_SETGET = re.compile(r"(?<![\w.])setget[ \t]+(\w*)[ \t]*(?:,[ \t]*(\w+))?")
+
+
+def _setget_findings(masked_text: str, analysis: Analysis, masked) -> list[Finding]:
+    """Godot 3: ``setget set_x, get_x`` naming a function the script does not define."""
+    findings = []
+    for match in _SETGET.finditer(masked_text):
+        for role, name in (("setter", match.group(1)), ("getter", match.group(2))):
+            if name and name not in analysis.function_counts:
+                findings.append(Finding("gd-setget-undefined", masked.line_of(match.start()),
+                                        f"the {role} function '{name}' is not defined",
+                                        fix=f"define func {name}(...)", level="semantic"))
+    return findings
+
+
+def _other_version_base(analysis: Analysis, flagged: set[str]) -> list[Finding]:
+    """Godot 3: ``extends`` a class only Godot 4 has (and no rename rule reported)."""
+    base = analysis.bases[0] if analysis.bases else None
+    own, other = engine_api("3"), engine_api("4")
+    if not base or base in flagged or base in analysis.defined or own.has_class(base) \
+            or not other.has_class(base):
+        return []
+    return [Finding("gd-api-other-version", 1, f"'{base}' is a Godot 4 class, not in Godot 3",
+                    fix="extend the Godot 3 class", level="refs")]
+
+
 def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
                    base_class: str | None = None, user_refs: str = "amend") -> list[Finding]:
     """All findings for one GDScript answer in a Godot ``target`` ("3" or "4") project.
@@ -267,12 +293,16 @@ def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
         findings += apply_rules(masked, target, analysis.defined, flagged)
     if "semantic" in levels:
         findings += analysis.semantic
+        if target == "3":
+            findings += _setget_findings(masked.text, analysis, masked)
     user_names: dict[str, str] = {}
     if levels & {"refs", "compile"} and not tree.root_node.has_error:
         # After a parse error tree-sitter's recovery invents odd identifiers; skip refs then.
         # Names a dialect rule already reported (PoolStringArray in Godot 4) are not repeated.
         refs = _reference_findings(analysis, load_api(target), base_class, flagged, user_refs, user_names)
         findings += refs if "refs" in levels else []
+    if "refs" in levels and target == "3" and not tree.root_node.has_error:
+        findings += _other_version_base(analysis, flagged)
     if levels & {"refs", "semantic"} and not tree.root_node.has_error:
         base = analysis.bases[0] or base_class
         for finding in api_findings(tree, target, base, analysis.defined, flagged):

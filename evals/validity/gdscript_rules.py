@@ -5,7 +5,9 @@ this module only knows the six match kinds. Matching runs on a *masked* copy of 
 (string contents blanked, comments removed, line structure kept), so ``"export var"`` in a
 string or ``# yield(...)`` in a comment never fires. Identifier-like rules (name, call,
 member) are skipped when the answer itself defines that identifier (a user ``func update``
-is not CanvasItem.update). Line-anchored regexes skip continuation lines.
+is not CanvasItem.update). Line-anchored regexes skip continuation lines. Under Godot 3 a
+renamed method or property after a dot is a "run" finding (its analyzer does not type the
+receiver), see ``findings``.
 """
 from __future__ import annotations
 
@@ -151,8 +153,17 @@ def apply_rules(masked: MaskedCode, target: str, defined: frozenset[str] | set[s
             if flagged is not None:
                 flagged.add(name)
             findings.append(Finding(rule.rule_id, masked.line_of(match.start()), rule.message,
-                                    fix=f"use {rule.fix}", severity="error", level="dialect"))
+                                    fix=f"use {rule.fix}", severity="error", level="dialect",
+                                    when=_when(rule, text, match.start(), target)))
     return findings
+
+
+def _when(rule: DialectRule, text: str, start: int, target: str) -> str:
+    """Godot 3 checks no member of an untyped receiver: a renamed method or property after a
+    dot (``scene.instantiate()``) fails only when it runs."""
+    if not str(target).startswith("3") or rule.kind not in ("method", "member"):
+        return "compile"
+    return "run" if text[:start].rstrip(" \t").endswith(".") or rule.kind == "method" else "compile"
 
 
 @lru_cache(maxsize=None)

@@ -99,7 +99,7 @@ def _sections() -> list[tuple[tuple, list[str], list[str]]]:
 
 def _merge_generated(version, classes, funcs, const_names, parents, own, own_prefixes) -> None:
     """Add the engine's own tables (``api/godot{3,4}.json``, see engine_api): every class with
-    its complete member list. Godot 3 signals are not identifiers, so they are left out there."""
+    its complete member list (for Godot 3 it replaces the hand-written entry). Godot 3 signals are not identifiers, so they are left out there."""
     from .engine_api import engine_api
 
     api = engine_api(version)
@@ -112,7 +112,9 @@ def _merge_generated(version, classes, funcs, const_names, parents, own, own_pre
         if version == "4":
             tokens += entry["s"]
         names, _ = _expand(tokens)
-        own[name] = frozenset(names) | own.get(name, frozenset())
+        # Godot 3's generated table is the engine's own complete dump: the hand-written Godot 3
+        # entries copy Godot 4 ones ("=4") and would let Godot 4 members (process_mode) through.
+        own[name] = frozenset(names) if version == "3" else frozenset(names) | own.get(name, frozenset())
         own_prefixes.setdefault(name, ())
         if entry.get("base") or name not in parents:
             parents[name] = entry.get("base")
