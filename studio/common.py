@@ -30,6 +30,7 @@ class StudioContext:
     tabs: gr.Tabs | None = None            # the container of every tab (set by app.py)
     tab_openers: list = field(default_factory=list)  # (tab, fn, inputs, outputs) run when a tab opens
     tab_links: list = field(default_factory=list)    # (button, tab id): buttons that open another tab
+    shared: dict = field(default_factory=dict)      # components a later tab may drive ("evals.pick": …)
 
     @classmethod
     def from_env(cls) -> "StudioContext":

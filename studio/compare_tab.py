@@ -16,8 +16,10 @@ TITLE = "Compare"
 def build(ctx: StudioContext) -> None:
     from evals.compare import COLUMNS
 
-    gr.Markdown("Every number names the eval it came from (the *sources* column); open that eval in the "
-                "Evals tab, or `python -m evals passk show ID` / `python -m evals judge show ID`.")
+    gr.Markdown("**Click a number** to open the eval it came from (pass@1 and validity: the Evals tab's "
+                "drill-down; judge score: the judged eval; arena Elo: the Chat tab's arena). The *sources* "
+                "column names them too, for the exports and `python -m evals passk show ID` / "
+                "`python -m evals judge show ID`.")
     with gr.Row():
         run_pick = gr.Dropdown([], label="Judged eval for the category table (default: the latest)", scale=4,
                                elem_id="compare-run")
@@ -69,6 +71,41 @@ def build(ctx: StudioContext) -> None:
         (out / "leaderboard.csv").write_text(to_csv(board), encoding="utf-8")
         (out / "leaderboard.md").write_text(to_markdown(board) + "\n", encoding="utf-8")
         return [str(out / "leaderboard.csv"), str(out / "leaderboard.md")]
+
+    eval_pick = ctx.shared.get("evals.pick")
+    judge_pick, judge_show, judge_outputs = ctx.shared.get("judge.pick", (None, None, []))
+    judge_box = ctx.shared.get("judge.accordion")
+
+    @ui_errors
+    def open_source(label, evt: gr.SelectData):
+        from evals.passk.report import eval_rows
+
+        from studio.evals_tab import eval_labels
+        from studio.judge_panel import run_label
+
+        column = COLUMNS[evt.index[1]] if evt.index[1] < len(COLUMNS) else None
+        model = (evt.row_value or [None])[0]
+        row = next((r for r in board_for(label)["rows"] if r["model"] == model), {})
+        source = row.get(column) if column not in (None, "model", "sources") else None
+        keep = (gr.skip(),) * 4
+        if not source:
+            return keep
+        if column == "arena Elo":
+            return gr.Tabs(selected="chat"), *keep[1:]
+        if column == "judge score":
+            runs = [run_label(r) for r in ctx.store().list_judge_runs()]
+            pick = next(x for x in runs if x.startswith(f"{source['run']} · "))
+            return gr.Tabs(selected="evals"), gr.skip(), gr.update(choices=runs, value=pick), gr.Accordion(open=True)
+        labels = eval_labels(eval_rows(ctx.store()))
+        pick = next((x for x in labels if x.startswith(f"{source['eval']} · ")), None)
+        if pick is None:
+            raise gr.Error(f"eval {source['eval']} is no longer listed")
+        gr.Info(f"Eval {source['eval']} opened below in the Evals tab's drill-down")
+        return gr.Tabs(selected="evals"), gr.update(choices=labels, value=pick), gr.skip(), gr.skip()
+
+    if eval_pick is not None and judge_pick is not None:
+        opened = board_table.select(open_source, [run_pick], [ctx.tabs, eval_pick, judge_pick, judge_box])
+        opened.success(judge_show, [judge_pick], judge_outputs)
 
     outputs = [run_pick, board_table, category_md, plot]
     refresh_btn.click(refresh, [run_pick], outputs)

@@ -27,6 +27,11 @@ EVAL_COLUMNS = ["id", "model", "suite", "status", "n", "samples", "pass@1", "pas
 TASK_COLUMNS = ["task_id", "passed", "passed+", "valid", "failing test", "error"]
 
 
+def eval_labels(rows: list[dict]) -> list[str]:
+    """The Eval pickers' choices ("12 · model · suite"), from evals.passk.report.eval_rows."""
+    return [f"{r['id']} · {r['model']} · {r['suite']}" for r in rows]
+
+
 def sandbox_markdown(ctx: StudioContext) -> str:
     from evals.passk.languages import available_languages, toolchains
     from evals.sandbox import describe_protections, execution_allowed
@@ -114,8 +119,9 @@ def build(ctx: StudioContext) -> None:
         validity_panel.build()
     gr.Markdown("### LLM judge")
     with gr.Accordion("Judge answers with a model: scores per category, bias figures", open=False,
-                      elem_id="judge-panel"):
+                      elem_id="judge-panel") as judge_box:
         judge_panel.build(ctx)
+    ctx.shared["judge.accordion"] = judge_box
     gr.Markdown("### Compare two evals")
     with gr.Row():
         cmp_a = gr.Dropdown([], label="From (e.g. base model)", elem_id="evals-cmp-a")
@@ -141,7 +147,7 @@ def build(ctx: StudioContext) -> None:
         rows = eval_rows(store)
         suites = store.list_suites()
         suite_names = sorted({"humaneval", *(s["name"] for s in suites)})
-        labels = [f"{r['id']} · {r['model']} · {r['suite']}" for r in rows]
+        labels = eval_labels(rows)
         models = [m["name"] for m in store.list_models()]
         return (table(rows, EVAL_COLUMNS), pass_at_k_figure(rows),
                 [[s[c] for c in ("name", "language", "shape", "tasks", "source")] for s in suites],
@@ -253,6 +259,7 @@ def build(ctx: StudioContext) -> None:
     on_start(score_btn, score_file, [samples_file, suite, samples_name], [job_state, status, command, timer])
     timer.tick(poll, job_state, [status, timer, *refresh_outputs])
     eval_pick.change(pick_eval, eval_pick, [tasks_table, task_pick])
+    ctx.shared["evals.pick"] = eval_pick   # the Compare page opens an eval here
     for trigger in (task_pick.change, sample_pick.change):
         trigger(show_sample, [eval_pick, task_pick, sample_pick],
                 [verdict, prompt_box, completion_box, error_box, program_box, raw_box])

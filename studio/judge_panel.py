@@ -186,6 +186,7 @@ def build(ctx: StudioContext) -> None:
     timer.tick(poll, [job_state, run_pick], [status, timer, *outputs])
     refresh_btn.click(refresh, [run_pick], outputs)
     run_pick.input(show, [run_pick], [results, categories])
+    ctx.shared["judge.pick"] = (run_pick, show, [results, categories])   # opened from the Compare page
     import_btn.click(import_file, [suite_file, suite_name], [suite])
     save_btn.click(save_written, [suite_rows, suite_name], [suite])
     ctx.on_load(refresh, [run_pick], outputs)

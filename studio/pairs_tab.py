@@ -219,4 +219,5 @@ def build(ctx: StudioContext) -> None:
                                                                   [table, summary, page])
     stats_btn.click(stats, applied, [stats_md, stats_plot])
     ctx.on_load(refresh_choices, None, [language, repo, origin, labeller])
-    ctx.on_load(lambda: load_page({}, 1, 50), None, [table, summary, page], on_open=False)
+    # Opening the tab shows pairs labelled meanwhile, on the same filter and page the person left.
+    ctx.on_load(load_page, [applied, page, page_size], [table, summary, page])

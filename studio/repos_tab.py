@@ -249,13 +249,14 @@ def build(ctx: StudioContext) -> None:
         return text, repo_rows(store.list_repos(limit=2000)), counts_figure(store.snippet_counts())
 
     @ui_errors
-    def tick(jid):
+    def tick(jid, *listing):
         if not jid:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return (gr.skip(),) * 8
         job = ctx.store().get_job(int(jid))
         if job["status"] in ("queued", "running"):
-            return job_html(job), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return job_html(job), *refresh(), None  # finished: refresh once, then stop polling
+            return job_html(job), *(gr.skip(),) * 7
+        # Finished: refresh the overview and the snippet list once, then stop polling.
+        return job_html(job), *refresh(), None, *list_page(*listing)
 
     @ui_errors
     def list_page(repo_id, language, kind, name, unique, page_no):
@@ -298,7 +299,8 @@ def build(ctx: StudioContext) -> None:
     on_start(curate_btn, start, [c_repos, c_fetch, c_extract, c_mine, c_keep, c_force, c_languages, c_min_lines,
                              c_max_lines, c_max_mb, c_max_files, c_commits, c_granularity, c_min_tokens,
                              c_max_tokens], [job_id, progress])
-    timer.tick(tick, job_id, [progress, *overview, job_id], show_progress="hidden")
+    timer.tick(tick, [job_id, *filters, page], [progress, *overview, job_id, snippets, page_info, page],
+               show_progress="hidden")
     refresh_btn.click(refresh, None, overview)
     ctx.on_load(refresh, None, overview)
     for f in filters:

@@ -149,7 +149,12 @@ def build(ctx: StudioContext) -> None:
         store = ctx.store()
         train_job.reconcile_runs(store)
         models = [m["name"] for m in store.list_models() if m["kind"] in ("local", "hf")]
-        datasets = [f"{d['name']}@{d['version']}" for d in store.list_datasets()]
+        frozen = store.list_datasets()
+        datasets = [f"{d['name']}@{d['version']}" for d in frozen]
+        # A first visit offers the newest frozen dataset rather than an empty box.
+        newest = max(frozen, key=lambda d: d["id"], default=None)
+        current = (current[0], current[1] or (f"{newest['name']}@{newest['version']}" if newest else None),
+                   *current[2:])
         runs = store.list_runs()
         ckpts = [m["name"] for m in store.list_models() if m.get("run_id")]
         pick = lambda choices, value: gr.update(choices=choices, value=value if value else None)  # noqa: E731

@@ -56,3 +56,9 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
                                ".match(/leaderboard/g) || []).length >= 2", timeout=30_000)
         files = page.locator("#compare-files").inner_text()
         assert ".csv" in files and ".md" in files
+
+        # Each number links to its eval: the judge score opens the judged eval in the Evals tab.
+        page.locator("#compare-board td", has_text="8.00").first.click()
+        page.wait_for_function("() => document.querySelector('#judge-run-pick input').value.includes('alpha, beta')")
+        assert page.locator("#judge-results").is_visible()
+        assert "beta" in page.locator("#judge-results").inner_text()
