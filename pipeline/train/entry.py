@@ -20,6 +20,7 @@ from pathlib import Path
 
 from pipeline.train import varlen_attention
 from pipeline.train.config import TrainConfig
+from pipeline.train.cpu_sharding import cpu_deepspeed, cpu_fsdp
 from pipeline.train.data import read_jsonl
 from pipeline.train.varlen_attention import NAME as VARLEN
 
@@ -85,10 +86,6 @@ def micro_batches(cfg: TrainConfig, hw: dict) -> tuple[int, int]:
     return cfg.batch_size, cfg.grad_accum
 
 
-def _cpu_fsdp(cfg: TrainConfig, hw: dict) -> bool:
-    return hw["device"] == "cpu" and cfg.distributed.startswith("fsdp")
-
-
 def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
     from trl import SFTConfig
 
@@ -112,9 +109,11 @@ def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
         neftune_noise_alpha=cfg.neftune_noise_alpha or None, report_to=cfg.report_to,
         logging_steps=cfg.logging_steps, save_strategy="steps",
         save_steps=eval_kw.pop("save_steps", cfg.save_steps),
-        save_total_limit=cfg.save_total_limit or None, use_cpu=hw["device"] == "cpu",
-        # FSDP on CPU ranks: the trainer keeps the state enable_fsdp_on_cpu_ranks configured
-        accelerator_config={"use_configured_state": True} if _cpu_fsdp(cfg, hw) else None,
+        # DeepSpeed on CPU: no use_cpu (accelerate picks DEEPSPEED only without it; the device is
+        # still the CPU). FSDP on CPU: the trainer keeps the state enable_fsdp_on_cpu_ranks made.
+        save_total_limit=cfg.save_total_limit or None,
+        use_cpu=hw["device"] == "cpu" and not cpu_deepspeed(cfg, hw),
+        accelerator_config={"use_configured_state": True} if cpu_fsdp(cfg, hw) else None,
         include_num_input_tokens_seen="non_padding", disable_tqdm=True, dataloader_num_workers=0,
         ddp_find_unused_parameters=False, dataset_num_proc=None, **eval_kw)
 
@@ -138,11 +137,17 @@ def train(spec: dict, store) -> dict:
     if eval_rows and cfg.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     if cfg.distributed.startswith("fsdp"):
-        from pipeline.train.cpu_fsdp import enable_fsdp_on_cpu_ranks, shard_report_callback
+        from pipeline.train.cpu_sharding import enable_fsdp_on_cpu_ranks, shard_report_callback
 
-        if _cpu_fsdp(cfg, hw):
+        if cpu_fsdp(cfg, hw):
             enable_fsdp_on_cpu_ranks()  # accelerate 1.15 turns FSDP on only for accelerator ranks
         callbacks.append(shard_report_callback())
+    if cfg.distributed in ("zero2", "zero3"):
+        from pipeline.train.cpu_sharding import shard_report_callback, skip_deepspeed_shm_build
+
+        if cpu_deepspeed(cfg, hw):
+            skip_deepspeed_shm_build()  # its JIT build stalls the start; ZeRO training never uses it
+        callbacks.append(shard_report_callback(zero_stage=int(cfg.distributed[-1])))
     trainer = SFTTrainer(model=model, args=sft_config(cfg, spec, hw, bool(eval_rows)),
                          train_dataset=Dataset.from_list(train_rows),
                          eval_dataset=Dataset.from_list(eval_rows) if eval_rows else None,

@@ -8,13 +8,19 @@ command, and a memory estimate with advice — all shown before anything starts.
 
 One command runs on every machine of a multi-node run; only `machine_rank` differs, and the run
 folder (config files + prepared data) must be reachable at the same path there (shared disk or a
-copy). On CPU, several processes are started by torchrun and talk over gloo (`use_cpu` in the
-trainer makes accelerate pick MULTI_CPU). FSDP on CPU uses the same accelerate.yaml as on GPUs
-(FSDP2); accelerate 1.15 would drop its plugin for MULTI_CPU ranks (state.py, AcceleratorState:
-FSDP is set only in the `elif self.distributed_type in [MULTI_GPU, …]` branch), so entry.py
-turns it on itself (pipeline/train/cpu_fsdp.py) and each rank logs its shard size.
-DeepSpeed needs CUDA here: `deepspeed.initialize` with DeepSpeed's CPU accelerator did not
-finish within 5 minutes on this 2-core machine (it JIT-builds its CPU ops).
+copy). What runs on CPU (each a slow test in tests/train/test_train_distributed.py):
+- ddp: torchrun starts the processes, they talk over gloo (`use_cpu` in the trainer makes
+  accelerate pick MULTI_CPU).
+- fsdp_full / fsdp_grad_op: gloo processes (two by default), the same FSDP2 accelerate.yaml as
+  on GPUs. accelerate 1.15 drops the FSDP plugin for MULTI_CPU ranks (state.py,
+  AcceleratorState.__init__: FSDP is set only in `elif self.distributed_type in [MULTI_GPU, …]`),
+  so entry.py turns it on itself (pipeline/train/cpu_sharding.py); each rank logs its shard.
+- zero2 / zero3: one process, DeepSpeed's CPU accelerator over gloo, ZeRO around the trainer's
+  AdamW. Not several: accelerate picks DEEPSPEED only without `use_cpu`, and then finds no
+  backend on a CPU-only machine and counts one process per rank (state.py, PartialState:
+  "No backend == no distributed training"). Not offload: it would JIT-build DeepSpeedCPUAdam.
+  The old stall was DeepSpeed JIT-building its shared-memory comm op (~3 min on 2 cores, and
+  forever behind a killed build's lock file); ZeRO training never uses it, so it is skipped.
 """
 from __future__ import annotations
 
@@ -52,11 +58,19 @@ def resolve_hardware(cfg: TrainConfig) -> dict:
                               "use method=lora on CPU")
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ConfigError("QLoRA needs bitsandbytes: pip install -r requirements-gpu.txt, or use lora")
-    if cfg.distributed in ("zero2", "zero3") and device != "cuda":
-        raise ConfigError("DeepSpeed runs on CUDA here (its CPU accelerator JIT-builds its ops and "
-                          "did not start within minutes on CPU); use ddp on CPU")
+    if cfg.distributed in ("zero2", "zero3") and device != "cuda" and cfg.offload:
+        raise ConfigError("offload with DeepSpeed on CPU: the states are in CPU memory already, and "
+                          "DeepSpeed would JIT-build its CPU Adam for it; drop offload")
     if device == "cpu":
-        processes = cfg.num_processes or (1 if cfg.distributed == "single" else 2)
+        one = cfg.distributed in ("single", "zero2", "zero3")
+        processes = cfg.num_processes or (1 if one else 2)
+        if cfg.distributed in ("zero2", "zero3") and processes > 1:
+            # accelerate 1.15, state.py PartialState.__init__: without use_cpu (which DeepSpeed
+            # needs) _prepare_backend finds no accelerator, the backend stays None and
+            # "No backend == no distributed training" sets num_processes = 1 on every rank.
+            raise ConfigError("DeepSpeed on CPU runs one process here: accelerate 1.15 counts "
+                              "DeepSpeed's CPU ranks as one (no accelerator backend); use "
+                              "num_processes=1, or ddp / fsdp_* for several CPU processes")
     else:
         processes = cfg.num_processes or len(gpu_ids)
     if cfg.distributed == "single" and processes > 1:
@@ -93,7 +107,10 @@ def accelerate_config(cfg: TrainConfig, hw: dict, run_dir: Path) -> dict:
             "mixed_precision": {"fp32": "no"}.get(hw["precision"], hw["precision"]),
             "num_machines": cfg.num_machines, "num_processes": hw["world_size"],
             "rdzv_backend": "static", "same_network": True, "tpu_use_cluster": False,
-            "tpu_use_sudo": False, "use_cpu": hw["device"] == "cpu" and not many,
+            "tpu_use_sudo": False,
+            # accelerate launch runs DeepSpeed only without --cpu (also for one CPU process)
+            "use_cpu": (hw["device"] == "cpu" and not many
+                        and cfg.distributed not in ("zero2", "zero3")),
             "gpu_ids": ",".join(map(str, hw["gpu_ids"])) if hw["gpu_ids"] else "all"}
     if many or cfg.num_machines > 1:
         conf["main_process_port"] = cfg.main_port

@@ -1,6 +1,6 @@
 """Distributed paths that really run on this CPU machine, end to end through the job and
-`accelerate launch` (torchrun): DDP and FSDP2 with two gloo processes. DeepSpeed needs CUDA here
-(see pipeline/train/launch.py for why); its generated config is checked in test_train_launch."""
+`accelerate launch`: DDP and FSDP2 with two gloo processes, DeepSpeed ZeRO-2/3 with one process
+(why not more: pipeline/train/launch.py). The generated configs are checked in test_train_launch."""
 from __future__ import annotations
 
 import pytest
@@ -69,3 +69,31 @@ def test_fsdp_with_two_cpu_processes_shards_trains_and_saves(toy, mode, method):
         assert ckpts[-1]["base"] == store.get_model("tiny")["path"]
         lora_b = [p for n, p in trained.named_parameters() if "lora_B" in n]
         assert lora_b and any(p.abs().sum() > 0 for p in lora_b)  # lora_B starts at zero
+
+
+
+@pytest.mark.parametrize("mode", ["zero2", "zero3"])
+def test_deepspeed_zero_with_one_cpu_process_end_to_end(toy, mode):  # noqa: F811
+    """DeepSpeed's CPU accelerator over gloo, ZeRO's optimizer around the trainer's AdamW, no op
+    JIT-built (the shared-memory comm op is skipped); the saved weights load with transformers."""
+    import torch
+    from transformers import AutoModelForCausalLM
+
+    store = toy
+    run = start_run(store, tiny_config(run_name=mode, distributed=mode, method="full", max_steps=6,
+                                       save_steps=3, learning_rate=2e-3))
+    assert run["num_devices"] == 1 and "distributed_type: DEEPSPEED" in run["launch_files"]["accelerate.yaml"]
+    done = finish(store, run)
+    log = jobs.tail_log(done["job_id"], 200_000)
+    optimizer = {"zero2": "DeepSpeedZeroOptimizer", "zero3": "DeepSpeedZeroOptimizer_Stage3"}[mode]
+    assert "rank 0/1: DEEPSPEED on cpu" in log and f"ZeRO stage {mode[-1]}: {optimizer} over AdamW" in log
+    assert "shm_comm" not in log  # nothing was compiled
+    assert done["status"] == "done" and done["step"] == 6
+    losses = [m["loss"] for m in store.run_metrics(run["id"])]
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    ckpts = store.run_checkpoints(run["id"])
+    assert [c["name"] for c in ckpts] == [f"{mode}-step3", f"{mode}-step6"]
+    base = AutoModelForCausalLM.from_pretrained(store.get_model("tiny")["path"])
+    trained = AutoModelForCausalLM.from_pretrained(ckpts[-1]["path"])
+    assert sum(p.numel() for p in trained.parameters()) == sum(p.numel() for p in base.parameters())
+    assert not torch.equal(trained.lm_head.weight, base.lm_head.weight)

@@ -55,9 +55,20 @@ def test_multi_node_runs_the_same_command_with_its_rank():
             conf["num_processes"]) == (2, 1, "10.0.0.1", 29555, 4)
 
 
-def test_deepspeed_is_refused_on_cpu_with_the_reason():
-    with pytest.raises(ConfigError, match="DeepSpeed runs on CUDA here"):
-        resolve_hardware(TrainConfig(device="cpu", distributed="zero2"))
+def test_cpu_deepspeed_is_one_process_without_use_cpu():
+    cfg = TrainConfig(device="cpu", distributed="zero2")
+    hw = resolve_hardware(cfg)
+    conf = accelerate_config(cfg, hw, Path("/r"))
+    assert hw["num_processes"] == 1 and conf["distributed_type"] == "DEEPSPEED"
+    assert conf["use_cpu"] is False  # accelerate launch --cpu would skip DeepSpeed
+    assert deepspeed_config(cfg, hw) == deepspeed_config(cfg, dict(CUDA_HW, precision="fp32"))
+
+
+def test_cpu_deepspeed_refuses_several_processes_and_offload_with_the_reason():
+    with pytest.raises(ConfigError, match="accelerate 1.15 counts DeepSpeed's CPU ranks as one"):
+        resolve_hardware(TrainConfig(device="cpu", distributed="zero2", num_processes=2))
+    with pytest.raises(ConfigError, match="JIT-build its CPU Adam"):
+        resolve_hardware(TrainConfig(device="cpu", distributed="zero3", offload=True))
 
 
 @pytest.mark.parametrize("mode,offload", [("zero2", False), ("zero3", True)])
