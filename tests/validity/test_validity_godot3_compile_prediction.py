@@ -135,3 +135,11 @@ def test_a_signal_passed_as_a_value_does_not_compile_in_godot3():
     code = "signal died\nfunc f():\n\tprint({})\n"
     assert "gd-godot4-value-in-godot3" in {f.rule_id for f in _g3(code.format("died")).errors}
     assert _g3(code.format("\"died\"")).valid
+
+
+
+@pytest.mark.parametrize("target", ["3", "4"])
+def test_unary_minus_keeps_the_value_type_for_member_checks(target):
+    code = "func f():\n\tvar v := Vector2(1, 2)\n\tvar q = -v.{}()\n"
+    assert "gd-no-member" in {f.rule_id for f in check(code.format("normalize"), "gdscript", target).errors}
+    assert check(code.format("normalized"), "gdscript", target).valid
