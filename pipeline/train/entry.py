@@ -104,7 +104,10 @@ def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
         per_device_train_batch_size=batch, gradient_accumulation_steps=accum,
         max_length=cfg.max_length, completion_only_loss=cfg.completion_only_loss,
         packing=cfg.packing, packing_strategy="bfd", padding_free=cfg.packing,
-        activation_checkpointing=cfg.gradient_checkpointing, bf16=hw["precision"] == "bf16",
+        # FSDP checkpoints activations itself (fsdp_activation_checkpointing in accelerate.yaml);
+        # the trainer refuses to be asked twice.
+        activation_checkpointing=cfg.gradient_checkpointing and not cfg.distributed.startswith("fsdp"),
+        bf16=hw["precision"] == "bf16",
         fp16=hw["precision"] == "fp16", seed=cfg.seed, data_seed=cfg.seed,
         neftune_noise_alpha=cfg.neftune_noise_alpha or None, report_to=cfg.report_to,
         logging_steps=cfg.logging_steps, save_strategy="steps",

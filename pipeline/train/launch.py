@@ -58,6 +58,12 @@ def resolve_hardware(cfg: TrainConfig) -> dict:
                               "use method=lora on CPU")
         if importlib.util.find_spec("bitsandbytes") is None:
             raise ConfigError("QLoRA needs bitsandbytes: pip install -r requirements-gpu.txt, or use lora")
+    if cfg.distributed.startswith("fsdp") and cfg.method != "full" and cfg.gradient_checkpointing:
+        # FSDP checkpoints activations itself (fsdp_activation_checkpointing wraps each layer);
+        # with a LoRA model the adapter saved from the wrapped layers had 0 tensors.
+        raise ConfigError("FSDP with LoRA and gradient_checkpointing saves an empty adapter here "
+                          "(FSDP's activation checkpointing wraps the layers); use "
+                          "gradient_checkpointing=false, ddp, or method=full")
     if cfg.distributed in ("zero2", "zero3") and device != "cuda" and cfg.offload:
         raise ConfigError("offload with DeepSpeed on CPU: the states are in CPU memory already, and "
                           "DeepSpeed would JIT-build its CPU Adam for it; drop offload")

@@ -33,13 +33,15 @@ def test_ddp_with_two_cpu_processes_end_to_end(toy):  # noqa: F811
 @pytest.mark.parametrize("mode,method", [("fsdp_full", "full"), ("fsdp_grad_op", "lora")])
 def test_fsdp_with_two_cpu_processes_shards_trains_and_saves(toy, mode, method):  # noqa: F811
     """Each gloo rank holds half of every parameter (FSDP2 DTensors), the loss goes down, and the
-    checkpoints rank 0 gathers (FULL_STATE_DICT) are registered models that load with transformers."""
+    checkpoints rank 0 gathers (FULL_STATE_DICT) are registered models that load with transformers.
+    The full run also checkpoints activations (FSDP's own; the trainer refuses to do it twice)."""
     import torch
     from transformers import AutoModelForCausalLM
 
     store = toy
     run = start_run(store, tiny_config(run_name=mode, distributed=mode, method=method, max_steps=6,
-                                       save_steps=3, learning_rate=2e-2 if method == "lora" else 2e-3))
+                                       save_steps=3, learning_rate=2e-2 if method == "lora" else 2e-3,
+                                       gradient_checkpointing=method == "full"))
     assert run["num_devices"] == 2 and "distributed_type: FSDP" in run["launch_files"]["accelerate.yaml"]
     done = finish(store, run)
     log = jobs.tail_log(done["job_id"], 200_000)

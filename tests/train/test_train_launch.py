@@ -102,6 +102,13 @@ def test_cpu_fsdp_launches_two_processes_with_the_gpu_fsdp_config():
     assert conf["fsdp_config"]["fsdp_version"] == 2
 
 
+def test_fsdp_lora_with_gradient_checkpointing_is_refused():
+    """FSDP's activation checkpointing wraps the layers; the LoRA adapter saved from them was empty."""
+    with pytest.raises(ConfigError, match="saves an empty adapter"):
+        resolve_hardware(TrainConfig(device="cpu", distributed="fsdp_full", gradient_checkpointing=True))
+    resolve_hardware(TrainConfig(device="cpu", distributed="fsdp_full", method="full", gradient_checkpointing=True))
+
+
 def test_qlora_and_flash_attention_need_cuda():
     with pytest.raises(ConfigError, match="QLoRA .* needs CUDA"):
         resolve_hardware(TrainConfig(device="cpu", method="qlora"))
