@@ -5,8 +5,10 @@ TRL's padding-free collator concatenates a batch's pairs into one row, restarts 
 at 0 where each pair begins and passes the boundaries as `cu_seq_lens_q`. With plain `sdpa`,
 transformers turns that into a block-diagonal mask over the whole row and sdpa computes the whole
 row's square, most of it masked away. This attention cuts the row at the pair boundaries and runs
-`scaled_dot_product_attention(is_causal=True)` on each pair (pairs of equal length share one
-call), so a packed row costs the sum of its pairs' squares, as flash-attention's varlen kernels do.
+`scaled_dot_product_attention(is_causal=True)` on each pair, so a packed row costs about the sum
+of its pairs' squares, as flash-attention's varlen kernels do. Pairs of similar length share one
+call, right-padded inside attention only (`length_buckets`): on a CPU each sdpa call has a fixed
+cost that hundreds of small calls per step would pay.
 
     from pipeline.train import varlen_attention
     if varlen_attention.supports(model):     # after from_pretrained(..., attn_implementation="sdpa")
@@ -115,31 +117,58 @@ def sdpa_varlen_attention(module, query, key, value, attention_mask, dropout: fl
     return _segment_attention(query, key, value, segments, dropout, scaling, window), None
 
 
+def length_buckets(segments: list[tuple[int, int, int]], waste: float = 2.0) -> list[list[int]]:
+    """Indices of `segments` grouped for one sdpa call each: longest first, a group grows while
+    its padded attention cost (members × longest²) stays within `waste` times the members' own
+    squares. Few calls matter on a CPU (each sdpa call and its backward has a fixed cost); the
+    padding stays inside attention, never in the linear layers."""
+    order = sorted(range(len(segments)), key=lambda i: segments[i][1] - segments[i][2])
+    groups: list[list[int]] = []
+    longest = own = 0
+    for i in order:
+        n = segments[i][2] - segments[i][1]
+        if groups and (len(groups[-1]) + 1) * longest ** 2 <= waste * (own + n * n):
+            groups[-1].append(i)
+            own += n * n
+        else:
+            groups.append([i])
+            longest, own = n, n * n
+    return groups
+
+
 def _segment_attention(query, key, value, segments, dropout, scaling, window):
+    """Each group of pairs right-padded to its longest and run as one causal sdpa batch: with
+    padding at the end, a real query only ever sees real keys, so the result is exact. Pairs are
+    cut with unbind/split and put back with cat, whose backward passes are single copies (a slice
+    per pair would allocate a whole-row gradient per pair)."""
     import torch
     import torch.nn.functional as F
 
-    gqa = query.shape[1] != key.shape[1]
-    by_length: dict[int, list[int]] = {}
-    for i, (_, a, b) in enumerate(segments):
-        by_length.setdefault(b - a, []).append(i)
-    outputs: list = [None] * len(segments)
-    for n, members in by_length.items():
-        def gather(t):
-            if len(members) == 1:
-                row, a, b = segments[members[0]]
-                return t[row:row + 1, :, a:b]
-            return torch.stack([t[row, :, a:b] for row, a, b in (segments[i] for i in members)])
+    batch, heads, length, _ = query.shape
+    sizes: list[list[int]] = [[] for _ in range(batch)]
+    for row, a, b in segments:
+        sizes[row].append(b - a)
+
+    def cut(t):  # the pairs of (batch, heads, length, d) as (heads, pair length, d) views, in order
+        return [pair for row, row_sizes in zip(t.unbind(0), sizes) for pair in row.split(row_sizes, dim=1)]
+
+    qs, ks, vs = cut(query), cut(key), cut(value)
+    pieces: list = [None] * len(segments)
+    for group in length_buckets(segments):
+        n = max(sizes_of := [qs[i].shape[1] for i in group])
+
+        def padded(pairs):  # (pairs, heads, n, d), zeros after each pair
+            return torch.stack([F.pad(pairs[i], (0, 0, 0, n - m)) if m < n else pairs[i]
+                                for i, m in zip(group, sizes_of)])
 
         mask = None
-        if window and n > window:  # the window cuts inside this pair: causal band mask
+        if window and n > window:  # the window cuts inside a pair: causal band mask
             idx = torch.arange(n, device=query.device)
             diff = idx[:, None] - idx[None, :]
             mask = (diff >= 0) & (diff < window)
-        out = F.scaled_dot_product_attention(gather(query), gather(key), gather(value), attn_mask=mask,
+        out = F.scaled_dot_product_attention(padded(qs), padded(ks), padded(vs), attn_mask=mask,
                                              dropout_p=dropout, scale=scaling, is_causal=mask is None,
-                                             enable_gqa=gqa)
-        for j, i in enumerate(members):
-            outputs[i] = out[j].transpose(0, 1)  # (n, heads, dim)
-    batch, heads, length, dim = query.shape[0], query.shape[1], query.shape[2], value.shape[-1]
-    return torch.cat(outputs, dim=0).view(batch, length, heads, dim)
+                                             enable_gqa=heads != key.shape[1])
+        for i, m, pair in zip(group, sizes_of, out.transpose(1, 2).unbind(0)):
+            pieces[i] = pair[:m]  # (pair length, heads, d)
+    return torch.cat(pieces).view(batch, length, heads, value.shape[-1])
