@@ -29,7 +29,7 @@ import shutil
 import tempfile
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from .findings import Finding
@@ -320,11 +320,40 @@ def without_project_resources(code: str) -> str:
     return _PRELOAD.sub("load(", _CONST_PRELOAD.sub(r"\1var\2load(", code))
 
 
+_LEADING_TOOL = re.compile(r"\A(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]*@tool\b[^\n]*\n")
+_SKIPPED = ("compile-disabled", "compile-unavailable")
+
+
+def with_extends(code: str, base: str) -> tuple[str, int]:
+    """``code`` with the reviewer's ``extends base`` line added where Godot wants it (first, but
+    after a leading Godot 4 ``@tool``), and the 1-based line number it was given."""
+    tool = _LEADING_TOOL.match(code)
+    at = tool.end() if tool else 0
+    return code[:at] + f"extends {base}\n" + code[at:], code[:at].count("\n") + 1
+
+
 def compile_gdscript(code: str, target: str, user_names: dict[str, str] | None = None,
-                     timeout: float = DEFAULT_TIMEOUT_S) -> list[Finding]:
+                     timeout: float = DEFAULT_TIMEOUT_S,
+                     extends: tuple[str, list[str]] | None = None) -> list[Finding]:
     """The compile level for GDScript: the target's Godot binary with --check-only, sandboxed,
-    on the answer plus the reviewer's stubs for ``user_names``."""
+    on the answer plus the reviewer's stubs for ``user_names``. ``extends`` (class, the members
+    that imply it) is the base a reviewer attaches an answer without ``extends`` to; the line is
+    added before compiling (the compiler's line numbers are mapped back to the answer's) and
+    recorded as an info finding, as the stubs are."""
     language = "gdscript3" if str(target).startswith("3") else "gdscript"
-    stubbed = without_project_resources(code).rstrip("\n") + "\n" + \
-        (gdscript_stubs(user_names) if user_names else "")
-    return compile_many([stubbed], language, timeout=timeout)[0]
+    source = without_project_resources(code)
+    added = 0
+    if extends:
+        source, added = with_extends(source, extends[0])
+    stubbed = source.rstrip("\n") + "\n" + (gdscript_stubs(user_names) if user_names else "")
+    findings = compile_many([stubbed], language, timeout=timeout)[0]
+    if not extends or any(f.rule_id in _SKIPPED for f in findings):
+        return findings
+    shifted = [f if f.line < added else replace(f, line=max(f.line - 1, 0) if f.line > added else 0)
+               for f in findings]
+    base, names = extends
+    why = (f"the engine class its own members need: {', '.join(names[:6])}{', …' if len(names) > 6 else ''}"
+           if names else "it uses no member of a more specific engine class")
+    return shifted + [Finding("compile-amended-extends", 0, f"the answer has no extends line: compiled "
+                              f"with 'extends {base}' added, as a reviewer attaches it ({why})",
+                              severity="info", level="compile")]

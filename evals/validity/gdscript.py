@@ -23,7 +23,11 @@ Levels (see ``findings.LEVELS``):
 * lint     — gdlint's findings (style), severity info: they never make an answer invalid.
              Slow (~5 ms/answer), so not a default level.
 * compile  — a Godot binary (``godot``/``godot4``/``godot3`` on PATH) with --check-only;
-             skipped with an info finding when none is installed.
+             skipped with an info finding when none is installed. Under "amend" an answer
+             without ``extends`` (and without ``class_name``) is compiled with the ``extends``
+             line a reviewer would add: the engine class its bare members need
+             (``implied_base_class``; Godot would otherwise compile it as a Reference/RefCounted
+             and reject ``get_tree()``), recorded as an info finding ``compile-amended-extends``.
 """
 from __future__ import annotations
 
@@ -267,6 +271,75 @@ def _other_version_base(analysis: Analysis, flagged: set[str]) -> list[Finding]:
                     fix="extend the Godot 3 class", level="refs")]
 
 
+# The classes a reviewer attaches an extends-less answer to, most general first: the first one
+# whose members (through its bases) include every engine member the answer uses bare is chosen.
+_COMMON_BASES = {
+    "3": ("Node", "Node2D", "Control", "Spatial", "KinematicBody2D", "Area2D", "RigidBody2D",
+          "StaticBody2D", "Sprite", "AnimatedSprite", "Camera2D", "Path2D", "PathFollow2D",
+          "Line2D", "Particles2D", "CPUParticles2D", "TileMap", "KinematicBody", "Area", "RigidBody",
+          "StaticBody", "MeshInstance", "Camera", "CanvasLayer", "Label", "Button", "LineEdit",
+          "TextureRect", "ProgressBar", "Panel", "Timer", "AnimationPlayer", "Tween",
+          "AudioStreamPlayer", "AudioStreamPlayer2D", "HTTPRequest", "Resource"),
+    "4": ("Node", "Node2D", "Control", "Node3D", "CharacterBody2D", "Area2D", "RigidBody2D",
+          "StaticBody2D", "Sprite2D", "AnimatedSprite2D", "Camera2D", "Path2D", "PathFollow2D",
+          "Line2D", "GPUParticles2D", "CPUParticles2D", "TileMap", "CharacterBody3D", "Area3D",
+          "RigidBody3D", "StaticBody3D", "MeshInstance3D", "Camera3D", "CanvasLayer", "Label",
+          "Button", "LineEdit", "TextureRect", "ProgressBar", "Panel", "Timer", "AnimationPlayer",
+          "AudioStreamPlayer", "AudioStreamPlayer2D", "HTTPRequest", "Resource"),
+}
+_OWN_HEADER = frozenset({"extends_statement", "class_name_statement"})
+
+
+def declares_own_class(tree) -> bool:
+    """The answer has a top-level ``extends`` (any form) or ``class_name``: it says what it is."""
+    return any(child.type in _OWN_HEADER for child in tree.root_node.children)
+
+
+def bare_engine_members(analysis: Analysis, api) -> list[str]:
+    """Engine members the answer uses on itself (``get_tree()``, ``modulate``, ``self.position``)
+    that it does not define: the names the amend protocol leaves to the base class (every other
+    unknown name is stubbed as user-made)."""
+    names: dict[str, None] = {}
+    for name, _, kind, qualifier, scope in analysis.refs:
+        if kind == "attr":
+            if qualifier != "self" or name in analysis.defined:
+                continue
+        elif kind not in ("call", "name", "receiver") or analysis.visible(name, scope) or name in _BUILTIN_NAMES \
+                or api.is_global(name):
+            continue
+        if name in api.all_members:
+            names.setdefault(name)
+    return list(names)
+
+
+def implied_base_class(analysis: Analysis, target: str) -> tuple[str, list[str]]:
+    """The ``extends`` a reviewer adds to an answer that has none: the first of the commonly
+    used classes (most general first: Node, Node2D, Control, …, KinematicBody2D, …) whose
+    members include every engine member the answer uses bare; else the least derived engine
+    class that has them all; else the common class that has most of them; Node when the answer
+    uses nothing engine-specific. Returns (class, the members that decided it)."""
+    version = "3" if str(target).startswith("3") else "4"
+    api = load_api(version)
+    names = bare_engine_members(analysis, api)
+    if not names:
+        return "Node", []
+
+    def missing(cls: str) -> int:
+        members = api.members_of(cls)[0]
+        return sum(name not in members for name in names)
+
+    common = [cls for cls in _COMMON_BASES[version] if cls in api.own_members]
+    for cls in common:
+        if not missing(cls):
+            return cls, names
+    engine = engine_api(version)
+    fitting = [cls for cls in engine.classes if cls in api.own_members and engine.is_scriptable(cls)
+               and not missing(cls)]
+    if fitting:
+        return min(fitting, key=lambda cls: (sum(1 for _ in engine.chain(cls)), cls)), names
+    return min(common, key=lambda cls: (missing(cls), common.index(cls))), names
+
+
 def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
                    base_class: str | None = None, user_refs: str = "amend") -> list[Finding]:
     """All findings for one GDScript answer in a Godot ``target`` ("3" or "4") project.
@@ -303,15 +376,24 @@ def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
         findings += refs if "refs" in levels else []
     if "refs" in levels and target == "3" and not tree.root_node.has_error:
         findings += _other_version_base(analysis, flagged)
+    implied = None
+    if user_refs == "amend" and not base_class and analysis is not None and not declares_own_class(tree):
+        # The base a reviewer attaches an extends-less answer to: the compile level compiles it
+        # with that extends line, and for Godot 3 (whose analyzer checks calls and overrides
+        # against the base) the static levels check against the same class.
+        implied = implied_base_class(analysis, target)
     if levels & {"refs", "semantic"} and not tree.root_node.has_error:
-        base = analysis.bases[0] or base_class
+        base = analysis.bases[0] or base_class or (implied[0] if implied and target == "3" else None)
         for finding in api_findings(tree, target, base, analysis.defined, flagged):
             if finding.level in levels:
                 findings.append(finding)
     if "lint" in levels and not parse_findings:
         findings += _lint_findings(code if target == "4" else parse_text)
     if "compile" in levels:
-        findings += compilers.compile_gdscript(code, target, user_names)
+        extends = None
+        if user_refs == "amend" and not declares_own_class(tree):
+            extends = (base_class, []) if base_class else implied
+        findings += compilers.compile_gdscript(code, target, user_names, extends=extends)
     return findings
 
 
