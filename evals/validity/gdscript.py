@@ -340,6 +340,23 @@ def implied_base_class(analysis: Analysis, target: str) -> tuple[str, list[str]]
     return min(common, key=lambda cls: (missing(cls), common.index(cls))), names
 
 
+def _unattachable_findings(analysis: Analysis, target: str, implied, flagged: set[str]) -> list[Finding]:
+    """Bare engine members the implied base lacks: no one engine class has every member the
+    answer uses (``position`` and ``rect_position``), so whichever node a reviewer attaches it
+    to, the compiler rejects the others."""
+    base, names = implied
+    members = load_api(target).members_of(base)[0]
+    missing = {name for name in names if name not in members and name not in flagged}
+    findings, seen = [], set()
+    for name, line, *_ in analysis.refs:
+        if name in missing and name not in seen:
+            seen.add(name)
+            findings.append(Finding("gd-no-common-base", line, f"'{name}' is not a member of {base}, the "
+                                    f"engine class the answer's other members need; no engine class has "
+                                    f"them all", fix=f"use {base} API or split the script", level="refs"))
+    return findings
+
+
 def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
                    base_class: str | None = None, user_refs: str = "amend") -> list[Finding]:
     """All findings for one GDScript answer in a Godot ``target`` ("3" or "4") project.
@@ -382,6 +399,8 @@ def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
         # with that extends line, and for Godot 3 (whose analyzer checks calls and overrides
         # against the base) the static levels check against the same class.
         implied = implied_base_class(analysis, target)
+    if "refs" in levels and implied and target == "3" and not tree.root_node.has_error:
+        findings += _unattachable_findings(analysis, target, implied, flagged)
     if levels & {"refs", "semantic"} and not tree.root_node.has_error:
         base = analysis.bases[0] or base_class or (implied[0] if implied and target == "3" else None)
         for finding in api_findings(tree, target, base, analysis.defined, flagged):

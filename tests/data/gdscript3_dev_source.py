@@ -859,6 +859,67 @@ func toggle():
      ("g4-static", [("extends StaticBody2D", "extends AnimatableBody2D")]))
 
 
+# Answers without an extends line (issue 14, the amend protocol's extends): a reviewer attaches
+# such an answer to a node of the class its own members need, so the compile level adds that line.
+base("noext-hud", "Godot 3: pause the game and show a pause menu when Escape is pressed (no extends line).", """
+func _unhandled_input(event):
+    if event.is_action_pressed("ui_cancel"):
+        get_tree().paused = not get_tree().paused
+        $PauseMenu.visible = get_tree().paused
+        get_tree().set_input_as_handled()
+""",
+     ("args", [("get_tree().set_input_as_handled()", "get_tree().set_input_as_handled(event)")]),
+     ("g4-method", [("get_tree().set_input_as_handled()", "get_viewport().set_input_as_handled()\n        get_parent().process_mode = 1")]),
+     ("override-arity", [("func _unhandled_input(event):", "func _unhandled_input():\n    var event = InputEventKey.new()")]))
+
+base("noext-flash", "Godot 3: flash the sprite red when hit and fade back (no extends line).", """
+var flash_time = 0.0
+
+func hit():
+    modulate = Color(1, 0.3, 0.3)
+    flash_time = 0.2
+
+func _process(delta):
+    if flash_time > 0:
+        flash_time -= delta
+        modulate = modulate.linear_interpolate(Color.white, 0.2)
+        position.x += rand_range(-1, 1)
+""",
+     ("g4-lerp", [("modulate.linear_interpolate(Color.white, 0.2)", "modulate.lerp(Color.white, 0.2)")]),
+     ("typed-prop", [("position.x += rand_range(-1, 1)", "position += 1")]),
+     ("override-arity", [("func _process(delta):", "func _process():\n    var delta = 0.016")]))
+
+base("noext-panel", "Godot 3: slide a UI panel in from the left (no extends line).", """
+export var slide_speed = 600.0
+
+func _ready():
+    rect_position.x = -rect_size.x
+
+func _process(delta):
+    if rect_position.x < 0:
+        rect_position.x = min(rect_position.x + slide_speed * delta, 0)
+    else:
+        emit_signal("slid_in")
+""",
+     ("g4-names", [("rect_position.x = -rect_size.x", "position.x = -size.x")]),
+     ("min-args", [("min(rect_position.x + slide_speed * delta, 0)", "min(rect_position.x + slide_speed * delta)")]))
+
+base("noext-walker", "Godot 3: a KinematicBody2D enemy that walks and turns at walls (no extends line).", """
+var velocity = Vector2(80, 0)
+
+func _physics_process(delta):
+    velocity.y += 900 * delta
+    velocity = move_and_slide(velocity, Vector2.UP)
+    if is_on_wall():
+        velocity.x = -velocity.x
+        $Sprite.flip_h = velocity.x < 0
+        play_turn_sound()
+""",
+     ("g4-noargs", [("velocity = move_and_slide(velocity, Vector2.UP)", "move_and_slide()")]),
+     ("typo", [("is_on_wall()", "is_on_walls()")]),
+     ("floor-args", [("is_on_wall()", "is_on_wall(1)")]))
+
+
 def expand():
     """Every answer of the development set: (id, instruction, code)."""
     rows = []

@@ -115,3 +115,13 @@ def test_the_line_goes_after_a_leading_godot4_tool_annotation():
     code, line = compilers.with_extends("# c\n@tool\nfunc f():\n\tpass\n", "Node")
     assert code == "# c\n@tool\nextends Node\nfunc f():\n\tpass\n" and line == 3
     assert compilers.with_extends("func f():\n\tpass\n", "Node") == ("extends Node\nfunc f():\n\tpass\n", 1)
+
+
+@needs_godot3
+def test_members_no_one_engine_class_has_fail_both_ways():
+    code = "func _ready():\n\tposition.x = 4\n\trect_position.x = 1\n"
+    assert not check(code, "gdscript", "3", levels=("compile",)).valid
+    static = check(code, "gdscript", "3")
+    assert not static.compiles and [f.line for f in static.errors if f.rule_id == "gd-no-common-base"] == [3]
+    strict = check(code, "gdscript", "3", user_refs="strict")  # strict infers no base
+    assert "gd-no-common-base" not in {f.rule_id for f in strict.findings}
