@@ -80,6 +80,10 @@ def _plot_rows(store, run_refs) -> "object":
     return pd.DataFrame(rows or [], columns=["run", "step", "series", "value", "curve"])
 
 
+def _rounded(value):
+    return round(value, 4) if isinstance(value, float) else value
+
+
 def build(ctx: StudioContext) -> None:
     hints = typing.get_type_hints(TrainConfig)
     gr.Markdown("Fine-tune a registered model on a frozen dataset. **Preview** shows the exact "
@@ -159,7 +163,7 @@ def build(ctx: StudioContext) -> None:
         ckpts = [m["name"] for m in store.list_models() if m.get("run_id")]
         pick = lambda choices, value: gr.update(choices=choices, value=value if value else None)  # noqa: E731
         table = [[r["id"], r["name"], r["status"], r["method"], f"{r['dataset']}@{r['dataset_version']}",
-                  f"{r['step']}/{r['total_steps'] or '?'}", store.latest_run_loss(r["id"]),
+                  f"{r['step']}/{r['total_steps'] or '?'}", _rounded(store.latest_run_loss(r["id"])),
                   outputs.cost_line(r)] for r in runs]
         names_ = [r["name"] for r in runs]
         return (pick(models, current[0]), pick(datasets, current[1]), pick(names_, current[2]), table,
@@ -236,6 +240,8 @@ def build(ctx: StudioContext) -> None:
     refresh_out = picked + [runs_table, compare, ckpt]
     refresh_btn.click(refresh, picked, refresh_out)
     ctx.on_load(refresh, picked, refresh_out)
+    # Someone coming back to the tab sees the newest run's curve and log, not an empty panel.
+    ctx.on_load(lambda rid: rid or next((r["id"] for r in ctx.store().list_runs()), None), run_id, run_id)
     preview_btn.click(do_preview, form, [estimate_md, preview])
     start_btn.click(do_start, form, [run_id, estimate_md, preview, status])
     stop_btn.click(do_stop, run_id, status)
