@@ -65,7 +65,7 @@ def build(ctx: StudioContext) -> None:
         suite = gr.Dropdown([BUILTIN_NAME], value=BUILTIN_NAME, label="Judge suite", scale=2, elem_id="judge-suite")
     with gr.Row():
         mode = gr.Radio(list(MODES), value="single", label="Mode", info=MODE_HELP, scale=3, elem_id="judge-mode")
-        limit = gr.Number(value=0, precision=0, label="First N items (0 = all)", scale=1, elem_id="judge-limit")
+        limit = gr.Number(value=0, precision=0, label="Items (0 = all; spread across categories)", scale=1, elem_id="judge-limit")
         budget = gr.Number(value=0, label="Budget $ (0 = no cap)", scale=1)
         concurrency = gr.Number(value=JudgeConfig.default("concurrency"), precision=0, label="Requests in flight",
                                 scale=1)

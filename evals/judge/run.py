@@ -39,7 +39,8 @@ class JudgeConfig(JobConfig):
                                                   "choices": MODES})
     suite: str = field(default=BUILTIN_NAME, metadata={"help": "judge suite name"})
     name: str = field(default="", metadata={"help": "a label for this judged eval (optional)"})
-    limit: int = field(default=0, metadata={"help": "only the first N items of the suite (0 = all)", "min": 0})
+    limit: int = field(default=0, metadata={"help": "only N items, taken across the categories in turn (0 = all)",
+                                            "min": 0})
     categories: list[str] = field(default_factory=list, metadata={"help": "only these categories (empty = all)"})
     seed: int = field(default=0, metadata={"help": "seed of the per-item system order (multi mode)"})
     concurrency: int = field(default=8, metadata={"help": "judge requests in flight (prompts per batch for a "
@@ -107,7 +108,21 @@ def _items(store, cfg: JudgeConfig) -> list[dict]:
     items = store.judge_items(cfg.suite)
     if cfg.categories:
         items = [i for i in items if i["category"] in cfg.categories]
-    return items[:cfg.limit] if cfg.limit else items
+    return spread(items, cfg.limit) if cfg.limit else items
+
+
+def spread(items: list[dict], n: int) -> list[dict]:
+    """N items taken across the categories in turn (each category's first items first), in suite
+    order: a quick judged eval still fills every row of the category table."""
+    by_category: dict[str, list[dict]] = {}
+    for item in items:
+        by_category.setdefault(item["category"], []).append(item)
+    chosen: set[int] = set()
+    for depth in range(max((len(v) for v in by_category.values()), default=0)):
+        for group in by_category.values():
+            if len(chosen) < n and depth < len(group):
+                chosen.add(id(group[depth]))
+    return [i for i in items if id(i) in chosen]
 
 
 def start_judging(store, cfg: JudgeConfig, api_key: str | None = None) -> tuple[int, int]:

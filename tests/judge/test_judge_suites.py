@@ -72,3 +72,12 @@ def test_cli_import_of_a_bad_file_prints_one_error_line(studio_home, tmp_path, c
     assert main(["judge", "import", str(path)]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: ") and "line 1: missing 'instruction'" in err and "Traceback" not in err
+
+
+def test_a_limit_takes_items_across_the_categories_in_suite_order():
+    from evals.judge.run import spread
+
+    items = [{"id": f"{c}{i}", "category": c} for c in "abc" for i in range(3)]
+    assert [i["id"] for i in spread(items, 4)] == ["a0", "a1", "b0", "c0"]
+    assert [i["id"] for i in spread(items, 9)] == [i["id"] for i in items]
+    assert spread(items[:2], 5) == items[:2] and spread([], 3) == []
