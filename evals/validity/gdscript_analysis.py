@@ -214,20 +214,28 @@ def _check_in_loop(node, out: Analysis) -> None:
                                 fix=f"remove '{word}' or use return", level="semantic"))
 
 
-def _check_void_return(func, out: Analysis) -> None:
-    rtype = func.child_by_field_name("return_type")
-    if rtype is None or _text(rtype).strip() != "void":
-        return
+def return_statements(func):
+    """The function's own return statements (not those of lambdas or inner functions/classes)."""
     stack = [func.child_by_field_name("body")]
     while stack:
         node = stack.pop()
         if node is None or node.type in ("lambda", "function_definition", "class_definition"):
             continue
-        if node.type == "return_statement" and node.named_child_count > 0:
+        if node.type == "return_statement":
+            yield node
+            continue
+        stack.extend(node.children)
+
+
+def _check_void_return(func, out: Analysis) -> None:
+    rtype = func.child_by_field_name("return_type")
+    if rtype is None or _text(rtype).strip() != "void":
+        return
+    for node in return_statements(func):
+        if node.named_child_count > 0:
             out.semantic.append(Finding(
                 "gd-void-return-value", _line(node), "a function declared '-> void' cannot return a value",
                 fix="drop the value or declare the real return type", level="semantic"))
-        stack.extend(node.children)
 
 
 def _declaration(var, scope: int, out: Analysis) -> None:

@@ -41,6 +41,7 @@ Checks (level "refs" unless noted; Godot 4 rules only where Godot 3 accepts the 
 from __future__ import annotations
 
 from .engine_api import BUILTIN_TYPES, EngineApi, engine_api
+from .gdscript_analysis import return_statements
 from .findings import Finding
 
 VALUE, EXACT, OPEN, CLASS = "value", "exact", "open", "class"
@@ -387,24 +388,17 @@ class TypeChecker:
         declared = _text(rtype).strip() if rtype is not None else ""
         if self.target != "3" or not declared or declared == "void" or declared not in BUILTIN_TYPES:
             return
-        stack = [func.child_by_field_name("body")]
-        while stack:
-            node = stack.pop()
-            if node is None or node.type in ("lambda", "function_definition", "class_definition"):
-                continue
-            if node.type == "return_statement":
-                value = node.named_children[0] if node.named_child_count else None
-                literal = None if value is None else (_LITERALS.get(value.type)
-                                                      or ("null" if value.type == "null" else None))
-                if value is None:
-                    self.error("gd-return-mismatch", node, f"a function declared '-> {declared}' must "
-                               "return a value", fix="return a value or declare '-> void'", level="semantic")
-                elif literal and literal != declared:
-                    self.error("gd-return-mismatch", node, f"returns a {literal} from a function declared "
-                               f"'-> {declared}'", fix=f"return a {declared} or change the return type",
-                               level="semantic")
-                continue
-            stack.extend(node.children)
+        for node in return_statements(func):
+            value = node.named_children[0] if node.named_child_count else None
+            literal = None if value is None else (_LITERALS.get(value.type)
+                                                  or ("null" if value.type == "null" else None))
+            if value is None:
+                self.error("gd-return-mismatch", node, f"a function declared '-> {declared}' must "
+                           "return a value", fix="return a value or declare '-> void'", level="semantic")
+            elif literal and literal != declared:
+                self.error("gd-return-mismatch", node, f"returns a {literal} from a function declared "
+                           f"'-> {declared}'", fix=f"return a {declared} or change the return type",
+                           level="semantic")
 
     def check_override(self, func) -> None:
         if not self.base:
