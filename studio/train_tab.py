@@ -138,7 +138,7 @@ def build(ctx: StudioContext) -> None:
             token = gr.Textbox(label="HF token (this session only, never stored)", type="password")
             push_btn = gr.Button("Push", scale=0)
         out_md = gr.Markdown()
-    timer = gr.Timer(POLL_S)
+    timer = gr.Timer(POLL_S, active=False)   # on only while the followed run can still change
 
     def config(values) -> TrainConfig:
         data = {}
@@ -184,7 +184,7 @@ def build(ctx: StudioContext) -> None:
     @ui_errors
     def tick(rid):
         if not rid:
-            return gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.Timer(active=False)
         store = ctx.store()
         run = store.get_run(int(rid))
         if run["status"] in ("queued", "running", "stopping"):
@@ -192,7 +192,9 @@ def build(ctx: StudioContext) -> None:
             run = store.get_run(int(rid))
         df = _plot_rows(store, [run["id"]])
         tail = jobs.tail_log(run["job_id"], 4000) if run.get("job_id") else ""
-        return status_html(run, len(df)), df, tail
+        # A finished run is drawn once; re-plotting it every tick only keeps the browser busy.
+        live = run["status"] in ("queued", "running", "stopping")
+        return status_html(run, len(df)), df, tail, gr.Timer(active=live)
 
     @ui_errors
     def do_stop(rid):
@@ -241,14 +243,19 @@ def build(ctx: StudioContext) -> None:
     refresh_btn.click(refresh, picked, refresh_out)
     ctx.on_load(refresh, picked, refresh_out)
     # Someone coming back to the tab sees the newest run's curve and log, not an empty panel.
-    ctx.on_load(lambda rid: rid or next((r["id"] for r in ctx.store().list_runs()), None), run_id, run_id)
+    def follow(rid):
+        rid = rid or next((r["id"] for r in ctx.store().list_runs()), None)
+        return (rid, *tick(rid))
+
+    ctx.on_load(follow, run_id, [run_id, status, plot, log, timer])
     preview_btn.click(do_preview, form, [estimate_md, preview])
-    start_btn.click(do_start, form, [run_id, estimate_md, preview, status])
-    stop_btn.click(do_stop, run_id, status)
-    resume_btn.click(do_resume, run_id, status)
-    timer.tick(tick, run_id, [status, plot, log], show_progress="hidden")
+    shown = [status, plot, log, timer]
+    start_btn.click(do_start, form, [run_id, estimate_md, preview, status]).then(tick, run_id, shown)
+    stop_btn.click(do_stop, run_id, status).then(tick, run_id, shown)
+    resume_btn.click(do_resume, run_id, status).then(tick, run_id, shown)
+    timer.tick(tick, run_id, shown, show_progress="hidden")
     compare_btn.click(do_compare, compare, [diff_table, compare_plot])
-    runs_table.select(select_run, runs_table, [run_id, status])
+    runs_table.select(select_run, runs_table, [run_id, status]).then(tick, run_id, shown)
     merge_btn.click(do_merge, ckpt, out_md)
     push_btn.click(do_push, [ckpt, repo, token], out_md)
 
