@@ -128,6 +128,7 @@ class JobsMixin:
         with self.tx() as db:
             return db.execute(
                 "UPDATE jobs SET status='queued', finished_at=NULL, error=NULL, pid=NULL, pid_started=NULL, "
+                "message='resumed: continues where it stopped', "
                 f"spawn_pid=NULL, spawn_started=NULL, cancel_requested_at=NULL WHERE id=? AND status IN ({marks})",
                 [job_id, *RESUMABLE]).rowcount == 1
 

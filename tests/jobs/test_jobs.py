@@ -139,3 +139,13 @@ def test_a_job_outlives_the_process_that_started_it(store, prepared_home):
     wait_until(lambda: store.get_job(job_id)["status"] == "running")
     assert jobs.reap_interrupted(store) == []  # alive, though not our child
     assert jobs.wait(store, job_id, timeout=300)["status"] == "done"
+
+
+def test_a_requeued_job_no_longer_shows_its_cancelling_message(store):
+    job_id = store.create_job("prepare_model", {})
+    store.mark_job_started(job_id, os.getpid(), time.time(), "x.log")
+    store.request_cancel(job_id)
+    assert "cancelling" in store.get_job(job_id)["message"]
+    store.finish_job(job_id, "cancelled", error="cancelled by user")
+    assert store.requeue_job(job_id)
+    assert store.get_job(job_id)["message"].startswith("resumed")
