@@ -58,7 +58,7 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
         assert ".csv" in files and ".md" in files
 
         # Each number links to its eval: the judge score opens the judged eval in the Evals tab.
-        page.locator("#compare-board td", has_text="8.00").first.click()
+        page.locator("#compare-board [role=gridcell]", has_text="8.00").first.click()   # visible cells
         page.wait_for_function("() => document.querySelector('#judge-run-pick input').value.includes('alpha, beta')")
-        assert page.locator("#judge-results").is_visible()
+        page.locator("#judge-results").wait_for(state="visible")   # the judge accordion opened
         assert "beta" in page.locator("#judge-results").inner_text()

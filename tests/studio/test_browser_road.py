@@ -96,7 +96,7 @@ def test_the_whole_road_from_an_empty_store(road_studio, browser, tiny_model_dir
     board.get_by_text("tiny-base").filter(visible=True).first.wait_for()
     shot(page, "compare")
     # A number links to its eval: the tuned model's pass@1 opens that eval's drill-down in Evals.
-    board.locator("tr", has_text=tuned).filter(visible=True).first.locator("td").nth(1).click()
+    board.locator("[role=row]", has_text=tuned).first.locator("[role=gridcell][data-col='1']").click()
     page.wait_for_function(f"() => document.querySelector('#evals-pick input').value.includes({tuned!r})")
 
     # Lineage: the tuned model's score back to the commit its code came from.
