@@ -31,6 +31,8 @@ Levels (see ``findings.LEVELS``):
 """
 from __future__ import annotations
 
+import threading
+
 import re
 
 from . import compilers, treesitter
@@ -71,19 +73,26 @@ def _indentation_findings(code: str, target: str) -> list[Finding]:
     return findings
 
 
+_THREAD = threading.local()
+
+
+def _gdtoolkit_parser():
+    """A gdtoolkit parser per thread. Its Lark indentation post-lexer keeps state while it runs, so
+    two threads sharing gdtoolkit's module-level parser (check_many's compile pool does that)
+    corrupt each other's parses; building a parser costs ~0.2 s, so each thread keeps its own."""
+    if getattr(_THREAD, "gdtoolkit", None) is None:
+        from gdtoolkit.parser.parser import Parser
+
+        _THREAD.gdtoolkit = Parser()
+    return _THREAD.gdtoolkit
+
+
 def _gdtoolkit_parse(text: str) -> list[Finding]:
-    from gdtoolkit.parser import parser
-    from gdtoolkit.parser.parser import Parser
     from lark.exceptions import LarkError
 
     text = text if text.endswith("\n") else text + "\n"   # every statement ends with a newline
     try:
-        try:
-            parser.parse(text)
-        except LarkError:
-            # The shared parser's indentation post-lexer can keep state from an earlier failed
-            # parse; a fresh parser gives the verdict that depends on this text alone.
-            Parser().parse(text)
+        _gdtoolkit_parser().parse(text)
     except LarkError as exc:
         line = getattr(exc, "line", 0) or 0
         token = getattr(exc, "token", None)

@@ -55,3 +55,19 @@ def test_preloaded_project_resources_do_not_stop_the_godot3_compiler():
            "func f():\n\tadd_child(Enemy.instance())\n"
     assert compilers.without_project_resources(code).count("load(") == 2
     assert check(code, "gdscript", "3", levels=("compile",)).valid
+
+
+def test_parses_in_parallel_threads_give_the_verdicts_of_sequential_parses():
+    # check_many's compile pool parses on several threads; gdtoolkit's Lark indenter keeps state
+    # while it runs, so a parser shared between threads turned valid answers invalid at random.
+    from concurrent.futures import ThreadPoolExecutor
+
+    from evals.validity.gdscript import _gdtoolkit_parse
+
+    texts = ["extends Node\nfunc f(a):\n\tif a:\n\t\tfor i in range(a):\n\t\t\tprint(i)\n\treturn [\n\t\t1,\n\t\t2]\n",
+             "extends Node\nfunc f(:\n\tpass\n",
+             "func g():\n\tvar d = {\n\t\t'a': 1,\n\t}\n\twhile true:\n\t\tbreak\n"] * 40
+    sequential = [bool(_gdtoolkit_parse(t)) for t in texts]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parallel = list(pool.map(lambda t: bool(_gdtoolkit_parse(t)), texts))
+    assert parallel == sequential == [False, True, False] * 40
