@@ -59,6 +59,7 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
 
         # Each number links to its eval: the judge score opens the judged eval in the Evals tab.
         page.locator("#compare-board [role=gridcell]", has_text="8.00").first.click()   # visible cells
-        page.wait_for_function("() => document.querySelector('#judge-run-pick input').value.includes('alpha, beta')")
+        page.wait_for_function("() => (document.querySelector('#judge-run-pick input') || {value: ''})"
+                               ".value.includes('alpha, beta')")
         page.locator("#judge-results").wait_for(state="visible")   # the judge accordion opened
         assert "beta" in page.locator("#judge-results").inner_text()

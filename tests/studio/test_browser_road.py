@@ -97,7 +97,9 @@ def test_the_whole_road_from_an_empty_store(road_studio, browser, tiny_model_dir
     shot(page, "compare")
     # A number links to its eval: the tuned model's pass@1 opens that eval's drill-down in Evals.
     board.locator("[role=row]", has_text=tuned).first.locator("[role=gridcell][data-col='1']").click()
-    page.wait_for_function(f"() => document.querySelector('#evals-pick input').value.includes({tuned!r})")
+    # (the Evals tab was never opened on this page: its picker mounts when the link opens the tab)
+    page.wait_for_function(f"() => (document.querySelector('#evals-pick input') || {{value: ''}})"
+                           f".value.includes({tuned!r})")
 
     # Lineage: the tuned model's score back to the commit its code came from.
     open_tab(page, "Lineage")
