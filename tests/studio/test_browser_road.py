@@ -68,6 +68,10 @@ def test_the_whole_road_from_an_empty_store(road_studio, browser, tiny_model_dir
     page.wait_for_function(
         "() => document.querySelectorAll(\"#quickstart-steps li[data-state='done']\").length === 8",
         timeout=1_200_000, polling=2000)
+    # The job itself ends a moment after its last step (final bookkeeping), on a later poll.
+    page.wait_for_function("() => ['done', 'failed', 'cancelled', 'interrupted'].includes("
+                           "document.querySelector('#quickstart-job .job-row').dataset.status)",
+                           timeout=60_000, polling=1000)
     status = page.locator("#quickstart-job .job-row").get_attribute("data-status")
     assert status == "done", page.locator("#quickstart-job").inner_text()
     steps = page.locator("#quickstart-steps").inner_text()
