@@ -29,19 +29,25 @@ def setup_filesystem(config):
     """Private /tmp (size-capped), other shared temp dirs and the homes hidden; toolchains kept."""
     # Root-owned and not writable by the sandbox uid: programs write only to their own work dir.
     disk = f"size={int(config['disk_mb'])}m,mode=711"
-    _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
     for shared in ("/var/tmp", "/dev/shm"):
         if os.path.isdir(shared):
             _mount("tmpfs", shared, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
     hide = [p for p in config["hide"] if os.path.isdir(p)]
-    keep = [p for p in config["keep"] if os.path.isdir(p) and any(_under(p, h) for h in hide)]
+    # Toolchains under /tmp too (a checkout cloned into a temp dir keeps its crates and
+    # node_modules there): the private /tmp below would hide them like a home directory.
+    covered = [*hide, "/tmp"] if os.path.isdir("/var/tmp") else hide
+    keep = [p for p in config["keep"] if os.path.isdir(p) and any(_under(p, h) for h in covered)]
+    if covered is hide:  # no /var/tmp to park them in: park them in the new /tmp
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
     staged = []
     for i, path in enumerate(keep):  # park them before the dirs above them disappear
-        stage = f"/tmp/.keep{i}"
+        stage = f"{'/tmp' if covered is hide else '/var/tmp'}/.keep{i}"
         os.mkdir(stage)
         _mount(path, stage, None, MS_BIND | MS_REC)
         staged.append((stage, path))
-    for path in sorted(hide, key=len):
+    if covered is not hide:
+        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
+    for path in sorted((h for h in hide if not _under(h, "/tmp")), key=len):  # the new /tmp hid the rest
         _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
     for stage, path in staged:
         os.makedirs(path, exist_ok=True)
