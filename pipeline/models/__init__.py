@@ -122,36 +122,72 @@ def stream_chat(model: str | dict, messages: list[dict], params: GenParams | Non
 # -- the shared cache of loaded local models ------------------------------------------------
 _cache: "OrderedDict[tuple, Any]" = OrderedDict()
 _cache_lock = threading.Lock()
-_loading: dict[tuple, threading.Lock] = {}
+# Loading is process-global work: transformers' lazy imports, and from_pretrained's meta-device
+# set-up (which patches torch.nn.Module for the duration) are not thread-safe. Two models loaded at
+# once from two browser sessions half-loaded each other ("Cannot copy out of meta tensor", "cannot
+# import name 'AutoModelForCausalLM'") and left torch patched for every later load. So every
+# in-process load (the cache, merges) holds this lock; a model already cached is served without it.
+LOAD_LOCK = threading.RLock()
 
 
 def _key(spec: dict) -> tuple:
     return (spec["kind"], spec.get("path"), spec.get("base"))
 
 
-def _loaded(spec: dict):
-    """Load once, reuse everywhere; two threads asking for the same model wait for one load."""
-    from pipeline import hosted
-
-    hosted.check_model_paths(spec)  # hosted: no server folders outside $STUDIO_HOME
-    key = _key(spec)
+def _cached(key: tuple):
     with _cache_lock:
         if key in _cache:
             _cache.move_to_end(key)
             return _cache[key]
-        lock = _loading.setdefault(key, threading.Lock())
-    with lock:
-        with _cache_lock:
-            if key in _cache:
-                return _cache[key]
+    return None
+
+
+def _loaded(spec: dict):
+    """Load once, reuse everywhere; any number of threads asking at once get one load each."""
+    from pipeline import hosted
+
+    hosted.check_model_paths(spec)  # hosted: no server folders outside $STUDIO_HOME
+    key = _key(spec)
+    hit = _cached(key)
+    if hit is not None:
+        return hit
+    with LOAD_LOCK:
+        hit = _cached(key)  # loaded by the thread we waited for
+        if hit is not None:
+            return hit
         from pipeline.models.backends.hf import LocalModel
 
-        loaded = LocalModel.load(spec)
+        with torch_globals_restored():
+            loaded = LocalModel.load(spec)
         with _cache_lock:
             _cache[key] = loaded
             while len(_cache) > CACHE_SIZE:
                 _cache.popitem(last=False)
         return loaded
+
+
+class torch_globals_restored:
+    """Put back what a load may change process-wide (default dtype and device, nn.Module's
+    parameter and buffer registration) if the load died halfway, so one failed load cannot break
+    every later one."""
+
+    def __enter__(self):
+        import torch
+
+        self.torch = torch
+        self.saved = (torch.get_default_dtype(), torch.get_default_device(),
+                      torch.nn.Module.register_parameter, torch.nn.Module.register_buffer)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        torch = self.torch
+        dtype, device, register_parameter, register_buffer = self.saved
+        if torch.get_default_dtype() != dtype:
+            torch.set_default_dtype(dtype)
+        if torch.get_default_device() != device:
+            torch.set_default_device(device)
+        torch.nn.Module.register_parameter = register_parameter
+        torch.nn.Module.register_buffer = register_buffer
 
 
 def load(model: str | dict):

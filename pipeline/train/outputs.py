@@ -34,8 +34,11 @@ def merge_adapter(store, model_name: str, out_name: str | None = None) -> dict:
     out_dir = models_dir() / out_name
     if out_dir.exists():
         raise TrainError(f"{out_dir} already exists; pick another name for the merged model")
-    merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32),
-                                       str(path)).merge_and_unload()
+    from pipeline.models import LOAD_LOCK, torch_globals_restored
+
+    with LOAD_LOCK, torch_globals_restored():  # not while the studio loads another model
+        merged = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(base, dtype=torch.float32),
+                                           str(path)).merge_and_unload()
     tok_source = path if (path / "tokenizer_config.json").exists() else base
     try:
         merged.save_pretrained(out_dir)
