@@ -11,6 +11,7 @@ import html
 
 import gradio as gr
 
+from pipeline.jobs.costs import duration_text
 from studio.common import StudioContext, keep_choice, ui_errors
 from studio.widgets import config_number, job_status_html, on_start
 
@@ -23,9 +24,11 @@ def steps_html(rows: list[dict], current: str | None) -> str:
     out = ["<ol class='quickstart-steps'>"]
     for row in rows:
         state = "done" if row["done"] else ("running" if row["key"] == current else "todo")
-        mark = {"done": "✓", "running": "▶", "todo": "·"}[state]
-        head = (f"<b>{mark} {html.escape(row['title'])}</b> "
-                f"<span class='muted'>(about {max(1, round(row['expected_s'] / 60))} min)</span>")
+        # The list numbers the steps; the state is a word beside the title, not a second bullet.
+        badge = {"done": " <span class='step-state'>✓ done</span>",
+                 "running": " <span class='step-state'>running</span>", "todo": ""}[state]
+        head = (f"<b>{html.escape(row['title'])}</b>{badge} "
+                f"<span class='muted'>(about {duration_text(row['expected_s'])})</span>")
         body = html.escape(row["summary"]) if row["done"] else html.escape(row["what"])
         nxt = f"<br><span class='muted'>Next: {html.escape(row['next'])}</span>" if row["done"] else ""
         out.append(f"<li data-step='{row['key']}' data-state='{state}'>{head}<br>{body}{nxt}</li>")
@@ -35,7 +38,7 @@ def steps_html(rows: list[dict], current: str | None) -> str:
 
 def build(ctx: StudioContext) -> None:
     from pipeline.errors import StudioError
-    from pipeline.quickstart.road import QuickstartConfig, Road, expected_minutes, start_quickstart
+    from pipeline.quickstart.road import QuickstartConfig, Road, start_quickstart
 
     intro = gr.Markdown(elem_id="quickstart-intro")
     with gr.Row():
@@ -89,9 +92,9 @@ def build(ctx: StudioContext) -> None:
         empty = not store.list_repos(limit=1)
         text = (("**New here?** " if empty else "") +
                 f"One click walks the whole road on this machine: curate → label → review → freeze → "
-                f"LoRA fine-tune → evaluate base and tuned → compare. About **{expected_minutes(cfg):.0f} min** "
-                f"on 2 CPU cores, no GPU and no internet needed. pass@1 is measured on the first "
-                f"{cfg.eval_tasks} HumanEval tasks (a stated subset: all 164 take about an hour here).")
+                f"LoRA fine-tune → evaluate base and tuned → compare. No GPU and no internet needed. "
+                f"pass@1 is measured on the first {cfg.eval_tasks} of HumanEval's 164 tasks.\n\n"
+                f"{Road(store, cfg).totals_text().capitalize()}.")
         job = current_job(store)
         box, html_steps, running = view(cfg, job)
         return (text, gr.update(choices=sorted(set(models) | {default}), value=keep_choice(b or default,

@@ -73,8 +73,9 @@ class JobContext:
     _done: int = 0
 
     def progress(self, done: int, total: int | None = None, message: str | None = None,
-                 force: bool = False) -> None:
-        """Record progress; rate and ETA are measured from this attempt's own work. Raises
+                 force: bool = False, eta_s: float | None = None) -> None:
+        """Record progress; rate and ETA are measured from this attempt's own work, unless the job
+        knows its ETA better (`eta_s`: a job that waits on others, like the quickstart). Raises
         JobCancelled once a cancel was asked, so the job stops at a point of its choosing."""
         if total is not None:
             self.total = total
@@ -89,6 +90,8 @@ class JobContext:
         worked = done - self._first_done
         rate = worked / elapsed if elapsed > 0 and worked > 0 else None
         eta = (self.total - done) / rate if rate and self.total is not None else None
+        if eta_s is not None:
+            eta = eta_s
         if self.store.job_should_stop(self.job_id):
             raise JobCancelled()
         self.store.update_job_progress(self.job_id, done, self.total, rate, eta, message)

@@ -67,11 +67,12 @@ def resolve(model: str | dict) -> dict:
 
 
 def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | None = None,
-             *, api_key: str | None = None, on_tokens: Callable[[int], None] | None = None) -> list[str]:
+             *, api_key: str | None = None, on_tokens: Callable[..., None] | None = None) -> list[str]:
     """One completion per prompt, in order. Repeat a prompt n times for n samples.
 
-    `on_tokens(n)` is called as tokens are generated (n new ones since the last call), so a long
-    batch shows live progress; backends that only answer whole (endpoints, vLLM) call it once."""
+    `on_tokens(n, finished=k)` is called as tokens are generated (n new ones since the last call;
+    k prompts of the current batch answered so far, where the backend can tell), so a long batch
+    shows live progress; backends that only answer whole (endpoints, vLLM) call it once."""
     params = params or GenParams()
     spec = resolve(model)
     if spec["kind"] == "openai":
@@ -85,7 +86,7 @@ def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | N
     else:
         return _loaded(spec).generate(list(prompts), params, on_tokens=on_tokens)
     if on_tokens:
-        on_tokens(sum(max(1, len(o) // 4) for o in outputs))   # ~4 characters a token
+        on_tokens(sum(max(1, len(o) // 4) for o in outputs), finished=len(outputs))   # ~4 characters a token
     return outputs
 
 

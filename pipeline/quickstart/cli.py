@@ -22,15 +22,17 @@ def register(sub) -> None:
 
 
 def cmd_plan(args) -> int:
-    from pipeline.quickstart.road import QuickstartConfig, Road, expected_minutes
+    from pipeline.jobs.costs import duration_text
+    from pipeline.quickstart.road import QuickstartConfig, Road
 
     cfg = QuickstartConfig.from_args(args)
-    rows = Road(open_store(), cfg).status()
+    road = Road(open_store(), cfg)
+    rows = road.status()
     for n, row in enumerate(rows, start=1):
-        state = f"done: {row['summary']}" if row["done"] else f"about {row['expected_s'] / 60:.1f} min"
+        state = f"done: {row['summary']}" if row["done"] else f"about {duration_text(row['expected_s'])}"
         print(f"{n}. {row['title']:<40} {state}")
         print(f"   {row['what']}")
-    print(f"whole road: about {expected_minutes(cfg):.0f} min on 2 CPU cores")
+    print(road.totals_text())
     return 0
 
 

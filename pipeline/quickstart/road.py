@@ -12,15 +12,11 @@ from pathlib import Path
 from typing import Callable
 
 from pipeline.config import JobConfig
+from pipeline.jobs import costs
 from pipeline.errors import ConfigError, StudioError
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL_S = 1.0
-# Seconds per unit on 2 CPU cores with the embedded SmolLM2-135M, measured on a whole road
-# (2026-11-30: prepare 34 s, curate 1 s for 680 functions, 40 LoRA steps 166 s, 10 HumanEval tasks
-# 30 s for the base and 138 s for base + adapter): the expected durations shown before each step.
-SECONDS = {"prepare": 35, "curate_per_file": 0.05, "label_per_snippet": 0.01, "train_per_step": 3.6,
-           "train_start": 25, "eval_per_task": 9.0, "eval_start": 10}
 
 
 class QuickstartError(StudioError):
@@ -36,17 +32,20 @@ class QuickstartConfig(JobConfig):
         "help": "registered model to fine-tune (the embedded default works offline)"})
     labeller: str = field(default="docstring", metadata={
         "help": "'docstring' (free, offline, seconds) or a registered model (slow on a CPU: use label_limit)"})
-    label_limit: int = field(default=400, metadata={"help": "label at most this many snippets", "min": 1})
+    label_limit: int = field(default=400, metadata={"help": "label at most this many snippets", "min": 1,
+                                                    "max": 100_000})
     dataset: str = field(default="quickstart", metadata={"help": "name of the frozen dataset"})
     run_name: str = field(default="quickstart-lora", metadata={"help": "name of the training run"})
-    train_steps: int = field(default=40, metadata={"help": "LoRA optimizer steps (a few minutes on 2 cores)",
-                                                   "min": 1})
-    batch_size: int = field(default=2, metadata={"help": "packed rows per training step", "min": 1})
-    max_length: int = field(default=256, metadata={"help": "longest training sequence in tokens", "min": 32})
+    train_steps: int = field(default=40, metadata={"help": "LoRA optimizer steps (the plan shows how long they take here)",
+                                                   "min": 1, "max": 5000})
+    batch_size: int = field(default=2, metadata={"help": "packed rows per training step", "min": 1, "max": 256})
+    max_length: int = field(default=256, metadata={"help": "longest training sequence in tokens", "min": 32,
+                                                   "max": 8192})
     eval_tasks: int = field(default=10, metadata={
-        "help": "pass@1 on the first N HumanEval tasks (a stated subset; 164 takes about an hour on 2 cores)",
+        "help": "pass@1 on the first N HumanEval tasks (164 = all; the plan shows how long they take here)",
         "min": 1, "max": 164})
-    eval_max_new_tokens: int = field(default=192, metadata={"help": "most tokens per eval answer", "min": 16})
+    eval_max_new_tokens: int = field(default=192, metadata={"help": "most tokens per eval answer", "min": 16,
+                                                            "max": 4096})
 
     def check(self) -> None:
         if not self.source.strip():
@@ -60,7 +59,7 @@ class Step:
     what: str                   # what the step does, said before it runs
     next: str                   # what a person can do after it
     tab: str                    # where to look at its result
-    expected_s: Callable[[QuickstartConfig], float]
+    expected_s: Callable[["Road"], float]     # from the cost model (pipeline.jobs.costs)
     done: Callable[["Road"], str | None]      # a summary when done, else None
     run: Callable[["Road"], int | None]       # starts the step; a job id to follow, or None
 
@@ -70,6 +69,16 @@ class Road:
 
     def __init__(self, store, cfg: QuickstartConfig):
         self.store, self.cfg = store, cfg
+
+    # -- what the steps cost (one model: pipeline.jobs.costs) --------------------------------------
+    def cost(self, kind: str, units: float, params: dict | None = None) -> float:
+        return costs.estimate(self.store, kind, units, params).seconds
+
+    def train_params(self) -> dict:
+        return {"batch_size": self.cfg.batch_size, "max_length": self.cfg.max_length}
+
+    def eval_params(self) -> dict:
+        return {"max_new_tokens": self.cfg.eval_max_new_tokens}
 
     # -- lookups shared by the steps -------------------------------------------------------------
     def repo(self) -> dict | None:
@@ -110,13 +119,24 @@ class Road:
                 return e
         return None
 
+    def totals_text(self) -> str:
+        """'whole road: about 12 min (7 min left) on this machine; …': what the plan, the tab and
+        the README say, from the same cost model as each step."""
+        rows = self.status()
+        whole = expected_seconds(self.store, self.cfg)
+        left = sum(r["expected_s"] for r in rows if not r["done"])
+        sources = sorted({costs.per_unit_seconds(self.store, k)[1] for k in ("train", "eval_generate")})
+        return (f"whole road: about {costs.duration_text(whole)} from scratch"
+                + (f" ({costs.duration_text(left)} left)" if left < whole else "")
+                + f" on this machine; estimates: {'; '.join(sources)}")
+
     def status(self) -> list[dict]:
         """Each step with its state, expected duration and what it did."""
         rows = []
         for step in STEPS:
             summary = step.done(self)
             rows.append({"key": step.key, "title": step.title, "what": step.what, "next": step.next,
-                         "tab": step.tab, "expected_s": round(step.expected_s(self.cfg)),
+                         "tab": step.tab, "expected_s": round(step.expected_s(self)),
                          "done": summary is not None, "summary": summary or ""})
         return rows
 
@@ -248,43 +268,45 @@ STEPS: list[Step] = [
     Step("prepare", "Prepare the base model",
          "Converts the embedded SmolLM2-135M-Instruct (a GGUF inside a pip wheel) to a model folder, once.",
          "Try it in the Chat tab.", "Models",
-         lambda c: SECONDS["prepare"], _prepare_done, _prepare_run),
+         lambda r: r.cost("prepare_model", 1), _prepare_done, _prepare_run),
     Step("curate", "Curate a code folder",
          "Adds the folder as a local repo and extracts its functions and methods with tree-sitter.",
          "Browse the snippets in the Repos tab.", "Repos",
-         lambda c: 15, _curate_done, _curate_run),
+         lambda r: r.cost("curate", 1), _curate_done, _curate_run),
     Step("label", "Label snippets into instruction pairs",
          "Turns each snippet into an instruction pair (docstring labeller: its own docstring, free and offline).",
          "Read and edit pairs in the Pairs tab.", "Pairs",
-         lambda c: 5 + SECONDS["label_per_snippet"] * c.label_limit if c.labeller == "docstring"
-         else 10 + 4.0 * c.label_limit, _label_done, _label_run),
+         lambda r: r.cost("label" if r.cfg.labeller == "docstring" else "label_model", r.cfg.label_limit),
+         _label_done, _label_run),
     Step("review", "Review",
          "Flags duplicates, HumanEval contamination and low-quality pairs, then approves the clean rest.",
          "Reject or edit pairs in the Pairs tab; a new freeze makes a new dataset version.", "Pairs",
-         lambda c: 10, _review_done, _review_run),
+         lambda r: r.cost("clean", r.cfg.label_limit), _review_done, _review_run),
     Step("freeze", "Freeze a dataset",
          "Freezes the approved pairs' text as a versioned dataset: training never reads a moving target.",
          "Export it from the Pairs tab, or train on it.", "Pairs",
-         lambda c: 1, _freeze_done, _freeze_run),
+         lambda r: 1, _freeze_done, _freeze_run),
     Step("train", "LoRA fine-tune the base model",
          "Runs `accelerate launch` with TRL's SFTTrainer: LoRA, loss on the response only, packed sequences.",
          "Watch the loss curve in the Train tab; chat with the checkpoint side by side with its base.", "Train",
-         lambda c: SECONDS["train_start"] + SECONDS["train_per_step"] * c.train_steps, _train_done, _train_run),
+         lambda r: r.cost("train", r.cfg.train_steps, r.train_params()), _train_done, _train_run),
     Step("eval_base", "Evaluate the base model",
          "pass@1 on the first N HumanEval tasks, executed in the sandbox, with syntax validity of each answer.",
          "Drill into each sample in the Evals tab.", "Evals",
-         lambda c: SECONDS["eval_start"] + SECONDS["eval_per_task"] * c.eval_tasks,
+         lambda r: r.cost("eval_generate", r.cfg.eval_tasks, r.eval_params()),
          lambda r: _eval_done(r, "base"), lambda r: _eval_run(r, "base")),
     Step("eval_tuned", "Evaluate the tuned checkpoint",
          "The same tasks and settings for the fine-tuned checkpoint, so the two numbers compare.",
          "See both side by side in the Compare tab, and trace any score back in the Lineage tab.", "Compare",
-         lambda c: SECONDS["eval_start"] + SECONDS["eval_per_task"] * c.eval_tasks,
+         lambda r: r.cost("eval_generate", r.cfg.eval_tasks, r.eval_params()),
          lambda r: _eval_done(r, "tuned"), lambda r: _eval_run(r, "tuned")),
 ]
 
 
-def expected_minutes(cfg: QuickstartConfig) -> float:
-    return sum(step.expected_s(cfg) for step in STEPS) / 60
+def expected_seconds(store, cfg: QuickstartConfig) -> float:
+    """The whole road from scratch, from the same cost model as each step and each job's ETA."""
+    road = Road(store, cfg)
+    return sum(step.expected_s(road) for step in STEPS)
 
 
 def start_quickstart(store, cfg: QuickstartConfig) -> int:
@@ -297,17 +319,20 @@ def start_quickstart(store, cfg: QuickstartConfig) -> int:
     return jobs.submit(store, "quickstart", cfg.to_dict(), title="quickstart: the whole road")
 
 
-def _follow(ctx, step_index: int, step: Step, job_id: int) -> None:
-    """Mirror a step's job into the quickstart's own progress until it ends."""
+def _follow(ctx, road: Road, step_index: int, step: Step, job_id: int) -> None:
+    """Mirror a step's job into the quickstart's own progress until it ends. The road's ETA is the
+    running child's own (measured) ETA plus the cost model's figure for every step still to come."""
     from pipeline import jobs
 
+    later_s = later_steps_s(road, step_index)
     while True:
         if ctx.should_stop():
             jobs.cancel(ctx.store, job_id, wait=False)
             raise jobs.JobCancelled()
         job = ctx.store.get_job(job_id)
         ctx.progress(step_index, len(STEPS), f"{step.title}: {jobs.format_progress(job)} · "
-                                             f"{job.get('message') or job['status']} (job {job_id})")
+                                             f"{job.get('message') or job['status']} (job {job_id})",
+                     eta_s=child_eta_s(road, step, job) + later_s)
         if job["status"] not in jobs.ACTIVE:
             break
         jobs.supervise(ctx.store)
@@ -318,6 +343,25 @@ def _follow(ctx, step_index: int, step: Step, job_id: int) -> None:
                               "once it is fixed; finished steps are not redone.")
 
 
+def later_steps_s(road: Road, step_index: int) -> float:
+    """The cost model's seconds for the steps after this one that are not done yet."""
+    return sum(s.expected_s(road) for s in STEPS[step_index + 1:] if s.done(road) is None)
+
+
+def child_eta_s(road: Road, step: Step, job: dict) -> float:
+    """Seconds the running step still needs: its job's measured ETA once it has one, else the
+    step's estimate less the time it has run."""
+    if job.get("eta_s") is not None:
+        return float(job["eta_s"])
+    started = job.get("started_at") or job.get("created_at")
+    elapsed = 0.0
+    if started:
+        from datetime import datetime, timezone
+
+        elapsed = (datetime.now(timezone.utc) - datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
+    return max(0.0, step.expected_s(road) - elapsed)
+
+
 def quickstart_job(ctx) -> dict:
     cfg = QuickstartConfig.from_dict(ctx.params)
     road = Road(ctx.store, cfg)
@@ -325,12 +369,13 @@ def quickstart_job(ctx) -> dict:
     for i, step in enumerate(STEPS):
         summary = step.done(road)
         if summary is None:
-            ctx.progress(i, len(STEPS), f"{step.title}: starting (about {step.expected_s(cfg) / 60:.1f} min)",
-                         force=True)
+            left = sum(s.expected_s(road) for s in STEPS[i:] if s.done(road) is None)
+            ctx.progress(i, len(STEPS), f"{step.title}: starting (about "
+                                        f"{costs.duration_text(step.expected_s(road))})", force=True, eta_s=left)
             ctx.log(f"step {i + 1}/{len(STEPS)} {step.title}: {step.what}")
             job_id = step.run(road)
             if job_id is not None:
-                _follow(ctx, i, step, job_id)
+                _follow(ctx, road, i, step, job_id)
             summary = step.done(road)
             if summary is None:
                 raise QuickstartError(f"step '{step.title}' ended without its result; see the Jobs tab")

@@ -147,6 +147,16 @@ class JobsMixin:
             raise NotFoundError(f"job {job_id} not found")
         return row[0]
 
+    def finished_job_timings(self, kind: str, limit: int = 5) -> list[dict]:
+        """The newest jobs of a kind that finished in one attempt: their params, units of work
+        (`total`) and wall seconds, which the cost model re-calibrates from."""
+        rows = self.db.execute(
+            "SELECT params, total, (julianday(finished_at) - julianday(started_at)) * 86400.0 "
+            "FROM jobs WHERE kind=? AND status='done' AND attempts<=1 AND total>0 "
+            "AND started_at IS NOT NULL AND finished_at IS NOT NULL ORDER BY id DESC LIMIT ?",
+            [kind, limit]).fetchall()
+        return [{"params": from_json(r[0], {}), "total": r[1], "seconds": r[2]} for r in rows]
+
     def job_should_stop(self, job_id: int) -> bool:
         """True once the job was cancelled or left running (checked by the job between steps)."""
         row = self.db.execute("SELECT status, cancel_requested_at FROM jobs WHERE id=?", [job_id]).fetchone()

