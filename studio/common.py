@@ -10,6 +10,7 @@ from pipeline.errors import StudioError
 
 import functools
 import inspect
+import re
 import logging
 from dataclasses import dataclass, field
 
@@ -77,10 +78,22 @@ def keep_choice(current, choices: list):
 EXPECTED = (StudioError, ValueError, FileNotFoundError, PermissionError)
 
 
+def name_form_fields(message: str) -> str:
+    """A config message names CLI flags (`--train-steps must be at most 5000`); on a form the person
+    sees boxes, so each flag of a field shown on a form becomes that box's label."""
+    from studio.widgets import FIELD_LABELS
+
+    def label(match: re.Match) -> str:
+        name = match.group(1).replace("-", "_")
+        return f"“{FIELD_LABELS[name]}”" if name in FIELD_LABELS else match.group(0)
+
+    return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", label, message)
+
+
 def _refuse(exc: Exception) -> None:
     """One message for the person; the panel keeps what it showed (the caller returns gr.skip())
     and the server log gets a line, not a traceback: this is an expected failure, not a bug."""
-    message = exc.message if isinstance(exc, gr.Error) else str(exc)
+    message = name_form_fields(exc.message if isinstance(exc, gr.Error) else str(exc))
     log.info("refused: %s", message)
     gr.Warning(message)
 

@@ -13,7 +13,7 @@ import gradio as gr
 
 from pipeline.jobs.costs import duration_text
 from studio.common import StudioContext, keep_choice, ui_errors
-from studio.widgets import config_number, job_status_html, on_start
+from studio.widgets import config_number, form_label, job_status_html, on_start
 
 TITLE = "Quickstart"
 POLL_S = 2.0
@@ -42,7 +42,7 @@ def build(ctx: StudioContext) -> None:
 
     intro = gr.Markdown(elem_id="quickstart-intro")
     with gr.Row():
-        source = gr.Textbox(value=QuickstartConfig.default("source"), label="Code folder to learn from",
+        source = gr.Textbox(value=QuickstartConfig.default("source"), label=form_label("source", "Code folder to learn from"),
                             info=QuickstartConfig.help("source"), scale=3, elem_id="quickstart-source")
         subdir = gr.Textbox(value=QuickstartConfig.default("subdir"), label="Only this subfolder", scale=1,
                             elem_id="quickstart-subdir")

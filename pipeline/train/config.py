@@ -48,14 +48,14 @@ class TrainConfig(JobConfig):
     lora_target_modules: list[str] = _f(["all-linear"], "module names LoRA adapts (all-linear = "
                                                         "every linear layer but the output head)")
     # -- how long and how fast -------------------------------------------------------------
-    num_epochs: float = _f(3.0, "passes over the training split (ignored when max_steps > 0)")
-    max_steps: int = _f(0, "stop after this many optimizer steps (0 = use num_epochs)")
+    num_epochs: float = _f(3.0, "passes over the training split (ignored when max_steps > 0)", min=0, max=1000)
+    max_steps: int = _f(0, "stop after this many optimizer steps (0 = use num_epochs)", min=0, max=1_000_000)
     learning_rate: float = _f(2e-4, "peak learning rate (2e-4 suits LoRA; ~2e-5 for full)")
     lr_scheduler: str = _f("cosine", "schedule after warmup: linear, cosine, constant, "
                                      "constant_with_warmup", choices=SCHEDULES)
     warmup_ratio: float = _f(0.03, "share of the steps spent warming the learning rate up")
-    batch_size: int = _f(4, "sequences (or packed rows) per device per step")
-    grad_accum: int = _f(1, "micro-batches accumulated per optimizer step")
+    batch_size: int = _f(4, "sequences (or packed rows) per device per step", min=1, max=4096)
+    grad_accum: int = _f(1, "micro-batches accumulated per optimizer step", min=1, max=4096)
     max_length: int = _f(1024, "longest training sequence in tokens; longer pairs are left out "
                                "(never cut mid-code) and counted")
     completion_only_loss: bool = _f(True, "loss on the response only: no prompt token carries a label")

@@ -95,12 +95,34 @@ def plan_run(store, cfg: TrainConfig) -> dict:
     except (OSError, ValueError) as exc:  # an unusual config.json must not block the run
         estimate = {"summary": f"no memory estimate: {exc}", "fits": None}
     cmd = launch.launch_command(run_dir)
-    return {"name": name, "config": dict(cfg.to_dict(), run_name=name), "hw": hw,
+    duration = planned_duration(store, cfg, hw, stats, train_rows)
+    return {"name": name, "duration": duration, "config": dict(cfg.to_dict(), run_name=name), "hw": hw,
             "base_model": base_name, "base_path": base_path, "init_from": init_from,
             "dataset": dataset, "template": template, "stats": stats, "run_dir": str(run_dir),
             "files": launch.launch_files(cfg, hw, run_dir), "command": cmd,
             "command_text": launch.command_text(cmd), "estimate": estimate,
             "train_rows": train_rows, "eval_rows": eval_rows}
+
+
+def planned_duration(store, cfg: TrainConfig, hw: dict, stats: dict, train_rows: list) -> dict:
+    """Optimizer steps the run will take and how long, from the studio's one cost model."""
+    import math
+
+    from pipeline.jobs import costs
+
+    per_step_rows = cfg.batch_size * cfg.grad_accum * max(1, hw.get("world_size") or 1)
+    if cfg.max_steps:
+        steps = cfg.max_steps
+    else:
+        share = len(train_rows) / max(1, stats.get("used") or len(train_rows))
+        rows = math.ceil(stats.get("tokens", 0) * share / cfg.max_length) if cfg.packing else len(train_rows)
+        steps = max(1, math.ceil(cfg.num_epochs * max(1, rows) / per_step_rows))
+    est = costs.estimate(store, "train", steps, {"batch_size": cfg.batch_size, "grad_accum": cfg.grad_accum,
+                                                 "max_length": cfg.max_length})
+    summary = f"about {est.text} for {steps} steps on this machine ({est.source})"
+    if est.seconds > costs.MAX_PLAUSIBLE_S:
+        summary += " — longer than a week here: check max_steps and num_epochs"
+    return {"steps": steps, "seconds": round(est.seconds), "summary": summary}
 
 
 def plan_text(plan: dict) -> str:
@@ -112,7 +134,8 @@ def plan_text(plan: dict) -> str:
              f"{s['train']} train / {s['eval']} eval, {s['tokens']} tokens, longest {s['longest']}",
              f"hardware: {plan['hw']['devices']} × {plan['hw']['num_processes']} process(es) per machine, "
              f"{plan['hw']['precision']}, attention {plan['hw']['attention']}",
-             f"memory: {plan['estimate']['summary']}", "", "$ " + plan["command_text"]]
+             f"memory: {plan['estimate']['summary']}",
+             f"time: {plan['duration']['summary']}", "", "$ " + plan["command_text"]]
     for fname, text in plan["files"].items():
         lines += ["", f"--- {plan['run_dir']}/{fname}", text.rstrip()]
     return "\n".join(lines)

@@ -55,3 +55,29 @@ def test_first_start_queues_the_default_model_once(store):
         assert [j["kind"] for j in store.list_jobs()] == ["prepare_model"]
     finally:
         jobs.cancel(store, first)
+
+
+def test_ui_messages_name_the_form_fields_not_the_cli_flags():
+    from pipeline.errors import ConfigError
+    from pipeline.quickstart.road import QuickstartConfig
+    from studio.common import name_form_fields
+    from studio.widgets import form_label
+
+    form_label("train_steps", "Training steps")
+    try:
+        QuickstartConfig.from_dict({"train_steps": 999999999})
+    except ConfigError as exc:
+        cli, ui = str(exc), name_form_fields(str(exc))
+    assert cli.startswith("--train-steps must be at most 5000")     # the CLI names its flag
+    assert ui.startswith("“Training steps” must be at most 5000")   # the form names its box
+    assert name_form_fields("run it with --unknown-flag") == "run it with --unknown-flag"
+
+
+def test_absurd_training_lengths_are_refused_with_the_limit():
+    import pytest
+
+    from pipeline.errors import ConfigError
+    from pipeline.train.config import TrainConfig
+
+    with pytest.raises(ConfigError, match="--max-steps must be at most 1000000"):
+        TrainConfig(base_model="m", dataset="d", max_steps=999999999)

@@ -153,6 +153,22 @@ def test_cli_preview_shows_command_files_and_estimate(store, studio_home, tiny_m
     assert "-m accelerate.commands.launch --config_file" in out.stdout and "pipeline.train.entry" in out.stdout
     assert "distributed_type: MULTI_GPU" in out.stdout and "memory:" in out.stdout and "fits" in out.stdout
     assert "24 of 24 pairs" in out.stdout and store.list_runs() == []  # a preview starts nothing
+    assert "time: about" in out.stdout and "steps on this machine" in out.stdout   # the cost model's figure
+
+
+def test_the_preview_says_how_long_from_the_cost_model(store, tiny_model_dir):
+    from pipeline.jobs import costs
+    from pipeline.train.job import plan_run
+    from tests.train_helpers import freeze_dataset, register_tiny
+
+    freeze_dataset(store)
+    register_tiny(store, tiny_model_dir)
+    plan = plan_run(store, TrainConfig(base_model="tiny", dataset="toy", device="cpu", max_steps=40,
+                                       batch_size=2, max_length=256))
+    want = costs.estimate(store, "train", 40, {"batch_size": 2, "max_length": 256}).seconds
+    assert plan["duration"]["steps"] == 40 and plan["duration"]["seconds"] == round(want)
+    huge = plan_run(store, TrainConfig(base_model="tiny", dataset="toy", device="cpu", max_steps=900_000))
+    assert "longer than a week" in huge["duration"]["summary"]
 
 
 def test_cli_errors_are_one_line(store, studio_home, tiny_model_dir):
