@@ -93,21 +93,37 @@ def leaderboard(store, judge_run_id: int | None = None) -> dict:
     chosen = next((r for r in runs if r["id"] == judge_run_id), None) if judge_run_id else (runs[0] if runs else None)
     if judge_run_id and chosen is None:
         raise StoreError(f"judged eval {judge_run_id} has no results yet; see `python -m evals judge list`")
+    unreliable = {run["id"]: _void(run) for run in runs}
     for run in runs:
         for name, score in run["metrics"]["models"].items():
             r = row(name)
             if score["score"] is not None and "judge score" not in r and (chosen is None or run is chosen
                                                                           or name not in chosen["contestants"]):
                 r["judge score"] = {"value": score["score"], "run": run["id"], "mode": run["mode"],
-                                    "judge": run["judge"]}
+                                    "judge": run["judge"], "unreliable": unreliable.get(run["id"], "")}
     for name, elo in arena_ratings(store).items():
         row(name)["arena Elo"] = {"value": elo["elo"], "low": elo.get("elo_low"), "high": elo.get("elo_high"),
                                   "battles": elo["battles"]}
-    rows = sorted(models.values(), key=lambda r: (-(r.get("judge score") or {}).get("value", -1),
+    rows = sorted(models.values(), key=lambda r: (-_rank_value(r.get("judge score")),
                                                    -(r.get("pass@1") or {}).get("value", -1), r["model"]))
     return {"rows": rows, "judge_run": chosen["id"] if chosen else None,
+            "judge_unreliable": unreliable.get(chosen["id"], "") if chosen else "",
             "categories": chosen["metrics"]["categories"] if chosen else {},
             "judge": {k: chosen[k] for k in ("judge", "mode", "suite")} if chosen else None}
+
+
+def _void(run: dict) -> str:
+    """Why a judged eval's own figures void it ('' when they do not): shown instead of its score."""
+    from evals.judge.reliability import assess_run
+
+    assessment = assess_run(run)
+    return "" if assessment["reliable"] else "; ".join(assessment["reasons"])
+
+
+def _rank_value(judge_score: dict | None) -> float:
+    if not judge_score or judge_score.get("unreliable"):
+        return -1
+    return judge_score["value"]
 
 
 def _cell(value: dict | None, column: str) -> tuple[str, str]:
@@ -115,9 +131,15 @@ def _cell(value: dict | None, column: str) -> tuple[str, str]:
     if not value:
         return "", ""
     if column == "arena Elo":
-        return f"{value['value']:.0f}", f"{value['battles']} battles"
+        from pipeline.chat.leaderboard import rating_text
+
+        return rating_text(value["value"], value.get("low"), value.get("high"), value["battles"]), \
+            f"{value['battles']} battles"
     if column == "judge score":
-        return f"{value['value']:.2f}", f"judged eval {value['run']} ({value['mode']}, judge {value['judge']})"
+        source = f"judged eval {value['run']} ({value['mode']}, judge {value['judge']})"
+        if value.get("unreliable"):
+            return "unreliable", f"{source}: {value['unreliable']}"
+        return f"{value['value']:.2f}", source
     return f"{value['value']:.3f}", f"eval {value['eval']} ({value['suite']})"
 
 
@@ -167,5 +189,8 @@ def to_markdown(board: dict) -> str:
         header, rows = category_rows(board)
         j = board["judge"]
         text += (f"\n\n## Judge scores by category (judged eval {board['judge_run']}: {j['mode']}, judge "
-                 f"{j['judge']}, suite {j['suite']})\n\n" + table(header, rows))
+                 f"{j['judge']}, suite {j['suite']})\n\n")
+        if board.get("judge_unreliable"):
+            text += f"**Unreliable** — {board['judge_unreliable']}. The table is kept for inspection only.\n\n"
+        text += table(header, rows)
     return text

@@ -18,8 +18,17 @@ LETTERS = "ABCD"
 STATUS_TEXT = {"starting": "thinking…", "loading": "loading the model…",
                "waiting": "waiting: another chat is using this model", "streaming": "answering…",
                "done": "done", "stopped": "stopped (partial answer kept)", "error": "failed"}
-LEADERBOARD_COLUMNS = ["model", "bt", "bt_low", "bt_high", "elo", "elo_low", "elo_high", "battles", "wins",
+LEADERBOARD_COLUMNS = ["model", "rating (Bradley-Terry, 95% interval)", "online Elo", "battles", "wins",
                        "losses", "ties"]
+
+
+def leaderboard_rows(rows: list[dict]) -> list[list]:
+    """The arena table: each rating with its interval and battle count, or 'too few votes'."""
+    from pipeline.chat.leaderboard import rating_text
+
+    return [[r["model"], rating_text(r["bt"], r["bt_low"], r["bt_high"], r["battles"]),
+             rating_text(r["elo"], r["elo_low"], r["elo_high"], r["battles"]),
+             r["battles"], r["wins"], r["losses"], r["ties"]] for r in rows]
 
 
 def build(ctx: StudioContext) -> None:
@@ -201,8 +210,7 @@ def build(ctx: StudioContext) -> None:
     def leaderboard_view():
         from pipeline.chat.leaderboard import arena_leaderboard, win_rate_figure
 
-        rows = arena_leaderboard(ctx.store())
-        return [[r[c] for c in LEADERBOARD_COLUMNS] for r in rows], win_rate_figure(ctx.store())
+        return leaderboard_rows(arena_leaderboard(ctx.store())), win_rate_figure(ctx.store())
 
     @ui_errors
     def do_pair(st, letter, fixed):

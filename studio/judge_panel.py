@@ -31,6 +31,20 @@ def job_line(job: dict | None) -> str:
             f"{html.escape(text or '')}</div>")
 
 
+def reliability_markdown(run: dict) -> str:
+    """A judged eval whose own figures void it says so above its numbers, with the reasons."""
+    from evals.judge.reliability import assess_run
+
+    a = assess_run(run)
+    if not a["reliable"]:
+        items = "".join(f"\n> - {r}" for r in a["reasons"] + a["flags"])
+        return (f"<div id='judge-unreliable'></div>\n\n> ⚠️ **Unreliable — do not read these scores as a "
+                f"result.** Its own figures void it:{items}\n\n")
+    if a["flags"]:
+        return "> **Flagged:** " + "; ".join(a["flags"]) + "\n\n"
+    return ""
+
+
 def results_markdown(run: dict) -> str:
     from evals.judge.cli import format_bias
 
@@ -41,7 +55,7 @@ def results_markdown(run: dict) -> str:
     rows = "\n".join(f"| {model} | {s['score']} | {s['judged']} | {s.get('syntax', '')} | {s.get('verbosity', '')} |"
                      for model, s in m["models"].items())
     counts = ", ".join(f"{k} {v}" for k, v in m["counts"].items())
-    return (f"**Judged eval {run['id']}** · {run['mode']} · judge `{run['judge']}` · suite {run['suite']} · "
+    return (reliability_markdown(run) + f"**Judged eval {run['id']}** · {run['mode']} · judge `{run['judge']}` · suite {run['suite']} · "
             f"{run['status']} · judgments: {counts} · ${(m.get('spend') or {}).get('cost', 0):.4f}\n\n"
             "| model | score | judged | syntax | verbosity |\n|---|---|---|---|---|\n" + rows
             + "\n\n**Bias figures**\n\n" + "\n".join("- " + line.strip() for line in format_bias(m["bias"])))

@@ -103,11 +103,15 @@ def cmd_run(args) -> int:
 
 
 def cmd_list(args) -> int:
+    from evals.judge.reliability import assess_run
+
     runs = open_store().list_judge_runs()
     if not runs:
         print("no judged evals yet; `python -m evals judge run --judge MODEL --contestants A B`")
     for r in runs:
         scores = ", ".join(f"{m} {v['score']}" for m, v in ((r["metrics"] or {}).get("models") or {}).items())
+        if r["metrics"] and not assess_run(r)["reliable"]:
+            scores = f"UNRELIABLE ({scores}): see `judge show {r['id']}`"
         print(f"{r['id']:>4} {r['status']:<9} {r['mode']:<8} judge {r['judge']:<22} {r['suite']:<20} {scores}")
     return 0
 
@@ -126,7 +130,11 @@ def format_run(run: dict) -> str:
     m = run["metrics"] or {}
     if not m:
         return f"judged eval {run['id']}: {run['status']} (no results yet){' — ' + run['error'] if run['error'] else ''}"
+    from evals.judge.reliability import assess_run, verdict_line
+
+    warning = verdict_line(assess_run(run))
     lines = [f"judged eval {run['id']} · {run['mode']} · judge {run['judge']} · suite {run['suite']} · {run['status']}",
+             *([warning] if warning else []),
              "judgments: " + ", ".join(f"{k} {v}" for k, v in m["counts"].items())
              + f" · ${m.get('spend', {}).get('cost', 0):.4f}", "scores:"]
     for model, s in m["models"].items():

@@ -106,7 +106,7 @@ def eval_generate_job(ctx) -> dict:
         tokens = TokenCount(ctx, total)
         for start in range(0, len(todo), max(1, config.batch_size)):
             batch = todo[start:start + config.batch_size]
-            tokens.samples_done = total - len(todo) + start
+            tokens.start_batch(total - len(todo) + start)
             store.add_eval_samples(eval_id, generate_batch(config, batch, on_tokens=tokens))
             ctx.progress(total - len(todo) + start + len(batch), total, tokens.message())
         store.update_eval(eval_id, status="generated")
@@ -129,20 +129,27 @@ def _marks_failure(store, eval_id: int):
 
 
 class TokenCount:
-    """Live progress inside a batch: samples finished so far, and tokens generated with their rate
-    (a batch of a local model answers all at once, so counting samples alone would sit still)."""
+    """Live progress inside a batch: samples answered so far (rows of the running batch count as
+    they end) and tokens generated with their rate, so the counter moves while a batch works."""
 
     def __init__(self, ctx, total: int):
         self.ctx, self.total, self.samples_done, self.tokens = ctx, total, 0, 0
+        self.in_batch = 0
         self.started = time.monotonic()
+
+    def start_batch(self, samples_done: int) -> None:
+        self.samples_done, self.in_batch = samples_done, 0
 
     def message(self) -> str:
         rate = self.tokens / max(1e-6, time.monotonic() - self.started)
-        return f"generating: {self.tokens} tokens ({rate:.1f} tokens/s)"
+        return (f"generating: {self.samples_done + self.in_batch}/{self.total} answered · "
+                f"{self.tokens} tokens ({rate:.1f} tokens/s)")
 
-    def __call__(self, n: int) -> None:
+    def __call__(self, n: int, finished: int | None = None) -> None:
         self.tokens += n
-        self.ctx.progress(self.samples_done, self.total, self.message())
+        if finished is not None:
+            self.in_batch = max(self.in_batch, finished)
+        self.ctx.progress(self.samples_done + self.in_batch, self.total, self.message())
 
 
 def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=None) -> list[dict]:
@@ -161,7 +168,8 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=
     descriptions = [None] * len(batch)
     if config.task_type == "explain":
         asks = [describe_prompt(t, config.prompt_format) for t, _ in batch]
-        descriptions = generate(config.model, asks, params_for(batch[0][0]), on_tokens=on_tokens)
+        tokens_only = (lambda n, finished=None: on_tokens(n)) if on_tokens else None  # answers come next
+        descriptions = generate(config.model, asks, params_for(batch[0][0]), on_tokens=tokens_only)
     prompts = [build_prompt(t, config.prompt_format, config.task_type, d)
                for (t, _), d in zip(batch, descriptions)]
     # One language per suite, so one set of stop words per batch.

@@ -168,15 +168,15 @@ def cmd_vote(args) -> int:
 
 
 def cmd_leaderboard(args) -> int:
-    from pipeline.chat.leaderboard import arena_leaderboard
+    from pipeline.chat.leaderboard import arena_leaderboard, rating_text
 
     rows = arena_leaderboard(open_store(), rounds=args.rounds)
     if not rows:
         print("no votes yet: vote in a battle (Chat tab or `chat vote`)")
     for r in rows:
-        print(f"{r['model']:<28} BT {r['bt']:>7.1f} [{r['bt_low']:.0f}, {r['bt_high']:.0f}]  "
-              f"Elo {r['elo']:>7.1f} [{r['elo_low']:.0f}, {r['elo_high']:.0f}]  "
-              f"{r['battles']} battles {r['wins']}W {r['losses']}L {r['ties']}T")
+        print(f"{r['model']:<28} BT {rating_text(r['bt'], r['bt_low'], r['bt_high'], r['battles']):<40} "
+              f"Elo {rating_text(r['elo'], r['elo_low'], r['elo_high'], r['battles']):<40} "
+              f"{r['wins']}W {r['losses']}L {r['ties']}T")
     return 0
 
 

@@ -175,3 +175,19 @@ def win_rate_figure(store):
     fig.tight_layout()
     plt.close(fig)
     return fig
+
+
+# Below this many battles a model's rating is shown as "too few votes", not as a number with an
+# interval: bootstrap intervals over one or two votes look precise (1015.8 [1015.6, 1015.8]) while
+# they mean nothing.
+MIN_BATTLES = 10
+
+
+def rating_text(value: float | None, low: float | None, high: float | None, battles: int) -> str:
+    """'1042 [1003, 1080] · 35 battles', or '1016 · too few votes (2 of 10 battles)'."""
+    if value is None:
+        return ""
+    if battles < MIN_BATTLES:
+        return f"{value:.0f} · too few votes ({battles} of {MIN_BATTLES} battles)"
+    interval = f" [{low:.0f}, {high:.0f}]" if low is not None and high is not None else ""
+    return f"{value:.0f}{interval} · {battles} battles"

@@ -23,7 +23,7 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
     with JudgeServer(verdict) as server:
         store = Store(home / "studio.db")
         register_models(store, server)
-        add_suite(store, 2, name="browser-judge")
+        add_suite(store, 5, name="browser-judge")   # 10 judgments: the fewest a result may rest on
         page = studio_page
         page.reload()
         page.wait_for_selector("text=CodeTune Studio")
@@ -34,7 +34,7 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
         pick(page, "#judge-contestants", "beta")
         pick(page, "#judge-suite", "browser-judge")
         page.locator("#judge-estimate").click()
-        page.wait_for_selector("#judge-estimate-text :text('4 requests')")   # 2 items x 2 contestants
+        page.wait_for_selector("#judge-estimate-text :text('10 requests')")   # 5 items x 2 contestants
         assert server.requests == 0
         page.locator("#judge-run").click()
         page.wait_for_selector("#judge-job[data-status=done]", timeout=90_000)
@@ -42,7 +42,7 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
         page.wait_for_function("() => document.querySelector('#judge-results').innerText.includes('Bias figures')")
         results = page.locator("#judge-results").inner_text()
         assert "length correlation: 1.000" in results
-        assert "| beta | 8.0 | 2 |" in page.locator("#judge-results").inner_html() or \
+        assert "| beta | 8.0 | 5 |" in page.locator("#judge-results").inner_html() or \
             ("beta" in results and "8.0" in results and "5.0" in results)
 
         open_tab(page, "Compare")

@@ -15,8 +15,8 @@ def seed(store):
     store.create_judge_suite("js", [{"id": "t1", "category": "fix-bug", "instruction": "Fix"}])
     run_id = store.create_judge_run("js", "single", "judge", ["alpha", "beta"], {})
     store.update_judge_run(run_id, status="done", metrics={
-        "models": {"alpha": {"score": 6.5, "judged": 1}, "beta": {"score": 8.0, "judged": 1}},
-        "categories": {"fix-bug": {"alpha": 6.5, "beta": 8.0}}, "counts": {}, "bias": {}})
+        "models": {"alpha": {"score": 6.5, "judged": 6}, "beta": {"score": 8.0, "judged": 6}},
+        "categories": {"fix-bug": {"alpha": 6.5, "beta": 8.0}}, "counts": {"ok": 12}, "bias": {}})
     return eval_id, run_id
 
 
