@@ -74,6 +74,24 @@ def ctx_store_job(job_id: int) -> dict | None:
         return None
 
 
+LOG_LINES = 14
+
+
+def log_tail(job_id: int | None, lines: int = LOG_LINES) -> str:
+    """The newest lines of a run's log, last line at the bottom: what a person watching wants."""
+    if not job_id:
+        return ""
+    text = jobs.tail_log(job_id, 8000)
+    return "\n".join(text.rstrip("\n").splitlines()[-lines:])
+
+
+def loss_plot(store, run: dict):
+    """The followed run's curve: its name in the title, its series (loss, eval loss) in the legend,
+    so the legend can never name another run."""
+    df = _plot_rows(store, [run["id"]])
+    return gr.LinePlot(value=df, title=f"Loss · {run['name']}"), len(df)
+
+
 def _plot_rows(store, run_refs) -> "object":
     import pandas as pd
 
@@ -121,8 +139,9 @@ def build(ctx: StudioContext) -> None:
                       elem_id="train-preview")
     run_id = gr.State(None)
     status = gr.HTML(status_html(None))
-    plot = gr.LinePlot(x="step", y="value", color="curve", title="Loss", height=280, elem_id="train-loss-plot")
-    log = gr.Code(label="Log (tail)", language=None, lines=8, max_lines=14, interactive=False)
+    plot = gr.LinePlot(x="step", y="value", color="series", title="Loss", height=280, elem_id="train-loss-plot")
+    log = gr.Code(label=f"Log (newest {LOG_LINES} lines)", language=None, lines=8, max_lines=LOG_LINES,
+                  interactive=False, elem_id="train-log")
     with gr.Accordion("Runs: compare settings and curves", open=False):
         runs_table = gr.Dataframe(headers=RUN_COLUMNS, interactive=False, elem_id="train-runs")
         with gr.Row():
@@ -191,11 +210,10 @@ def build(ctx: StudioContext) -> None:
         if run["status"] in ("queued", "running", "stopping"):
             train_job.reconcile_runs(store)
             run = store.get_run(int(rid))
-        df = _plot_rows(store, [run["id"]])
-        tail = jobs.tail_log(run["job_id"], 4000) if run.get("job_id") else ""
+        figure, points = loss_plot(store, run)
         # A finished run is drawn once; re-plotting it every tick only keeps the browser busy.
         live = run["status"] in ("queued", "running", "stopping")
-        return status_html(run, len(df)), df, tail, gr.Timer(active=live)
+        return status_html(run, points), figure, log_tail(run.get("job_id")), gr.Timer(active=live)
 
     @ui_errors
     def do_stop(rid):

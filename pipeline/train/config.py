@@ -72,7 +72,7 @@ class TrainConfig(JobConfig):
     seed: int = _f(42, "random seed (split, init of adapters, data order)")
     neftune_noise_alpha: float = _f(0.0, "NEFTune embedding noise (5 is typical; 0 = off)")
     report_to: str = _f("none", "extra experiment tracker: none, tensorboard or wandb", choices=REPORT_TO)
-    logging_steps: int = _f(5, "write loss/lr/grad norm/tokens per second every N steps")
+    logging_steps: int = _f(5, "write loss/lr/grad norm/tokens per second at step 1, then every N steps")
     save_steps: int = _f(50, "save (and register) a checkpoint every N steps; one is always saved at the end")
     save_total_limit: int = _f(3, "keep at most this many checkpoints on disk (0 = keep all)")
     # -- where it runs ---------------------------------------------------------------------

@@ -110,7 +110,8 @@ def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
         bf16=hw["precision"] == "bf16",
         fp16=hw["precision"] == "fp16", seed=cfg.seed, data_seed=cfg.seed,
         neftune_noise_alpha=cfg.neftune_noise_alpha or None, report_to=cfg.report_to,
-        logging_steps=cfg.logging_steps, save_strategy="steps",
+        # The first point at step 1, then every logging_steps: a short run's curve is never empty.
+        logging_steps=cfg.logging_steps, logging_first_step=True, save_strategy="steps",
         save_steps=eval_kw.pop("save_steps", cfg.save_steps),
         # DeepSpeed on CPU: no use_cpu (accelerate picks DEEPSPEED only without it; the device is
         # still the CPU). FSDP on CPU: the trainer keeps the state enable_fsdp_on_cpu_ranks made.

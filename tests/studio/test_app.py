@@ -81,3 +81,25 @@ def test_absurd_training_lengths_are_refused_with_the_limit():
 
     with pytest.raises(ConfigError, match="--max-steps must be at most 1000000"):
         TrainConfig(base_model="m", dataset="d", max_steps=999999999)
+
+
+def test_the_train_log_view_shows_the_newest_lines(studio_home):
+    from pipeline.jobs import log_path_for
+    from studio.train_tab import LOG_LINES, log_tail
+
+    path = log_path_for(41)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("".join(f"line {i}\n" for i in range(200)))
+    shown = log_tail(41).splitlines()
+    assert len(shown) == LOG_LINES and shown[-1] == "line 199" and shown[0] == f"line {200 - LOG_LINES}"
+    assert log_tail(None) == ""
+
+
+def test_the_loss_plot_names_the_run_it_shows(store):
+    from studio.train_tab import loss_plot
+
+    run = store.create_run("lora-after-resume", {"method": "lora"})
+    store.log_run_metrics(run["id"], 1, {"loss": 2.0})
+    store.log_run_metrics(run["id"], 2, {"loss": 1.5})
+    figure, points = loss_plot(store, store.get_run(run["id"]))
+    assert points == 2 and figure.title == "Loss · lora-after-resume"   # the legend holds only series

@@ -41,7 +41,9 @@ def test_lora_run_reduces_loss_and_registers_checkpoints(toy):
     run = finish(store, start_run(store, tiny_config(run_name="lora", learning_rate=2e-2)))
     assert run["status"] == "done" and run["step"] == 12
     losses = [m["loss"] for m in store.run_metrics(run["id"]) if m["loss"] is not None]
-    assert len(losses) == 6 and losses[-1] < losses[0] - 0.05
+    assert len(losses) == 7 and losses[-1] < losses[0] - 0.05
+    # the live curve starts at step 1, then every logging_steps
+    assert [m["step"] for m in store.run_metrics(run["id"]) if m["loss"] is not None] == [1, 2, 4, 6, 8, 10, 12]
     metrics = store.run_metrics(run["id"])[-1]
     assert metrics["learning_rate"] and metrics["grad_norm"] and metrics["tokens_per_s"] > 0
     ckpts = store.run_checkpoints(run["id"])
