@@ -12,6 +12,22 @@ TITLE = "Lineage"
 COLUMNS = ["level", "ref", "what", "detail"]
 
 
+def sources_markdown(lineage) -> str:
+    """The answer first: the repos and whole commits a trace stands on, above the long tables."""
+    import html
+
+    if not lineage.sources:
+        return "**Stands on:** no repository recorded (imported or hand-written pairs, or a model from elsewhere)."
+    rows = []
+    for src in lineage.sources:
+        commit = f"`{src.commit}`" if src.commit else "working tree (no commit recorded)"
+        mined = f" · mined commits {', '.join(f'`{c}`' for c in src.mined_commits)}" if src.mined_commits else ""
+        rows.append(f"| {html.escape(src.repo)} | {commit}{mined} | {html.escape(src.license)} | "
+                    f"{html.escape(src.url)} | `{src.ref}` |")
+    return ("**Stands on** — the code this came from:\n\n| repository | commit | license | where | ref |\n"
+            "|---|---|---|---|---|\n" + "\n".join(rows))
+
+
 def build(ctx: StudioContext) -> None:
     from pipeline.lineage.trace import level_rows, starting_points, trace
 
@@ -23,6 +39,7 @@ def build(ctx: StudioContext) -> None:
                            info="recent evals, judge runs, runs, datasets and repos — or type kind:id")
         go = gr.Button("Trace", variant="primary", scale=0, elem_id="lineage-go")
     focus = gr.Markdown(elem_id="lineage-focus")
+    stands_on = gr.Markdown(elem_id="lineage-sources")
     with gr.Row():
         up = gr.Dataframe(headers=COLUMNS, label="Upstream: where it came from", interactive=False, wrap=True,
                           elem_id="lineage-up")
@@ -37,7 +54,7 @@ def build(ctx: StudioContext) -> None:
             raise gr.Error("Pick or type what to trace, e.g. eval:3 or repo:owner/name")
         lineage = trace(ctx.store(), ref)
         f = lineage.focus
-        return (gr.update(value=f.ref), f"### {f.title}\n`{f.ref}` · {f.detail}",
+        return (gr.update(value=f.ref), f"### {f.title}\n`{f.ref}` · {f.detail}", sources_markdown(lineage),
                 level_rows(lineage.upstream), level_rows(lineage.downstream),
                 shlex.join(["python", "-m", "pipeline", "lineage", f.ref]))
 
@@ -45,7 +62,7 @@ def build(ctx: StudioContext) -> None:
         row = evt.row_value or []
         ref = row[1] if len(row) > 1 else ""
         if not ref:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
         return show(ref)
 
     @ui_errors
@@ -53,7 +70,7 @@ def build(ctx: StudioContext) -> None:
         refs = starting_points(ctx.store())
         return gr.update(choices=refs, value=keep_choice(current, refs) if current else None)
 
-    outputs = [pick, focus, up, down, command]
+    outputs = [pick, focus, stands_on, up, down, command]
     go.click(show, pick, outputs)
     pick.select(show, pick, outputs)
     up.select(recentre, None, outputs)

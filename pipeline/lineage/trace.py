@@ -34,10 +34,22 @@ class Level:
 
 
 @dataclass
+class Source:
+    """A repository a trace stands on, whole: where it is, the exact commit(s), its license."""
+    ref: str
+    repo: str
+    url: str
+    commit: str                 # the commit the snippets were extracted at ('' = a working tree)
+    license: str
+    mined_commits: list[str] = field(default_factory=list)   # commits whose diffs became pairs
+
+
+@dataclass
 class Lineage:
     focus: Node
     upstream: list[Level] = field(default_factory=list)
     downstream: list[Level] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)     # the answer first: repos and commits
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -137,10 +149,12 @@ def trace(store: Store, ref: str) -> Lineage:
     focus = {"eval": _eval_node, "judge": _judge_node, "model": _model_node, "run": _run_node,
              "dataset": _dataset_node, "pair": _pair_node, "snippet": _snippet_node,
              "repo": _repo_node}[kind](row)
-    return Lineage(focus, _upstream(store, kind, row), _downstream(store, kind, row))
+    sources: list[Source] = []
+    upstream = _upstream(store, kind, row, sources)
+    return Lineage(focus, upstream, _downstream(store, kind, row), sources)
 
 
-def _upstream(store: Store, kind: str, row: dict) -> list[Level]:
+def _upstream(store: Store, kind: str, row: dict, sources: list[Source]) -> list[Level]:
     levels: list[Level] = []
     models: list[dict] = []
     if kind == "eval":
@@ -179,9 +193,26 @@ def _upstream(store: Store, kind: str, row: dict) -> list[Level]:
         if p.get("commit_sha") and p.get("repo_id"):
             commits.setdefault(p["repo_id"], set()).add(p["commit_sha"])
     repo_ids = sorted({s["repo_id"] for s in snippets if s.get("repo_id")} | {p["repo_id"] for p in pairs if p.get("repo_id")})
+    repos = store.lineage_repos(repo_ids) if kind != "repo" else [row]
+    sources.extend(Source(f"repo:{r['id']}", r["full_name"], r.get("url") or "", r.get("commit_sha") or "",
+                          r.get("license") or "unknown", sorted(commits.get(r["id"], ())))
+                   for r in repos)
     if kind != "repo" and repo_ids:
-        levels.append(_level("repo", [_repo_node(r, commits.get(r["id"])) for r in store.lineage_repos(repo_ids)]))
+        levels.append(_level("repo", [_repo_node(r, commits.get(r["id"])) for r in repos]))
     return levels
+
+
+def sources_text(lineage: Lineage) -> list[str]:
+    """'stands on' lines: every repo with its whole commit id and license, before anything else."""
+    if not lineage.sources:
+        return ["stands on: no repository recorded (imported or hand-written pairs, or a model from elsewhere)"]
+    lines = [f"stands on {len(lineage.sources)} repositor{'y' if len(lineage.sources) == 1 else 'ies'}:"]
+    for src in lineage.sources:
+        at = f"commit {src.commit}" if src.commit else "a working tree (no commit recorded)"
+        lines.append(f"  {src.repo} @ {at} · license {src.license} · {src.url} [{src.ref}]")
+        if src.mined_commits:
+            lines.append(f"    mined commits: {', '.join(src.mined_commits)}")
+    return lines
 
 
 def _downstream(store: Store, kind: str, row: dict) -> list[Level]:
@@ -218,7 +249,8 @@ def _downstream(store: Store, kind: str, row: dict) -> list[Level]:
 
 def render(lineage: Lineage) -> str:
     """The trace as text: the focus, then each level with its references (CLI and docs)."""
-    lines = [f"{lineage.focus.title}  [{lineage.focus.ref}]  {lineage.focus.detail}".rstrip()]
+    lines = [f"{lineage.focus.title}  [{lineage.focus.ref}]  {lineage.focus.detail}".rstrip(), ""]
+    lines += sources_text(lineage)
     for title, levels in (("upstream (where it came from)", lineage.upstream),
                           ("downstream (what it fed)", lineage.downstream)):
         lines.append(f"\n{title}:" + ("" if levels else " nothing recorded"))

@@ -108,3 +108,17 @@ def test_the_cli_prints_the_same_chain(store, chain, studio_home):
     bad = subprocess.run([sys.executable, "-m", "pipeline", "lineage", "nope"], cwd=ROOT, env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith("error: not a lineage reference")
+
+
+def test_the_repos_and_whole_commits_come_first(store, chain):
+    from studio.lineage_tab import sources_markdown
+
+    lineage = trace(store, f"eval:{chain['eval']}")
+    assert [s.repo for s in lineage.sources] == ["octo/game"]
+    assert lineage.sources[0].commit == "0123456789abcdef"           # whole, not cut to 12 characters
+    text = render(lineage)
+    assert text.index("stands on 1 repository:") < text.index("upstream (where it came from)")
+    assert "octo/game @ commit 0123456789abcdef" in text
+    md = sources_markdown(lineage)
+    assert md.startswith("**Stands on**") and "`0123456789abcdef`" in md
+    assert "no repository recorded" in sources_markdown(trace(store, f"eval:{chain['base_eval']}"))

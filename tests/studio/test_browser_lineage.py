@@ -45,6 +45,10 @@ def test_click_from_a_score_to_the_commit_and_back(studio_page, studio_server):
     page.locator("#lineage-up").get_by_text("lineage-run").first.wait_for()
     page.locator("#lineage-up").get_by_text("repo lineage/demo").first.wait_for()
     assert "feedfacecafe" in page.locator("#lineage-up").inner_text()
+    # the answer first: the repo and its whole commit, above the long tables
+    sources = page.locator("#lineage-sources")
+    sources.get_by_text("lineage/demo").first.wait_for()
+    assert sources.bounding_box()["y"] < page.locator("#lineage-up").bounding_box()["y"]
     page.locator("#lineage-up").get_by_text("repo lineage/demo").first.click()   # click 2: re-centre
     page.locator("#lineage-focus").get_by_text("repo lineage/demo").wait_for()
     page.locator("#lineage-down").get_by_text(eval_ref).first.wait_for()         # and the score it fed
