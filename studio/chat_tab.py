@@ -3,6 +3,7 @@ answers sent back into the Pairs table. Thin callbacks over pipeline.chat; the c
 this browser session lives in gr.State, the loaded models in the process-wide cache."""
 from __future__ import annotations
 
+import re
 import uuid
 
 import gradio as gr
@@ -20,6 +21,39 @@ STATUS_TEXT = {"starting": "thinking…", "loading": "loading the model…",
                "done": "done", "stopped": "stopped (partial answer kept)", "error": "failed"}
 LEADERBOARD_COLUMNS = ["model", "rating (Bradley-Terry, 95% interval)", "online Elo", "battles", "wins",
                        "losses", "ties"]
+
+
+CODE_START = re.compile(
+    r"^\s*(def |class |func |function |async |return\b|import |from \S+ import |#include|fn |let |const |var |"
+    r"public |private |static |package |if |elif |else\b|for |while |try:|except\b|with |@\w|[{}\])]|"
+    r".*[{;]\s*$|.*\)\s*(->.*)?:\s*$)")
+
+
+def _looks_like_code(paragraph: list[str]) -> bool:
+    indented = any(line[:1] in (" ", "\t") and line.strip() for line in paragraph)
+    codeish = sum(1 for line in paragraph if CODE_START.match(line))
+    return indented or codeish * 2 >= len(paragraph)
+
+
+def fence_unfenced_code(text: str) -> str:
+    """Markdown collapses a line's leading spaces; an answer that holds code without a ``` fence
+    keeps its indentation when its code paragraphs are fenced (prose paragraphs stay prose)."""
+    if "```" in text or "\n" not in text.strip():
+        return text
+    paragraphs = re.split(r"\n[ \t]*\n", text.strip("\n"))
+    out: list[str] = []
+    run: list[str] = []      # consecutive code paragraphs share one fence (blank lines kept)
+    for para in paragraphs:
+        if _looks_like_code(para.split("\n")):
+            run.append(para)
+            continue
+        if run:
+            out.append("```\n" + "\n\n".join(run) + "\n```")
+            run = []
+        out.append(para)
+    if run:
+        out.append("```\n" + "\n\n".join(run) + "\n```")
+    return "\n\n".join(out)
 
 
 def leaderboard_rows(rows: list[dict]) -> list[list]:
@@ -120,11 +154,11 @@ def build(ctx: StudioContext) -> None:
                         text = m["content"] or ""
                         if m["status"] == "error":
                             text += f"\n\n*error: {m['error']}*"
-                        msgs.append({"role": "assistant", "content": text})
+                        msgs.append({"role": "assistant", "content": fence_unfenced_code(text)})
                 if states is not None and i < len(states):
                     s = states[i]
                     if not (msgs and msgs[-1]["role"] == "assistant" and s.finished):
-                        msgs.append({"role": "assistant", "content": s.text or "…"})
+                        msgs.append({"role": "assistant", "content": fence_unfenced_code(s.text) or "…"})
             out.append(msgs)
         return out
 

@@ -112,8 +112,6 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                     state.error = (state.error + "; " if state.error else "") + f"not saved: {exc}"
             changed.put(i)
 
-    if any(models.resolve(c.model)["kind"] != "openai" for c in columns):
-        _import_transformers()
     threads = [threading.Thread(target=work, args=(i,), daemon=True, name=f"chat-col-{i}")
                for i in range(len(columns))]
     for t in threads:
@@ -142,14 +140,6 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
             with _runs_lock:
                 if _runs.get(run_key) is stop:
                     del _runs[run_key]
-
-
-def _import_transformers() -> None:
-    """transformers resolves its classes lazily and two threads doing it at once can get an
-    ImportError; resolve them once, here, before the column threads start loading models."""
-    with _runs_lock:
-        from transformers import AutoModelForCausalLM, AutoTokenizer, TextIteratorStreamer  # noqa: F401
-        from pipeline.models.backends import hf  # noqa: F401
 
 
 def _copy(state: ColumnState) -> ColumnState:

@@ -25,3 +25,19 @@ def test_the_chat_tab_and_compare_use_the_same_text():
            "elo_high": 1015.8, "battles": 1, "wins": 1, "losses": 0, "ties": 0}
     assert "too few votes" in leaderboard_rows([row])[0][1]
     assert "too few votes" in _cell({"value": 1016.0, "low": 1015.6, "high": 1015.8, "battles": 1}, "arena Elo")[0]
+
+
+def test_an_answer_with_code_but_no_fence_keeps_its_indentation():
+    from studio.chat_tab import fence_unfenced_code
+
+    answer = ("Here is the function:\n\ndef add(a, b):\n    total = a + b\n\n    return total\n\n"
+              "It adds two numbers.")
+    shown = fence_unfenced_code(answer)
+    assert shown == ("Here is the function:\n\n```\ndef add(a, b):\n    total = a + b\n\n    return total\n```"
+                     "\n\nIt adds two numbers.")
+    gd = "func _ready():\n\tprint('hi')"
+    assert fence_unfenced_code(gd) == "```\nfunc _ready():\n\tprint('hi')\n```"
+    fenced = "Use this:\n\n```python\ndef f():\n    pass\n```"
+    assert fence_unfenced_code(fenced) == fenced                      # already fenced: untouched
+    prose = "Sure. This adds two numbers.\nIt returns their sum."
+    assert fence_unfenced_code(prose) == prose                         # prose stays prose
