@@ -95,6 +95,9 @@ def build(ctx: StudioContext) -> None:
                 f"LoRA fine-tune → evaluate base and tuned → compare. No GPU and no internet needed. "
                 f"pass@1 is measured on the first {cfg.eval_tasks} of HumanEval's 164 tasks.\n\n"
                 f"{Road(store, cfg).totals_text().capitalize()}.")
+        blockers = Road(store, cfg).blockers()
+        if blockers:
+            text += "\n\n**Before you start:** " + " ".join(f"{b}." for b in blockers)
         job = current_job(store)
         box, html_steps, running = view(cfg, job)
         return (text, gr.update(choices=sorted(set(models) | {default}), value=keep_choice(b or default,

@@ -119,6 +119,23 @@ class Road:
                 return e
         return None
 
+    def blockers(self) -> list[str]:
+        """What would stop the road at a later step, found before it starts (a hosted studio reads
+        no server folder and may not run model-written code): said up front, not at step 2."""
+        from pipeline import hosted
+        from pipeline.errors import StudioError as Refused
+
+        found = []
+        if _curate_done(self) is None and self.repo() is None:
+            try:
+                hosted.refuse_server_folder(f"the quickstart's code folder {self.cfg.source}")
+            except Refused as exc:
+                found.append(str(exc))
+        allowed, why = hosted.code_execution_allowed()
+        if not allowed and (_eval_done(self, "base") is None or _eval_done(self, "tuned") is None):
+            found.append("the eval steps run model-written code in the sandbox: " + why)
+        return found
+
     def totals_text(self) -> str:
         """'whole road: about 12 min (7 min left) on this machine; …': what the plan, the tab and
         the README say, from the same cost model as each step."""
@@ -313,6 +330,9 @@ def start_quickstart(store, cfg: QuickstartConfig) -> int:
     from pipeline import jobs
 
     cfg.validate()
+    blockers = Road(store, cfg).blockers()
+    if blockers:
+        raise QuickstartError("the quickstart cannot run here: " + "; ".join(blockers))
     for job in store.list_jobs(limit=50, kind="quickstart"):
         if job["status"] in ("queued", "running"):
             raise QuickstartError(f"a quickstart is already running (job {job['id']}): follow it in the Jobs tab")

@@ -95,3 +95,17 @@ def test_the_whole_road_on_tiny_models(store, tmp_path, tiny_model_dir):
     assert [s["step"] for s in job["result"]["steps"]] == [s.key for s in STEPS]
     again = jobs.wait(store, start_quickstart(store, tiny_road(tmp_path)), timeout=120)   # nothing redone
     assert again["status"] == "done" and store.list_runs()[0]["name"] == "qs-tiny" and len(store.list_runs()) == 1
+
+
+def test_hosted_the_road_says_what_would_stop_it_before_it_starts(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("STUDIO_HOSTED", "1")
+    monkeypatch.delenv("STUDIO_ALLOW_CODE_EXECUTION", raising=False)
+    cfg = tiny_road(tmp_path)
+    blockers = Road(store, cfg).blockers()
+    assert len(blockers) == 2
+    assert "reads folders of the server" in blockers[0] and "model-written code" in blockers[1]
+    with pytest.raises(StudioError, match="cannot run here: .*reads folders of the server"):
+        start_quickstart(store, cfg)
+    assert store.list_jobs(kind="quickstart") == []          # nothing started, nothing half-done
+    monkeypatch.delenv("STUDIO_HOSTED")
+    assert Road(store, cfg).blockers() == []
