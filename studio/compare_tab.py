@@ -11,6 +11,17 @@ import gradio as gr
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Compare"
+# After a click on a number opens its eval in another tab, bring the drill-down into view: the
+# handler names the target in a marker element, this reads it once the tab has rendered.
+SCROLL_TO_TARGET = """() => { setTimeout(() => {
+  const marker = document.querySelector('#compare-scroll-target [data-target]');
+  const target = marker && document.querySelector(marker.dataset.target);
+  if (target) target.scrollIntoView({behavior: 'smooth', block: 'start'});
+}, 500); }"""
+
+
+def scroll_marker(selector: str) -> str:
+    return f"<span data-target='{selector}'></span>"
 
 
 def build(ctx: StudioContext) -> None:
@@ -29,6 +40,7 @@ def build(ctx: StudioContext) -> None:
     category_md = gr.Markdown(elem_id="compare-categories")
     plot = gr.BarPlot(x="category", y="score", color="model", label="Judge score by category",
                       elem_id="compare-plot")
+    marker = gr.HTML("", elem_id="compare-scroll-target", padding=False)
     with gr.Row():
         export_btn = gr.Button("Export CSV and Markdown", elem_id="compare-export")
         files = gr.File(label="Exports", file_count="multiple", interactive=False, elem_id="compare-files")
@@ -59,8 +71,11 @@ def build(ctx: StudioContext) -> None:
         category_text = to_markdown(board).split("## Judge scores by category", 1)
         category_text = "## Judge scores by category" + category_text[1] if len(category_text) == 2 else \
             "No judged eval yet: the category table appears after one (Evals tab → LLM judge)."
+        # No judged eval, or one whose own figures void it: no bars (bare axes or void scores say nothing).
+        shown = bool(long) and not board.get("judge_unreliable")
         return (gr.update(choices=runs, value=label), gr.update(value=rows or None, headers=COLUMNS),
-                category_text, pd.DataFrame(long, columns=["category", "model", "score"]))
+                category_text, gr.BarPlot(value=pd.DataFrame(long, columns=["category", "model", "score"]),
+                                          visible=shown))
 
     @ui_errors
     def export(label):
@@ -87,25 +102,27 @@ def build(ctx: StudioContext) -> None:
         model = (evt.row_value or [None])[0]
         row = next((r for r in board_for(label)["rows"] if r["model"] == model), {})
         source = row.get(column) if column not in (None, "model", "sources") else None
-        keep = (gr.skip(),) * 4
+        keep = (gr.skip(),) * 5
         if not source:
             return keep
         if column == "arena Elo":
-            return gr.Tabs(selected="chat"), *keep[1:]
+            return gr.Tabs(selected="chat"), *keep[1:4], scroll_marker("#chat-leaderboard")
         if column == "judge score":
             runs = [run_label(r) for r in ctx.store().list_judge_runs()]
             pick = next(x for x in runs if x.startswith(f"{source['run']} · "))
-            return gr.Tabs(selected="evals"), gr.skip(), gr.update(choices=runs, value=pick), gr.Accordion(open=True)
+            return (gr.Tabs(selected="evals"), gr.skip(), gr.update(choices=runs, value=pick), gr.Accordion(open=True),
+                    scroll_marker("#judge-results"))
         labels = eval_labels(eval_rows(ctx.store()))
         pick = next((x for x in labels if x.startswith(f"{source['eval']} · ")), None)
         if pick is None:
             raise gr.Error(f"eval {source['eval']} is no longer listed")
         gr.Info(f"Eval {source['eval']} opened below in the Evals tab's drill-down")
-        return gr.Tabs(selected="evals"), gr.update(choices=labels, value=pick), gr.skip(), gr.skip()
+        return gr.Tabs(selected="evals"), gr.update(choices=labels, value=pick), gr.skip(), gr.skip(), \
+            scroll_marker("#evals-pick")
 
     if eval_pick is not None and judge_pick is not None:
-        opened = board_table.select(open_source, [run_pick], [ctx.tabs, eval_pick, judge_pick, judge_box])
-        opened.success(judge_show, [judge_pick], judge_outputs)
+        opened = board_table.select(open_source, [run_pick], [ctx.tabs, eval_pick, judge_pick, judge_box, marker])
+        opened.success(judge_show, [judge_pick], judge_outputs).then(None, None, None, js=SCROLL_TO_TARGET)
 
     outputs = [run_pick, board_table, category_md, plot]
     refresh_btn.click(refresh, [run_pick], outputs)

@@ -62,4 +62,7 @@ def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(stu
         page.wait_for_function("() => (document.querySelector('#judge-run-pick input') || {value: ''})"
                                ".value.includes('alpha, beta')")
         page.locator("#judge-results").wait_for(state="visible")   # the judge accordion opened
+        # ...and scrolled into view, not left below the fold of the tab it switched to
+        page.wait_for_function("() => { const r = document.querySelector('#judge-results').getBoundingClientRect();"
+                               " return r.top >= 0 && r.top < window.innerHeight; }", timeout=10_000)
         assert "beta" in page.locator("#judge-results").inner_text()
