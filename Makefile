@@ -48,8 +48,11 @@ toolchains:
 	  CARGO_HOME=$(TOOLCHAINS)/rust/cargo-home CARGO_TARGET_DIR=$(TOOLCHAINS)/rust/target \
 	  cargo build -q --release --offline --manifest-path $(TOOLCHAINS)/rust/crate/Cargo.toml; }
 
+# `make studio PORT=8080 HOST=0.0.0.0` serves elsewhere (defaults: app.py's, 127.0.0.1:7860).
+PORT ?= 7860
+HOST ?=
 studio: setup
-	$(PY) app.py
+	$(PY) app.py --port $(PORT) $(if $(HOST),--host $(HOST))
 
 test: setup browser godot toolchains
 	GRADIO_ANALYTICS_ENABLED=False $(PY) -m pytest

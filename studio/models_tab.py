@@ -17,8 +17,9 @@ COLUMNS = ["name", "kind", "path", "base", "endpoint", "api_key_env", "template"
 
 
 def build(ctx: StudioContext) -> None:
+    # Paths are long: without set widths the short columns were squeezed to a letter a line.
     table = gr.Dataframe(headers=COLUMNS, label="Registered models", interactive=False, wrap=True,
-                         elem_id="models-table")
+                         column_widths=["18%", "7%", "31%", "17%", "12%", "8%", "7%"], elem_id="models-table")
     with gr.Row():
         prepare_btn = gr.Button("Prepare the embedded default model (SmolLM2-135M-Instruct)")
         refresh_btn = gr.Button("Refresh", scale=0, elem_id="models-refresh")
