@@ -44,6 +44,17 @@ class ProvenanceMixin:
             return []
         return from_json(row[0], []) + [{**f, "field": "snippet"} for f in from_json(row[1], [])]
 
+    def set_pair_scrub(self, pair_id: int, findings: list[dict]) -> None:
+        with self.tx() as db:
+            db.execute("UPDATE pairs SET scrub = ? WHERE id = ?", [to_json(findings), int(pair_id)])
+
+    def chat_question(self, message_id: int) -> str:
+        """The user's message an answer replies to ('' when there is none)."""
+        row = self.db.execute("SELECT q.content FROM messages a JOIN messages q ON q.chat_id = a.chat_id "
+                              "AND q.turn = a.turn AND q.role = 'user' WHERE a.id = ? ORDER BY q.id LIMIT 1",
+                              [int(message_id)]).fetchone()
+        return row[0] if row else ""
+
     def scrub_totals(self) -> dict:
         """{kind: count} over every snippet and pair, and how many rows were touched."""
         kinds: Counter = Counter()
