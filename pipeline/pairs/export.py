@@ -180,10 +180,13 @@ def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env
     gate: dict = {}
     hf = build_hf_dataset(store, dataset, gate)
     try:
+        from huggingface_hub import HfApi
+
+        # the card first: datasets' push then keeps its text and adds the splits/features metadata
+        HfApi(token=token).create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        card.push_to_hub(repo_id, token=token, repo_type="dataset", commit_message=f"dataset card of {_label(dataset)}")
         commit = hf.push_to_hub(repo_id, private=private, token=token,
                                 commit_message=f"{_label(dataset)} ({dataset['template']} template) from CodeTune Studio")
-        card.push_to_hub(repo_id, token=token, repo_type="dataset",
-                         commit_message=f"dataset card of {_label(dataset)}")
     except Exception as exc:  # network, auth and hub errors all end here with one clear message
         detail = str(exc).replace(token, "***").strip().splitlines()
         raise ExportError(f"could not push {_label(dataset)} to the hub repo {repo_id}: {type(exc).__name__}: "
