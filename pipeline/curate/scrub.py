@@ -71,6 +71,8 @@ _TOKENS = [  # (kind, pattern); group 0 is the secret
 ]
 _AWS_SECRET = re.compile(r"(?i)aws.{0,20}?(?:secret|key).{0,20}?['\"]([A-Za-z0-9/+=]{40})['\"]")
 _URL_PASSWORD = re.compile(r"\b[a-z][a-z0-9+.\-]{1,20}://[^\s:/@'\"]{1,64}:([^\s@/'\"]{1,128})@[\w.\-]+")
+_PASSWORD_ASSIGNMENT = re.compile(
+    r"(?i)\b[\w.]*(?:password|passwd|passphrase|pwd|secret)\w*['\"]?\s*(?::=|=|:)\s*[rbuf]?(['\"])([^'\"\s]{4,128})\1")
 _EMAIL = re.compile(r"(?<![\w.+\-])([A-Za-z0-9._%+\-]{1,64})@((?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,24})\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
@@ -163,6 +165,9 @@ def find_spans(text: str) -> tuple[list[tuple[int, int, str]], str | None]:
     for m in _AWS_SECRET.finditer(text):
         if not is_look_alike(m.group(1), "api_key"):
             spans.append((m.start(1), m.end(1), "api_key"))
+    for m in _PASSWORD_ASSIGNMENT.finditer(text):
+        if not is_look_alike(m.group(2), "password"):
+            spans.append((m.start(2), m.end(2), "password"))
     url_hosts = []  # user:pass@host is a URL's credentials, not an e-mail address
     for m in _URL_PASSWORD.finditer(text):
         url_hosts.append((m.start(1), m.end()))
@@ -175,8 +180,10 @@ def find_spans(text: str) -> tuple[list[tuple[int, int, str]], str | None]:
             spans.append((m.start(), m.end(), "email"))
     for pattern in (_IPV4, _IPV6):
         for m in pattern.finditer(text):
-            before = text[max(0, m.start() - 8):m.start()].lower()
-            if _ip_is_personal(m.group(0)) and not re.search(r"(?:v|version\W{0,3})$", before):
+            line_start = text.rfind("\n", 0, m.start()) + 1
+            line = text[line_start:text.find("\n", m.end()) % (len(text) + 1)].lower()
+            before = text[max(0, m.start() - 1):m.start()].lower()
+            if _ip_is_personal(m.group(0)) and before != "v" and "version" not in line:
                 spans.append((m.start(), m.end(), "ip_address"))
     spans += _library_spans(text)
     return _merge(spans), held
