@@ -112,8 +112,7 @@ def _eval_results(scores: list[dict]) -> list:
             continue
         for metric, value in _flatten(e.get("metrics") or {}):
             results.append(EvalResult(task_type="text-generation", dataset_type=e["suite"], dataset_name=e["suite"],
-                                      metric_type=metric, metric_value=round(float(value), 6),
-                                      source_name="CodeTune Studio"))
+                                      metric_type=metric, metric_value=round(float(value), 6)))
     return results[:40]
 
 
