@@ -310,3 +310,30 @@ def scrub_pair_rows(rows: list[dict], fields=("instruction", "input", "output"))
         kept.append(clean)
     return kept, held, {"replaced": dict(kinds), "pairs_scrubbed": sum(1 for r in kept if r["scrub"]),
                         "held": len(held)}
+
+
+def describe_findings(findings: list[dict]) -> str:
+    """'email on line 3 (code); token on line 5' — what a reviewer reads; never a value."""
+    return "; ".join(f"{f['kind']} on line {f['line']}" + (f" ({f['field']})" if f.get("field") else "")
+                     for f in findings) or "nothing replaced"
+
+
+def repo_scrub_note(stats: dict) -> str:
+    """One cell of the Repos table: replaced kinds and held-back snippets of a repo's last extraction."""
+    scrub = (stats or {}).get("scrub") or {}
+    parts = [f"{k} {n}" for k, n in sorted((scrub.get("replaced") or {}).items())]
+    if scrub.get("held"):
+        parts.append(f"{scrub['held']} held back")
+    return ", ".join(parts)
+
+
+def review_rows(store, repo_id: int | None = None, limit: int = 200) -> list[list]:
+    """Rows for review (Repos tab, `curate scrubbed`): snippets with replacements and the snippets
+    held back, each with its repo, path, line, name and what (kinds and lines) or why."""
+    rows = [[s["repo"], s["path"], s["start_line"], s["name"] or "", "replaced", describe_findings(s["scrub"]), s["id"]]
+            for s in store.scrubbed_snippets(repo_id, limit)]
+    repos = [store.get_repo(int(repo_id))] if repo_id else store.list_repos(limit=100_000)
+    for repo in repos:
+        for h in ((repo["stats"].get("scrub") or {}).get("held_back") or []):
+            rows.append([repo["full_name"], h["path"], h["line"], h.get("name") or "", "held back", h["reason"], ""])
+    return rows[:limit]

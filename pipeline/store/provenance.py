@@ -36,6 +36,10 @@ class ProvenanceMixin:
         return [{"id": r[0], "repo": r[1], "path": r[2], "name": r[3], "start_line": r[4],
                  "scrub": from_json(r[5], [])} for r in cur.fetchall()]
 
+    def snippet_scrub(self, snippet_id: int) -> list[dict]:
+        row = self.db.execute("SELECT scrub FROM snippets WHERE id = ?", [int(snippet_id)]).fetchone()
+        return from_json(row[0], []) if row else []
+
     def pair_scrub(self, pair_id: int) -> list[dict]:
         """What was replaced in a pair: its own findings (import/chat/commit) and its snippet's."""
         row = self.db.execute("SELECT p.scrub, s.scrub FROM pairs p LEFT JOIN snippets s ON s.id = p.snippet_id "
