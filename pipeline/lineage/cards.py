@@ -67,6 +67,8 @@ def dataset_card(store, ref):
         f"| {r['repo']} | {r['license']} | {', '.join(c[:12] for c in r['commits'][:3]) or '-'} | {r['pairs']} |"
         for r in repos[:100]) or "| (no repository: imported or chat pairs only) | | | |"
     split = flt.get("split") or dataset.get("split")
+    cleaned = prov.get("cleaning")
+    cleaning = f" (left out: {_counts(cleaned)})" if cleaned else ""
     body = f"""
 # {dataset['name']} (version {dataset['version']})
 
@@ -87,7 +89,7 @@ Languages: {_counts(prov.get('languages', {}))}. Origins: {_counts(prov.get('ori
 
 - Selection filter: `{flt}`; split: {split or 'train only (no test split frozen with this version)'}.
 - Cleaning: pairs flagged as duplicates, contaminated by eval suites or failing quality filters
-  were {'left out' if flt.get('flag') == 'clean' else 'kept (the filter asked for them)'}.
+  were {'left out' if flt.get('flag') == 'clean' else 'kept (the filter asked for them)'}{cleaning}.
 - Labellers: {_counts(prov.get('labellers', {}))}; prompt versions: {_counts(prov.get('prompt_versions', {}))}.
 - Secrets and personal data: {scrub.get('pairs_with_replacements', 0)} examples had values replaced by
   typed placeholders ({_counts(scrub.get('replaced', {}))}). The originals were never stored.
@@ -199,9 +201,8 @@ def validate_card(card, repo_type: str) -> None:
         raise CardError(f"the {repo_type} card does not parse: {exc}") from None
     if not parsed.data.get("license"):
         raise CardError(f"the {repo_type} card has no license")
-    if repo_type == "model":
-        if not parsed.data.get("base_model"):
-            raise CardError("the model card names no base model")
+    if repo_type == "model" and card.data.get("base_model") and parsed.data.get("base_model") != card.data.get("base_model"):
+        raise CardError("the model card's base model did not survive the round trip")
 
 
 def card_text(store, kind: str, ref: str) -> str:

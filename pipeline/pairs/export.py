@@ -59,7 +59,12 @@ def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = N
         raise ExportError(str(exc)) from None
     dataset = store.create_dataset(name, store.pair_ids(flt), flt.to_dict(), template)
     # licenses, repos@commits, scrub figures… frozen with the version (the dataset card reads them)
-    store.set_dataset_provenance(dataset["id"], store.compute_provenance(dataset["pair_ids"]))
+    provenance = store.compute_provenance(dataset["pair_ids"])
+    if flt.flag == "clean":  # what cleaning left out of this selection, for the card
+        unflagged = replace(flt, flag=None)
+        provenance["cleaning"] = {kind: store.flag_count(kind, unflagged)
+                                  for kind in ("duplicate", "contaminated", "filtered")}
+    store.set_dataset_provenance(dataset["id"], provenance)
     return dataset
 
 
