@@ -124,3 +124,31 @@ def test_an_unlicensed_github_repo_is_refused_but_a_local_folder_is_not(store, t
         curate_repo(store, store.get_repo(rid), CurateConfig(min_lines=1))
     curate_repo(store, _local_repo(store, repo_dir), CurateConfig(min_lines=1))
     assert store.curate_summary()["snippets"] == 1
+
+
+def test_mined_commit_pairs_are_scrubbed_message_and_code(store, tmp_path):
+    from tests.curate_repos import GAME_REPO, PLAYER_V2
+
+    history = [*GAME_REPO[:1], ("Fix double jump that kai.moss@studio-mail.com reported",
+                                {"player.gd": PLAYER_V2.replace("func", "# ask ops at 52.14.201.9\nfunc", 1)})]
+    repo = _local_repo(store, make_repo(tmp_path / "game", history))
+    curate_repo(store, repo, CurateConfig(min_lines=1, mine=True, min_tokens=1))
+    [pair] = list(store.db.query("SELECT instruction, output, scrub FROM pairs WHERE origin = 'commit'"))
+    assert "<EMAIL>" in pair["instruction"] and "<IP_ADDRESS>" in pair["output"]
+    assert {(f["kind"], f["field"]) for f in json.loads(pair["scrub"])} == {("email", "instruction"), ("ip_address", "output")}
+    assert store.get_repo(repo["id"])["stats"]["commit_scrub"]["pairs_scrubbed"] == 1
+    assert b"kai.moss" not in db_bytes(store) and b"52.14.201.9" not in db_bytes(store)
+
+
+def test_cli_scrubbed_lists_kinds_lines_and_held_snippets_never_values(store, tmp_path, capsys):
+    from pipeline.__main__ import main
+
+    secret, line = plant(random.Random(6), "stripe_key")
+    repo_dir = make_repo(tmp_path / "shop", [("init", {"pay.py": function(random.Random(6), 1, line),
+                                                        "keys.py": "def k():\n    return '-----BEGIN PRIVATE KEY-----\\nMIIEv'\n"})])
+    curate_repo(store, _local_repo(store, repo_dir), CurateConfig(min_lines=1))
+    assert main(["curate", "scrubbed"]) == 0
+    out = capsys.readouterr().out
+    assert "local/shop:pay.py:1 handler_1  replaced: api_key on line" in out
+    assert "local/shop:keys.py:1 k  held back: code: a private key block" in out and "(not stored)" in out
+    assert "replaced in the store so far: api_key 1" in out and secret not in out
