@@ -200,6 +200,10 @@ def build(ctx: StudioContext) -> None:
         s = ctx.store().pair_stats(flt)
         text = (f"**{s['total']}** pairs · duplicates {s['flags']['duplicate']} · contaminated "
                 f"{s['flags']['contaminated']} · filtered {s['flags']['filtered']} · clean {s['flags']['clean']}")
+        scrubbed = ctx.store().scrub_totals()
+        if scrubbed["rows"]:
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(scrubbed["replaced"].items()))
+            text += f"\n\n🔒 replaced before storing, in {scrubbed['rows']} snippets/pairs: {kinds}"
         return text, pairs_panels.stats_figure(s)
 
     apply_evt = dict(fn=apply_filter, inputs=[*filter_inputs, page_size], outputs=[applied, table, summary, page])
