@@ -179,6 +179,5 @@ def _scrubbed_pair_from_chat(store, message: dict, *, output: str | None = None,
     changed = clean != row
     pair_id = store.pair_from_chat(message["id"], instruction=clean["instruction"],
                                    output=clean["output"] if (changed or output is not None) else None)
-    if findings:
-        store.set_pair_scrub(pair_id, findings)
+    store.set_pair_scrub(pair_id, findings)
     return pair_id

@@ -7,6 +7,6 @@ commit mining with its filters as data (`commits`, `commit_filters`), the secret
 pass every snippet and pair goes through before it is stored (`scrub`), and the repo's license as
 an SPDX id with the allowed-licenses filter (`licenses`). `job.curate_job` runs it all.
 
-    python -m pipeline curate search|add|add-local|fetch|extract|commits|repos|snippets|snippet|scrubbed
+    python -m pipeline curate search|add|add-local|fetch|extract|commits|repos|snippets|snippet|scrubbed|rescrub
 """
 JOB_KINDS = {"curate": "pipeline.curate.job:curate_job"}

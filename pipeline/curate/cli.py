@@ -86,6 +86,9 @@ def register(sub) -> None:
     scrubbed.add_argument("--limit", type=int, default=200, help="rows to print")
     scrubbed.set_defaults(func=cmd_scrubbed)
 
+    rescrub = csub.add_parser("rescrub", help="run the scrub pass over snippets stored before it existed")
+    rescrub.set_defaults(func=cmd_rescrub)
+
     show = csub.add_parser("snippet", help="print one snippet's code with its provenance")
     show.add_argument("snippet_id", type=int, help="the snippet id (see `curate snippets`)")
     show.set_defaults(func=cmd_snippet)
@@ -236,4 +239,12 @@ def cmd_scrubbed(args) -> int:
     totals = store.scrub_totals()
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(totals["replaced"].items())) or "nothing"
     print(f"{len(rows)} rows; replaced in the store so far: {kinds} ({totals['rows']} snippets/pairs)")
+    return 0
+
+
+def cmd_rescrub(args) -> int:
+    from pipeline.curate.scrub import rescrub_store
+
+    result = rescrub_store(open_store())
+    print(", ".join(f"{k} {v}" for k, v in sorted(result.items())) or "every snippet was already scanned")
     return 0

@@ -280,16 +280,16 @@ def scrub_snippet_rows(rows: list[dict], license: str | None = None) -> tuple[li
         clean, findings, reason = scrub_fields(row, ("code", "docstring"))
         if reason:
             held.append({"path": row["path"], "line": row.get("start_line"), "name": row.get("qualname") or row.get("name"),
-                         "reason": reason})
+                     "reason": reason, **({"id": row["id"]} if "id" in row else {})})
             continue
         if findings:
             clean["content_hash"] = content_hash(clean["code"])
             clean["tokens"] = estimate_tokens(clean["code"])
             kinds.update(f["kind"] for f in findings)
-        clean["scrub"] = json.dumps(findings) if findings else None
+        clean["scrub"] = json.dumps(findings)  # "[]": scanned, nothing found (NULL: never scanned)
         clean["license"] = license
         kept.append(clean)
-    stats = {"replaced": dict(kinds), "snippets_scrubbed": sum(1 for r in kept if r["scrub"]),
+    stats = {"replaced": dict(kinds), "snippets_scrubbed": sum(1 for r in kept if r["scrub"] != "[]"),
              "held": len(held)}
     return kept, held, stats
 
@@ -306,9 +306,9 @@ def scrub_pair_rows(rows: list[dict], fields=("instruction", "input", "output"))
                          "reason": reason})
             continue
         kinds.update(f["kind"] for f in findings)
-        clean["scrub"] = json.dumps(findings) if findings else None
+        clean["scrub"] = json.dumps(findings)  # "[]": scanned, nothing found (NULL: never scanned)
         kept.append(clean)
-    return kept, held, {"replaced": dict(kinds), "pairs_scrubbed": sum(1 for r in kept if r["scrub"]),
+    return kept, held, {"replaced": dict(kinds), "pairs_scrubbed": sum(1 for r in kept if r["scrub"] != "[]"),
                         "held": len(held)}
 
 
@@ -337,3 +337,26 @@ def review_rows(store, repo_id: int | None = None, limit: int = 200) -> list[lis
         for h in ((repo["stats"].get("scrub") or {}).get("held_back") or []):
             rows.append([repo["full_name"], h["path"], h["line"], h.get("name") or "", "held back", h["reason"], ""])
     return rows[:limit]
+
+
+def rescrub_store(store, batch: int = 500, progress=lambda n: None) -> dict:
+    """Run the pass over snippets stored before it existed (a studio upgraded with old data), so
+    nothing unscanned is labelled: `python -m pipeline curate rescrub`."""
+    from pipeline.curate.extract import content_hash, estimate_tokens
+
+    totals: Counter = Counter()
+    while True:
+        rows = store.unscanned_snippets(batch)
+        if not rows:
+            break
+        for r in rows:  # the pass recomputes these only when it replaces something
+            r["content_hash"], r["tokens"] = content_hash(r["code"]), estimate_tokens(r["code"])
+        kept, held, stats = scrub_snippet_rows(rows)
+        for row in kept:
+            row.pop("license", None)
+        totals.update(store.apply_snippet_scrub(kept, held))
+        totals.update({f"replaced {k}": n for k, n in stats["replaced"].items()})
+        progress(sum(totals[k] for k in ("rescrubbed", "held_deleted", "held_marked")))
+    if totals and not store.purge_freed_pages():
+        totals["old_text_may_remain_until_other_connections_close"] = 1
+    return dict(totals)

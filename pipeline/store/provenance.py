@@ -40,6 +40,40 @@ class ProvenanceMixin:
         row = self.db.execute("SELECT scrub FROM snippets WHERE id = ?", [int(snippet_id)]).fetchone()
         return from_json(row[0], []) if row else []
 
+    def unscanned_snippets(self, limit: int = 500) -> list[dict]:
+        """Snippets stored before the scrub pass existed (scrub IS NULL), oldest first."""
+        cur = self.db.execute("SELECT id, repo_id, path, qualname, name, start_line, code, docstring FROM snippets "
+                              "WHERE scrub IS NULL ORDER BY id LIMIT ?", [int(limit)])
+        names = [c[0] for c in cur.description]
+        return [dict(zip(names, r)) for r in cur.fetchall()]
+
+    def apply_snippet_scrub(self, cleaned: list[dict], held: list[dict]) -> dict:
+        """Write the scrub pass's result over old snippets: cleaned rows replace their text; a held
+        snippet is deleted, or, when pairs point to it, its code becomes a marker saying why."""
+        deleted = marked = 0
+        with self.tx() as db:
+            for r in cleaned:
+                db.execute("UPDATE snippets SET code = ?, docstring = ?, content_hash = ?, tokens = ?, scrub = ? "
+                           "WHERE id = ?", [r["code"], r["docstring"], r["content_hash"], r["tokens"], r["scrub"], r["id"]])
+            for h in held:
+                if db.execute("SELECT 1 FROM pairs WHERE snippet_id = ? LIMIT 1", [h["id"]]).fetchone():
+                    db.execute("UPDATE snippets SET code = ?, docstring = NULL, scrub = ? WHERE id = ?",
+                               [f"<HELD BACK: {h['reason']}>", to_json([{"kind": "held", "line": h.get("line") or 0}]),
+                                h["id"]])
+                    marked += 1
+                else:
+                    db.execute("DELETE FROM snippets WHERE id = ?", [h["id"]])
+                    deleted += 1
+        return {"rescrubbed": len(cleaned), "held_deleted": deleted, "held_marked": marked}
+
+    def purge_freed_pages(self) -> bool:
+        """Rewrite the file so replaced text survives nowhere: SQLite keeps old values in freed pages
+        and in the WAL until a checkpoint. False when another connection kept the WAL busy."""
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        self.db.execute("VACUUM")
+        busy = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        return not busy
+
     def pair_scrub(self, pair_id: int) -> list[dict]:
         """What was replaced in a pair: its own findings (import/chat/commit) and its snippet's."""
         row = self.db.execute("SELECT p.scrub, s.scrub FROM pairs p LEFT JOIN snippets s ON s.id = p.snippet_id "

@@ -152,3 +152,27 @@ def test_cli_scrubbed_lists_kinds_lines_and_held_snippets_never_values(store, tm
     assert "local/shop:pay.py:1 handler_1  replaced: api_key on line" in out
     assert "local/shop:keys.py:1 k  held back: code: a private key block" in out and "(not stored)" in out
     assert "replaced in the store so far: api_key 1" in out and secret not in out
+
+
+def test_rescrub_cleans_snippets_stored_before_the_pass_existed(store, capsys):
+    from pipeline.__main__ import main
+
+    token, line = plant(random.Random(7), "gitlab_token")
+    [repo_id], _ = store.add_repos([{"full_name": "old/repo", "url": "https://github.com/old/repo"}])
+    for name, code in (("leak", f"def leak():\n    {line}\n"), ("clean", "def clean():\n    return 1\n"),
+                       ("key_used", "def k():\n    return '-----BEGIN PRIVATE KEY-----\\nMIIEvA'\n"),
+                       ("key_unused", "def u():\n    return '-----BEGIN PRIVATE KEY-----\\nMIIEvB'\n")):
+        store.db["snippets"].insert({"repo_id": repo_id, "path": "a.py", "language": "python", "kind": "function",
+                                     "name": name, "code": code, "content_hash": name})  # an old row: scrub NULL
+    used = store.db.execute("SELECT id FROM snippets WHERE name = 'key_used'").fetchone()[0]
+    store.db["pairs"].insert({"instruction": "i", "output": "o", "origin": "label", "snippet_id": used})
+    store.db.conn.commit()
+    assert main(["curate", "rescrub"]) == 0
+    assert "held_deleted 1, held_marked 1, replaced token 1, rescrubbed 2" in capsys.readouterr().out
+    codes = {r["name"]: r["code"] for r in store.db.query("SELECT name, code FROM snippets")}
+    assert "<TOKEN>" in codes["leak"] and "key_unused" not in codes
+    assert codes["key_used"].startswith("<HELD BACK: code: a private key block")
+    assert store.unscanned_snippets() == [] and main(["curate", "rescrub"]) == 0
+    assert "every snippet was already scanned" in capsys.readouterr().out
+    stored = db_bytes(store)
+    assert token.encode() not in stored and b"MIIEvA" not in stored and b"MIIEvB" not in stored
