@@ -104,7 +104,8 @@ def main() -> None:
         elif name in stored and stored[name]["scrub"]:
             n = len(json.loads(stored[name]["scrub"]))
             false_pos += n
-            fp_by_look[kind or "plain"] += n
+            if n:
+                fp_by_look[kind or "plain"] += n
 
     print(f"{'kind':<16} {'planted':>8} {'caught':>7} {'recall':>8}")
     for kind in KINDS:

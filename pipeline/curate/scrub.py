@@ -75,6 +75,7 @@ _PASSWORD_ASSIGNMENT = re.compile(
     r"(?i)\b[\w.]*(?:password|passwd|passphrase|pwd|secret)\w*['\"]?\s*(?::=|=|:)\s*[rbuf]?(['\"])([^'\"\s]{4,128})\1")
 _EMAIL = re.compile(r"(?<![\w.+\-])([A-Za-z0-9._%+\-]{1,64})@((?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z]{2,24})\b")
 _IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])")
+_SECTION_NUMBER = re.compile(r"(?:rfc\s*\d+|section|sect\.|§|chapter|step)\W*$")  # "RFC 5445 3.8.2.4"
 _IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{1,4}:){2,7}[0-9A-Fa-f]{1,4}(?![\w:])")
 _HEX = re.compile(r"[0-9a-fA-F]+")
 _UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
@@ -182,8 +183,9 @@ def find_spans(text: str) -> tuple[list[tuple[int, int, str]], str | None]:
         for m in pattern.finditer(text):
             line_start = text.rfind("\n", 0, m.start()) + 1
             line = text[line_start:text.find("\n", m.end()) % (len(text) + 1)].lower()
-            before = text[max(0, m.start() - 1):m.start()].lower()
-            if _ip_is_personal(m.group(0)) and before != "v" and "version" not in line:
+            before = text[max(0, m.start() - 16):m.start()].lower()
+            if (_ip_is_personal(m.group(0)) and not before.endswith("v") and "version" not in line
+                    and not _SECTION_NUMBER.search(before)):
                 spans.append((m.start(), m.end(), "ip_address"))
     spans += _library_spans(text)
     return _merge(spans), held

@@ -176,3 +176,9 @@ def test_rescrub_cleans_snippets_stored_before_the_pass_existed(store, capsys):
     assert "every snippet was already scanned" in capsys.readouterr().out
     stored = db_bytes(store)
     assert token.encode() not in stored and b"MIIEvA" not in stored and b"MIIEvB" not in stored
+
+
+def test_section_numbers_are_not_ip_addresses():
+    """Found by benchmarks/scrub.py on dateutil: '# RFC 5445 3.8.2.4: The VALUE…'."""
+    source = "# RFC 5445 3.8.2.4: The VALUE\n# see section 4.1.2.3\nhost = '52.3.4.5'"
+    assert scrub_text(source).findings == [{"kind": "ip_address", "line": 3}]
