@@ -298,7 +298,7 @@ def build(ctx: StudioContext) -> None:
         doc += f"\n\n**Replaced before storing:** {scrub.describe_findings(found)}" if found else ""
         text = (f"**{html.escape(repo['full_name'])}** @ `{(repo['commit_sha'] or 'working tree')[:12]}` · "
                 f"`{html.escape(s['path'])}` lines {s['start_line']}–{s['end_line']} · {s['kind']} "
-                f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {repo['license'] or 'unknown'}{doc}")
+                f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {s.get('license') or repo['license'] or 'unknown'}{doc}")
         spec = LANGUAGES.get(s["language"])
         return text, gr.update(value=s["code"], language=spec.highlight if spec else None)
 

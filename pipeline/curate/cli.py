@@ -220,7 +220,7 @@ def cmd_snippet(args) -> int:
     repo = store.get_repo(s["repo_id"])
     print(f"# {repo['full_name']} @ {repo['commit_sha'] or 'working tree'} · {s['path']}:"
           f"{s['start_line']}-{s['end_line']} · {s['language']} {s['kind']} {s['qualname']} · "
-          f"license {repo['license'] or 'unknown'}")
+          f"license {s.get('license') or repo['license'] or 'unknown'}")
     if s["docstring"]:
         print("# docstring (cut from the code):")
         print("\n".join("#   " + line for line in s["docstring"].splitlines()))
