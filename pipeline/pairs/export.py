@@ -133,13 +133,18 @@ def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = 
 
 
 def build_hf_dataset(store: Store, dataset: dict, gate: dict | None = None):
-    """A `datasets.Dataset` with the raw fields, chat messages and the text rendered with the
-    dataset's template (what SFT trains on)."""
+    """A `datasets.Dataset` with the raw fields, chat messages, the text rendered with the
+    dataset's template (what SFT trains on), and each example's source repo@commit and license
+    (as The Stack carries them, so users can filter by license)."""
     import datasets
 
     columns: dict[str, list] = {k: [] for k in ("pair_id", "instruction", "input", "output", "language",
-                                                "messages", "text")}
+                                                "messages", "text", "source", "license")}
+    sources = store.pair_sources(dataset["pair_ids"])
     for pair in gated_examples(store, dataset, gate, with_language=True):
+        source = sources.get(pair["pair_id"], {})
+        columns["source"].append(source.get("source") or "")
+        columns["license"].append(source.get("license") or "")
         columns["pair_id"].append(pair["pair_id"])
         for key in ("instruction", "input", "output"):
             columns[key].append(pair[key])

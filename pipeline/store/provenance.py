@@ -144,6 +144,20 @@ class ProvenanceMixin:
             "scrub": {"pairs_with_replacements": scrubbed, "replaced": dict(kinds)},
         }
 
+    def pair_sources(self, pair_ids: list[int]) -> dict[int, dict]:
+        """pair id -> {source: 'owner/name@sha', license} for pairs that came from a repo."""
+        out: dict[int, dict] = {}
+        ids = [int(p) for p in pair_ids]
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start:start + _CHUNK]
+            for pid, lic, name, sha in self.db.execute(
+                    "SELECT p.id, COALESCE(s.license, r.license), r.full_name, COALESCE(p.commit_sha, r.commit_sha) "
+                    "FROM pairs p LEFT JOIN snippets s ON s.id = p.snippet_id "
+                    "JOIN repos r ON r.id = COALESCE(s.repo_id, p.repo_id) "
+                    f"WHERE p.id IN ({','.join('?' * len(chunk))})", chunk):
+                out[pid] = {"source": f"{name}@{sha[:12]}" if sha else name, "license": lic}
+        return out
+
     def set_dataset_provenance(self, dataset_id: int, provenance: dict) -> None:
         with self.tx() as db:
             db.execute("UPDATE datasets SET provenance = ? WHERE id = ?", [to_json(provenance), int(dataset_id)])

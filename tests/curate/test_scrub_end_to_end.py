@@ -82,6 +82,10 @@ def test_planted_secrets_never_reach_the_labeller_the_db_the_exports_or_the_hub(
     jsonl = export_jsonl(store, "services", tmp_path / "out.jsonl")
     disk = save_to_disk(store, "services", tmp_path / "disk")
     assert jsonl["rows"] == disk["rows"] == len(KINDS) + 1
+    import datasets
+
+    on_disk = datasets.load_from_disk(str(tmp_path / "disk"))
+    assert set(on_disk["license"]) == {"MIT"} and set(on_disk["source"]) == {f"local/services@{repo['commit_sha'][:12]}"}
     card_on_disk = (tmp_path / "disk" / "README.md").read_text()
     assert "license: mit" in card_on_disk and "local/services" in card_on_disk
 
