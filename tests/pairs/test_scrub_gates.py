@@ -75,6 +75,18 @@ def test_export_is_the_last_gate_for_text_written_after_curation(store, tmp_path
     assert secret not in text and "<API_KEY>" in text and "MIIEvQIBADANBg" not in text
 
 
+def test_training_reads_the_frozen_examples_through_the_same_gate(store):
+    from pipeline.train.data import dataset_examples
+
+    secret, line = plant(random.Random(3), "openai_key")
+    add_pairs(store, [{"instruction": "Call the model", "output": "x", "status": "approved"}])
+    store.db.execute("UPDATE pairs SET output = ?", [line])  # written after the import pass
+    store.db.conn.commit()
+    ds = freeze_dataset(store, "sft", {"status": ["approved"]})
+    [example] = dataset_examples(store, ds["id"])
+    assert example["output"] == 'openai = OpenAI(api_key="<API_KEY>")' and secret not in str(example)
+
+
 def test_freezing_records_licenses_commits_and_what_cleaning_left_out(store):
     [repo_id], _ = store.add_repos([{"full_name": "octo/a", "url": "https://github.com/octo/a", "license": "MIT",
                                      "commit_sha": "c0ffee" * 6 + "beef"}])
