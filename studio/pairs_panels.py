@@ -219,6 +219,9 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
         export_btn = gr.Button("Export", scale=0, elem_id="dataset-export")
     export_out = gr.JSON(label="Export")
     export_file = gr.File(label="Download", interactive=False)
+    with gr.Accordion("Dataset card (written on every hub push and disk export)", open=False):
+        card_btn = gr.Button("Preview card", scale=0, elem_id="dataset-card-preview")
+        card_md = gr.Markdown(elem_id="dataset-card")
 
     def datasets_now() -> tuple[list[list], list[str]]:
         rows = ctx.store().list_datasets()
@@ -254,4 +257,15 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
 
     freeze_btn.click(freeze, [applied_filter, name, template, include_flagged], [table, which])
     export_btn.click(do_export, [which, target, form, repo_id], [export_out, export_file])
+
+    @ui_errors
+    def preview_card(ref):
+        from pipeline.lineage.cards import card_text
+
+        if not ref:
+            raise gr.Error("Pick a dataset to preview its card")
+        return "```yaml\n" + card_text(ctx.store(), "dataset", ref).lstrip().removeprefix("---\n").replace(
+            "\n---\n", "\n```\n", 1)
+
+    card_btn.click(preview_card, which, card_md)
     ctx.on_load(ui_errors(listing), None, [table, which])

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import gradio as gr
 
+from pipeline.curate.scrub import describe_findings
 from pipeline.languages import highlight
 from pipeline.store.pairs import FLAG_CHOICES, STATUSES, TEXT_FIELDS
 from studio import pairs_panels
@@ -137,7 +138,9 @@ def build(ctx: StudioContext) -> None:
         code_label = "Source snippet" if p.get("snippet_code") else "Output (no source snippet)"
         code_update = gr.update(value=p.get("snippet_code") or p["output"], label=code_label,
                                 language=highlight(p["language"]))
-        return [seen, pair_header(p), code_update,
+        found = store.pair_scrub(p["id"])
+        header = pair_header(p) + (f"\n\n🔒 replaced before storing: {describe_findings(found)}" if found else "")
+        return [seen, header, code_update,
                 p["instruction"], p["input"], p["output"], edits, diff_md]
 
     @ui_errors
@@ -197,6 +200,10 @@ def build(ctx: StudioContext) -> None:
         s = ctx.store().pair_stats(flt)
         text = (f"**{s['total']}** pairs · duplicates {s['flags']['duplicate']} · contaminated "
                 f"{s['flags']['contaminated']} · filtered {s['flags']['filtered']} · clean {s['flags']['clean']}")
+        scrubbed = ctx.store().scrub_totals()
+        if scrubbed["rows"]:
+            kinds = ", ".join(f"{k} {n}" for k, n in sorted(scrubbed["replaced"].items()))
+            text += f"\n\n🔒 replaced before storing, in {scrubbed['rows']} snippets/pairs: {kinds}"
         return text, pairs_panels.stats_figure(s)
 
     apply_evt = dict(fn=apply_filter, inputs=[*filter_inputs, page_size], outputs=[applied, table, summary, page])

@@ -13,7 +13,8 @@ import queue
 import threading
 import gradio as gr
 
-from pipeline.curate import github, job as curate
+from pipeline.curate import github, job as curate, scrub
+from pipeline.curate.licenses import PERMISSIVE_LICENSES
 from pipeline.curate.languages import LANGUAGES
 from studio.widgets import job_status_html, on_start
 from studio.common import StudioContext, ui_errors
@@ -23,7 +24,7 @@ POLL_S = 1.0
 PAGE_SIZE = 25
 RESULT_COLUMNS = ["pick", "repo", "stars", "license", "MB", "language", "pushed", "description"]
 REPO_COLUMNS = ["id", "repo", "source", "status", "stars", "license", "MB", "files", "functions",
-                "lines", "commit pairs", "engine", "commit", "error"]
+                "lines", "commit pairs", "engine", "commit", "error", "scrubbed"]
 SNIPPET_COLUMNS = ["id", "repo", "path", "line", "language", "kind", "qualname", "lines", "duplicate of"]
 
 
@@ -49,7 +50,7 @@ def repo_rows(repos: list[dict]) -> list[list]:
         rows.append([r["id"], r["full_name"], r["source"], r["status"], r["stars"], r["license"] or "",
                      round((r["size_kb"] or 0) / 1024, 1), s.get("files", 0), s.get("functions", 0),
                      s.get("lines", 0), s.get("commit_pairs", 0), r["engine_version"] or "",
-                     (r["commit_sha"] or "")[:10], r["error"] or ""])
+                     (r["commit_sha"] or "")[:10], r["error"] or "", scrub.repo_scrub_note(s)])
     return rows
 
 
@@ -128,6 +129,11 @@ def build(ctx: StudioContext) -> None:
         c_max_lines = gr.Number(label="Max lines", value=curate.DEFAULT_MAX_LINES, precision=0, minimum=1)
         c_max_mb = gr.Number(label="Max repo MB", value=curate.DEFAULT_MAX_REPO_MB, precision=0, minimum=1)
         c_max_files = gr.Number(label="Max files", value=curate.DEFAULT_MAX_FILES, precision=0, minimum=1)
+    with gr.Row():
+        c_licenses = gr.Dropdown(list(PERMISSIVE_LICENSES), value=list(PERMISSIVE_LICENSES), multiselect=True,
+                                 allow_custom_value=True, elem_id="curate-licenses",
+                                 label="Allowed licenses (SPDX; a repo under another license is not extracted)")
+        c_unlicensed = gr.Checkbox(label="Local folders without a license file (your own code)", value=True)
     with gr.Accordion("Commit mining", open=False):
         with gr.Row():
             c_commits = gr.Number(label="Newest commits per repo", value=curate.DEFAULT_MAX_COMMITS, precision=0)
@@ -160,6 +166,12 @@ def build(ctx: StudioContext) -> None:
                             elem_id="snippets-table", label="Click a row to see its code")
     provenance = gr.Markdown(elem_id="snippet-provenance")
     code = gr.Code(label="Code", language="python", interactive=False, lines=14, elem_id="snippet-code")
+    with gr.Accordion("Secrets and personal data replaced or held back", open=False):
+        gr.Markdown("Found before anything was stored: kind and line only (the values were never kept). "
+                    "Uses the repo id above (0 = all).")
+        review_btn = gr.Button("Show", scale=0, elem_id="scrub-review")
+        review = gr.Dataframe(headers=["repo", "path", "line", "name", "what", "kinds and lines / reason", "snippet"],
+                              type="array", interactive=False, wrap=True, elem_id="scrub-table")
 
     def search_config(language, licenses, min_stars, limit, pushed, c_after, c_before, topic, words):
         return github.SearchConfig.from_dict({
@@ -226,14 +238,15 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def start(ids, fetch, extract, mine, keep, force, langs, min_l, max_l, max_mb, max_f, n_commits,
-              granularity, min_t, max_t):
+              granularity, min_t, max_t, licenses, unlicensed):
         cfg = curate.CurateConfig.from_dict({
             "repo_ids": _int_list(ids), "fetch": fetch, "extract": extract, "mine": mine, "keep_clones": keep,
             "force": force, "languages": langs or [], "min_lines": _num(min_l, curate.DEFAULT_MIN_LINES),
             "max_lines": _num(max_l, curate.DEFAULT_MAX_LINES), "max_repo_mb": _num(max_mb, curate.DEFAULT_MAX_REPO_MB),
             "max_files": _num(max_f, curate.DEFAULT_MAX_FILES), "max_commits": _num(n_commits, curate.DEFAULT_MAX_COMMITS),
             "granularity": granularity or "file", "min_tokens": _num(min_t, curate.DEFAULT_MIN_TOKENS),
-            "max_tokens": _num(max_t, curate.DEFAULT_MAX_TOKENS)})
+            "max_tokens": _num(max_t, curate.DEFAULT_MAX_TOKENS), "licenses": licenses or [],
+            "allow_unlicensed_local": bool(unlicensed)})
         store = ctx.store()
         jid = curate.start_curate(store, cfg)
         gr.Info(f"Curate job {jid} started")
@@ -281,9 +294,11 @@ def build(ctx: StudioContext) -> None:
         s = store.get_snippet(int(row[0]))
         repo = store.get_repo(s["repo_id"])
         doc = f"\n\n**Dropped comment/docstring:** {html.escape(s['docstring'])}" if s["docstring"] else ""
+        found = store.snippet_scrub(s["id"])
+        doc += f"\n\n**Replaced before storing:** {scrub.describe_findings(found)}" if found else ""
         text = (f"**{html.escape(repo['full_name'])}** @ `{(repo['commit_sha'] or 'working tree')[:12]}` · "
                 f"`{html.escape(s['path'])}` lines {s['start_line']}–{s['end_line']} · {s['kind']} "
-                f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {repo['license'] or 'unknown'}{doc}")
+                f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {s.get('license') or repo['license'] or 'unknown'}{doc}")
         spec = LANGUAGES.get(s["language"])
         return text, gr.update(value=s["code"], language=spec.highlight if spec else None)
 
@@ -298,7 +313,7 @@ def build(ctx: StudioContext) -> None:
     add_local_btn.click(add_local, [local_path, local_subdir], overview)
     on_start(curate_btn, start, [c_repos, c_fetch, c_extract, c_mine, c_keep, c_force, c_languages, c_min_lines,
                              c_max_lines, c_max_mb, c_max_files, c_commits, c_granularity, c_min_tokens,
-                             c_max_tokens], [job_id, progress])
+                             c_max_tokens, c_licenses, c_unlicensed], [job_id, progress])
     timer.tick(tick, [job_id, *filters, page], [progress, *overview, job_id, snippets, page_info, page],
                show_progress="hidden")
     refresh_btn.click(refresh, None, overview)
@@ -313,3 +328,4 @@ def build(ctx: StudioContext) -> None:
     refresh_btn.click(list_page, filters + [page], [snippets, page_info, page])
     ctx.on_load(list_page, filters + [page], [snippets, page_info, page])
     snippets.select(show_snippet, snippets, [provenance, code])
+    review_btn.click(ui_errors(lambda rid: scrub.review_rows(ctx.store(), int(rid) if rid else None)), f_repo, review)

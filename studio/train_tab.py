@@ -157,6 +157,7 @@ def build(ctx: StudioContext) -> None:
             repo = gr.Textbox(label="Hub repo (owner/name)")
             token = gr.Textbox(label="HF token (this session only, never stored)", type="password")
             push_btn = gr.Button("Push", scale=0)
+            card_btn = gr.Button("Preview model card", scale=0, elem_id="model-card-preview")
         out_md = gr.Markdown()
     timer = gr.Timer(POLL_S, active=False)   # on only while the followed run can still change
 
@@ -277,6 +278,15 @@ def build(ctx: StudioContext) -> None:
     runs_table.select(select_run, runs_table, [run_id, status]).then(tick, run_id, shown)
     merge_btn.click(do_merge, ckpt, out_md)
     push_btn.click(do_push, [ckpt, repo, token], out_md)
+
+    @ui_errors
+    def preview_card(name):  # the card the push writes, from lineage (pipeline.lineage.cards)
+        from pipeline.lineage.cards import card_text
+
+        text = card_text(ctx.store(), "model", (name or "").strip())
+        return "```yaml\n" + text.lstrip().removeprefix("---\n").replace("\n---\n", "\n```\n", 1)
+
+    card_btn.click(preview_card, ckpt, out_md)
 
 
 if __name__ == "__main__":

@@ -156,9 +156,28 @@ def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output:
         message = store.get_message(message_id)
         if message["chat_id"] != chat_id:
             raise ChatError(f"message {message_id} is not part of conversation {chat_id}")
-        return [store.pair_from_chat(message_id, output=output, instruction=instruction)]
+        return [_scrubbed_pair_from_chat(store, message, output=output, instruction=instruction)]
     chat = store.get_chat(chat_id)
     answers = [m for m in chat["messages"] if m["role"] == "assistant" and m["status"] == "done" and m["content"].strip()]
     if not answers:
         raise ChatError("this conversation has no finished answer to turn into a pair")
-    return [store.pair_from_chat(m["id"]) for m in answers]
+    return [_scrubbed_pair_from_chat(store, m) for m in answers]
+
+
+def _scrubbed_pair_from_chat(store, message: dict, *, output: str | None = None,
+                             instruction: str | None = None) -> int:
+    """The scrub pass on what goes to the dataset: the question and the answer (or its correction)
+    with secrets replaced; an answer that cannot be made safe is refused with the reason."""
+    from pipeline.curate.scrub import scrub_fields
+
+    if instruction is None:
+        instruction = store.chat_question(message["id"])
+    row = {"instruction": instruction, "output": message["content"] if output is None else output}
+    clean, findings, held = scrub_fields(row, ("instruction", "output"))
+    if held:
+        raise ChatError(f"this answer cannot go to the dataset: {held}")
+    changed = clean != row
+    pair_id = store.pair_from_chat(message["id"], instruction=clean["instruction"],
+                                   output=clean["output"] if (changed or output is not None) else None)
+    store.set_pair_scrub(pair_id, findings)
+    return pair_id

@@ -81,6 +81,14 @@ def register(sub) -> None:
     snippets.add_argument("--offset", type=int, default=0, help="rows to skip (page * limit)")
     snippets.set_defaults(func=cmd_snippets)
 
+    scrubbed = csub.add_parser("scrubbed", help="review what the scrub pass replaced (kind and line) or held back")
+    scrubbed.add_argument("--repo", type=int, help="only this repo id")
+    scrubbed.add_argument("--limit", type=int, default=200, help="rows to print")
+    scrubbed.set_defaults(func=cmd_scrubbed)
+
+    rescrub = csub.add_parser("rescrub", help="run the scrub pass over snippets stored before it existed")
+    rescrub.set_defaults(func=cmd_rescrub)
+
     show = csub.add_parser("snippet", help="print one snippet's code with its provenance")
     show.add_argument("snippet_id", type=int, help="the snippet id (see `curate snippets`)")
     show.set_defaults(func=cmd_snippet)
@@ -212,9 +220,31 @@ def cmd_snippet(args) -> int:
     repo = store.get_repo(s["repo_id"])
     print(f"# {repo['full_name']} @ {repo['commit_sha'] or 'working tree'} · {s['path']}:"
           f"{s['start_line']}-{s['end_line']} · {s['language']} {s['kind']} {s['qualname']} · "
-          f"license {repo['license'] or 'unknown'}")
+          f"license {s.get('license') or repo['license'] or 'unknown'}")
     if s["docstring"]:
         print("# docstring (cut from the code):")
         print("\n".join("#   " + line for line in s["docstring"].splitlines()))
     print(s["code"])
+    return 0
+
+
+def cmd_scrubbed(args) -> int:
+    from pipeline.curate.scrub import review_rows
+
+    store = open_store()
+    rows = review_rows(store, args.repo, args.limit)
+    for repo, path, line, name, what, detail, snippet_id in rows:
+        ref = f"snippet {snippet_id}" if snippet_id else "not stored"
+        print(f"{repo}:{path}:{line} {name}  {what}: {detail}  ({ref})")
+    totals = store.scrub_totals()
+    kinds = ", ".join(f"{k} {n}" for k, n in sorted(totals["replaced"].items())) or "nothing"
+    print(f"{len(rows)} rows; replaced in the store so far: {kinds} ({totals['rows']} snippets/pairs)")
+    return 0
+
+
+def cmd_rescrub(args) -> int:
+    from pipeline.curate.scrub import rescrub_store
+
+    result = rescrub_store(open_store())
+    print(", ".join(f"{k} {v}" for k, v in sorted(result.items())) or "every snippet was already scanned")
     return 0

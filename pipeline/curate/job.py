@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from pipeline.config import JobConfig
-from pipeline.curate import commits, fetch, source_files
+from pipeline.curate import commits, fetch, scrub, source_files
 from pipeline.curate.commits import DEFAULT_MAX_COMMITS, DEFAULT_MAX_TOKENS, DEFAULT_MIN_TOKENS
 from pipeline.curate.extract import DEFAULT_MAX_LINES, DEFAULT_MIN_LINES
 from pipeline.curate.fetch import DEFAULT_MAX_FILES, DEFAULT_MAX_REPO_MB
 from pipeline.curate.source_files import DEFAULT_MAX_FILE_KB
 from pipeline.curate.fetch import FetchError
+from pipeline.curate.licenses import PERMISSIVE_LICENSES
 from pipeline.paths import clones_dir
 from pipeline.store import Store, StoreError
 
@@ -48,6 +49,10 @@ class CurateConfig(JobConfig):
     min_tokens: int = field(default=DEFAULT_MIN_TOKENS, metadata={"help": "smallest old+new size of a commit pair (tokens)"})
     max_tokens: int = field(default=DEFAULT_MAX_TOKENS, metadata={"help": "largest old+new size of a commit pair (tokens)"})
     disabled_filters: list[str] = field(default_factory=list, metadata={"help": "commit message filters to turn off (names from commit_filters.FILTERS)"})
+    licenses: list[str] = field(default_factory=lambda: list(PERMISSIVE_LICENSES), metadata={
+        "help": "SPDX ids a repo's license must be one of to be extracted (default: the permissive ones)"})
+    allow_unlicensed_local: bool = field(default=True, metadata={
+        "help": "extract local folders with no recognised license file (your own code); GitHub repos always need one"})
 
     def check(self) -> None:
         from pipeline.curate.commit_filters import FILTER_NAMES
@@ -63,6 +68,8 @@ class CurateConfig(JobConfig):
             raise StoreError(f"granularity must be file or function, not {self.granularity!r}")
         if self.min_lines < 1 or self.max_lines < self.min_lines:
             raise StoreError("need 1 <= min_lines <= max_lines")
+        if not self.licenses:
+            raise StoreError("allow at least one license (SPDX id, e.g. MIT)")
         if not (self.fetch or self.extract or self.mine):
             raise StoreError("nothing to do: turn on fetch, extract or mine")
 
@@ -133,6 +140,9 @@ def curate_repo(store: Store, repo: dict, cfg: CurateConfig, report=lambda msg: 
     if checkout_path is None:
         return done
     tree = fetch.safe_subpath(checkout_path, repo.get("subdir"))
+    if wants_extract or wants_mine:
+        repo = check_license(store, repo, checkout_path, cfg)
+        done["license"] = repo.get("license")
     if wants_extract:
         result = source_files.extract_tree(
             tree, min_lines=cfg.min_lines, max_lines=cfg.max_lines, languages=cfg.languages or None,
@@ -141,8 +151,10 @@ def curate_repo(store: Store, repo: dict, cfg: CurateConfig, report=lambda msg: 
         if repo.get("subdir"):
             for row in result.snippets:
                 row["path"] = f"{repo['subdir'].strip('/')}/{row['path']}"
-        saved = store.replace_snippets(repo["id"], result.snippets)
-        stats = {**result.stats, **saved}
+        # the scrub pass: nothing reaches the store (or a labeller) before secrets are replaced
+        rows, held, scrubbed = scrub.scrub_snippet_rows(result.snippets, repo.get("license"))
+        saved = store.replace_snippets(repo["id"], rows)
+        stats = {**result.stats, **saved, "scrub": {**scrubbed, "held_back": held[:200]}}
         store.merge_repo_stats(repo["id"], **stats)
         engine = result.engine_version or (  # project.godot sits at the root, above a subdir
             source_files.godot_engine_version(checkout_path) if repo.get("subdir") else None)
@@ -158,13 +170,37 @@ def curate_repo(store: Store, repo: dict, cfg: CurateConfig, report=lambda msg: 
                 min_tokens=cfg.min_tokens, max_tokens=cfg.max_tokens, languages=cfg.languages or None,
                 disabled_filters=cfg.disabled_filters,
                 progress=lambda i, n, sha: report(f"mining commit {i}/{n}"))
+            pairs, held, scrubbed = scrub.scrub_pair_rows(pairs)
             inserted = store.add_commit_pairs(repo["id"], pairs)
-            store.merge_repo_stats(repo["id"], commit_pairs=len(pairs), commits=dict(why))
+            store.merge_repo_stats(repo["id"], commit_pairs=len(pairs), commits=dict(why),
+                                   commit_scrub={**scrubbed, "held_back": held[:200]})
             done["mined"] = {"pairs": len(pairs), "new": inserted}
     if not cfg.keep_clones and fetch.delete_clone(checkout_path, root_dir):
         store.update_repo(repo["id"], local_path=None)
         done["clone_deleted"] = True
     return done
+
+
+class LicenseRefused(StoreError):
+    """A repo's license is outside the curation's allowed licenses; nothing was extracted."""
+
+
+def check_license(store: Store, repo: dict, checkout_path: Path, cfg: CurateConfig) -> dict:
+    """Record the license read from the checkout's files (a local repo has no other source; a
+    GitHub repo keeps GitHub's id unless it said NOASSERTION/other), and refuse one not allowed."""
+    from pipeline.curate.licenses import detect_license, license_allowed
+
+    current = repo.get("license")
+    if repo.get("source") == "local" or not current or current.lower() in ("noassertion", "other"):
+        detected = detect_license(checkout_path)
+        if detected and detected != current:
+            repo = store.update_repo(repo["id"], license=detected)
+    allow_unknown = cfg.allow_unlicensed_local and repo.get("source") == "local"
+    if not license_allowed(repo.get("license"), cfg.licenses, allow_unknown):
+        raise LicenseRefused(
+            f"license {repo.get('license') or 'unknown (no license file recognised)'} is not among the allowed "
+            f"licenses ({', '.join(cfg.licenses)}); nothing extracted — add it to --licenses to curate this repo")
+    return repo
 
 
 def curate_job(ctx) -> dict:

@@ -8,6 +8,7 @@ the datasets, runs, checkpoints and scores it fed.
 A reference is `kind:id` with kind one of eval, judge, model, run, dataset (id or name@version),
 pair, snippet, repo (id or owner/name). Every node of a trace carries its own reference, so the
 Lineage tab and the CLI can re-centre on it: any link of the chain is one step away.
+`cards` turns the same lineage into the hub's dataset and model cards (`python -m pipeline card`).
 """
 from pipeline.lineage.trace import KINDS, Level, Lineage, Node, parse_ref, trace
 

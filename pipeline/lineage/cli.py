@@ -13,10 +13,31 @@ def register(sub) -> None:
     p.add_argument("--json", action="store_true", help="print the trace as JSON")
     p.set_defaults(func=cmd_lineage)
 
+    c = sub.add_parser("card", help="preview the hub card a dataset or model push writes (from lineage)")
+    c.add_argument("kind", choices=["dataset", "model"], help="a frozen dataset or a registered model")
+    c.add_argument("ref", help="dataset name, name@version or id; or model name")
+    c.add_argument("--out", help="write the card to this file instead of printing it")
+    c.set_defaults(func=cmd_card)
+
 
 def cmd_lineage(args) -> int:
     from pipeline.lineage.trace import render, trace
 
     lineage = trace(open_store(), args.ref)
     print(json.dumps(lineage.to_dict(), indent=2) if args.json else render(lineage))
+    return 0
+
+
+def cmd_card(args) -> int:
+    from pathlib import Path
+
+    from pipeline.lineage.cards import card_text
+    from pipeline.paths import check_output_path
+
+    text = card_text(open_store(), args.kind, args.ref)
+    if args.out:
+        Path(check_output_path(args.out, "card")).write_text(text, encoding="utf-8")
+        print(f"wrote {args.out}")
+    else:
+        print(text)
     return 0

@@ -57,7 +57,32 @@ def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = N
         check_template(template)
     except ValueError as exc:
         raise ExportError(str(exc)) from None
-    return store.create_dataset(name, store.pair_ids(flt), flt.to_dict(), template)
+    dataset = store.create_dataset(name, store.pair_ids(flt), flt.to_dict(), template)
+    # licenses, repos@commits, scrub figures… frozen with the version (the dataset card reads them)
+    provenance = store.compute_provenance(dataset["pair_ids"])
+    if flt.flag == "clean":  # what cleaning left out of this selection, for the card
+        unflagged = replace(flt, flag=None)
+        provenance["cleaning"] = {kind: store.flag_count(kind, unflagged)
+                                  for kind in ("duplicate", "contaminated", "filtered")}
+    store.set_dataset_provenance(dataset["id"], provenance)
+    return dataset
+
+
+def gated_examples(store: Store, dataset: dict, gate: dict | None = None, **kw) -> Iterator[dict]:
+    """The frozen examples through the scrub pass, the last gate before anything leaves the
+    studio: secrets replaced, an example that cannot be made safe left out; `gate` counts both."""
+    from pipeline.curate.scrub import scrub_fields
+
+    gate = gate if gate is not None else {}
+    gate.setdefault("scrubbed", 0)
+    gate.setdefault("held_back", 0)
+    for pair in store.dataset_examples(dataset["id"], **kw):
+        clean, findings, held = scrub_fields(pair, ("instruction", "input", "output"))
+        if held:
+            gate["held_back"] += 1
+            continue
+        gate["scrubbed"] += bool(findings)
+        yield clean
 
 
 def resolve(store: Store, ref: str | int | dict) -> dict:
@@ -69,10 +94,10 @@ def resolve(store: Store, ref: str | int | dict) -> dict:
     return store.get_dataset(str(ref))
 
 
-def records(store: Store, dataset: dict, form: str = "alpaca") -> Iterator[dict]:
+def records(store: Store, dataset: dict, form: str = "alpaca", gate: dict | None = None) -> Iterator[dict]:
     if form not in FORMS:
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
-    for pair in store.dataset_examples(dataset["id"]):
+    for pair in gated_examples(store, dataset, gate):
         if form == "alpaca":
             yield {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
         else:
@@ -97,23 +122,29 @@ def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = 
     path = _output_path(dataset, path, f"-{form}.jsonl")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    rows = 0
+    rows, gate = 0, {}
     with open(tmp, "w", encoding="utf-8") as fh:
-        for record in records(store, dataset, form):
+        for record in records(store, dataset, form, gate):
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
             rows += 1
     tmp.replace(path)  # a reader never sees half a file
-    return {"dataset": _label(dataset), "path": str(path), "rows": rows, "form": form, **freshness(store, dataset)}
+    return {"dataset": _label(dataset), "path": str(path), "rows": rows, "form": form, "gate": gate,
+            **freshness(store, dataset)}
 
 
-def build_hf_dataset(store: Store, dataset: dict):
-    """A `datasets.Dataset` with the raw fields, chat messages and the text rendered with the
-    dataset's template (what SFT trains on)."""
+def build_hf_dataset(store: Store, dataset: dict, gate: dict | None = None):
+    """A `datasets.Dataset` with the raw fields, chat messages, the text rendered with the
+    dataset's template (what SFT trains on), and each example's source repo@commit and license
+    (as The Stack carries them, so users can filter by license)."""
     import datasets
 
     columns: dict[str, list] = {k: [] for k in ("pair_id", "instruction", "input", "output", "language",
-                                                "messages", "text")}
-    for pair in store.dataset_examples(dataset["id"], with_language=True):
+                                                "messages", "text", "source", "license")}
+    sources = store.pair_sources(dataset["pair_ids"])
+    for pair in gated_examples(store, dataset, gate, with_language=True):
+        source = sources.get(pair["pair_id"], {})
+        columns["source"].append(source.get("source") or "")
+        columns["license"].append(source.get("license") or "")
         columns["pair_id"].append(pair["pair_id"])
         for key in ("instruction", "input", "output"):
             columns[key].append(pair[key])
@@ -130,10 +161,15 @@ def meta(dataset: dict) -> dict:
 def save_to_disk(store: Store, ref, path: str | Path | None = None) -> dict:
     dataset = resolve(store, ref)
     path = _output_path(dataset, path, "")
-    hf = build_hf_dataset(store, dataset)
+    from pipeline.lineage.cards import dataset_card
+
+    gate: dict = {}
+    hf = build_hf_dataset(store, dataset, gate)
     hf.save_to_disk(str(path))
     (path / META_FILE).write_text(json.dumps(meta(dataset), indent=2))
-    return {"dataset": _label(dataset), "path": str(path), "rows": len(hf), **freshness(store, dataset)}
+    dataset_card(store, dataset).save(path / "README.md")
+    return {"dataset": _label(dataset), "path": str(path), "rows": len(hf), "gate": gate,
+            **freshness(store, dataset)}
 
 
 def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env: str = "HF_TOKEN") -> dict:
@@ -148,8 +184,17 @@ def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env
     token = os.environ.get(token_env, "").strip()
     if not token:
         raise ExportError(f"set {token_env} to a Hugging Face token with write access to push {_label(dataset)}")
-    hf = build_hf_dataset(store, dataset)
+    from pipeline.lineage.cards import dataset_card
+
+    card = dataset_card(store, dataset)  # made (and validated) before anything is uploaded
+    gate: dict = {}
+    hf = build_hf_dataset(store, dataset, gate)
     try:
+        from huggingface_hub import HfApi
+
+        # the card first: datasets' push then keeps its text and adds the splits/features metadata
+        HfApi(token=token).create_repo(repo_id, repo_type="dataset", private=private, exist_ok=True)
+        card.push_to_hub(repo_id, token=token, repo_type="dataset", commit_message=f"dataset card of {_label(dataset)}")
         commit = hf.push_to_hub(repo_id, private=private, token=token,
                                 commit_message=f"{_label(dataset)} ({dataset['template']} template) from CodeTune Studio")
     except Exception as exc:  # network, auth and hub errors all end here with one clear message
@@ -157,7 +202,7 @@ def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env
         raise ExportError(f"could not push {_label(dataset)} to the hub repo {repo_id}: {type(exc).__name__}: "
                           f"{detail[0] if detail else ''} — check the network connection and that "
                           f"{token_env} can write there") from None
-    return {"dataset": _label(dataset), "repo_id": repo_id, "rows": len(hf),
+    return {"dataset": _label(dataset), "repo_id": repo_id, "rows": len(hf), "card": "README.md", "gate": gate,
             "url": getattr(commit, "commit_url", None), **freshness(store, dataset)}
 
 

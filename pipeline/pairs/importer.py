@@ -202,11 +202,18 @@ def import_file(store: Store, cfg: ImportConfig, progress: Callable | None = Non
     fingerprint = file_fingerprint(path)
     report = {"file": path.name, "format": preview["format"], "shape": shape, "mapping": mapping,
               "records": 0, "imported": 0, "already_present": 0, "malformed": 0, "replaced_bytes_records": 0,
-              "errors": []}
+              "scrubbed": 0, "held_back": 0, "errors": []}
     batch: list[dict] = []
 
     def flush() -> None:
-        inserted, existing = store.insert_imported_pairs(batch)
+        from pipeline.curate.scrub import scrub_pair_rows
+
+        kept, held, scrubbed = scrub_pair_rows(batch)  # secrets never reach the store
+        report["scrubbed"] += scrubbed["pairs_scrubbed"]
+        report["held_back"] += len(held)
+        for h in held[:max(0, cfg.max_errors - len(report["errors"]))]:
+            report["errors"].append({"line": int(h["ref"].rsplit(":", 1)[-1]), "error": f"held back: {h['reason']}"})
+        inserted, existing = store.insert_imported_pairs(kept)
         report["imported"] += inserted
         report["already_present"] += existing
         batch.clear()

@@ -22,7 +22,7 @@ REPO_COLUMNS = ("source", "full_name", "url", "clone_url", "license", "language"
                 "description", "default_branch", "pushed_at", "repo_created_at", "topics",
                 "commit_sha", "engine_version", "local_path", "subdir", "status", "error", "stats")
 SNIPPET_COLUMNS = ("path", "language", "kind", "name", "qualname", "class_name", "code", "docstring",
-                   "start_line", "end_line", "lines", "content_hash", "tokens")
+                   "start_line", "end_line", "lines", "content_hash", "tokens", "scrub", "license")
 LENGTH_BUCKETS = ((1, 5), (6, 10), (11, 20), (21, 50), (51, 100), (101, 200), (201, None))
 
 
@@ -193,7 +193,7 @@ class CurateMixin:
                     "instruction": r["instruction"], "input": r["input"], "output": r["output"],
                     "origin": "commit", "repo_id": repo_id, "commit_sha": r["commit_sha"],
                     "path": r["path"], "language": r["language"], "status": "draft",
-                    "updated_at": now_iso(),
+                    "scrub": r.get("scrub"), "updated_at": now_iso(),
                 })
                 inserted += 1
         return inserted

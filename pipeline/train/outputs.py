@@ -65,11 +65,16 @@ def push_to_hub(store, model_name: str, repo_id: str, *, token: str | None, priv
         raise TrainError(f"hub repo {repo_id!r} must be owner/name")
     if not token:
         raise TrainError("pushing needs a Hugging Face token with write access: set HF_TOKEN or paste one")
+    from pipeline.lineage.cards import model_card
+
+    card = model_card(store, model_name)  # made and validated before anything is uploaded
     api = HfApi(token=token)
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)
         api.upload_folder(folder_path=str(folder), repo_id=repo_id,
                           commit_message=f"CodeTune Studio: {model_name}")
+        api.upload_file(path_or_fileobj=str(card).encode(), path_in_repo="README.md", repo_id=repo_id,
+                        commit_message=f"model card of {model_name}")
     except OfflineModeIsEnabled as exc:
         raise TrainError("the Hugging Face hub is switched off here (HF_HUB_OFFLINE=1); unset it and "
                          "connect to the internet to push") from exc
