@@ -19,7 +19,7 @@ STATUS_TEXT = {"starting": "thinking…", "loading": "loading the model…",
                "waiting": "waiting: another chat is using this model", "streaming": "answering…",
                "done": "done", "stopped": "stopped (partial answer kept)", "error": "failed"}
 LEADERBOARD_COLUMNS = ["model", "bt", "bt_low", "bt_high", "elo", "elo_low", "elo_high", "battles", "wins",
-                       "losses", "ties"]
+                       "losses", "ties", "both_bad"]
 
 
 def build(ctx: StudioContext) -> None:

@@ -176,7 +176,7 @@ def cmd_leaderboard(args) -> int:
     for r in rows:
         print(f"{r['model']:<28} BT {r['bt']:>7.1f} [{r['bt_low']:.0f}, {r['bt_high']:.0f}]  "
               f"Elo {r['elo']:>7.1f} [{r['elo_low']:.0f}, {r['elo_high']:.0f}]  "
-              f"{r['battles']} battles {r['wins']}W {r['losses']}L {r['ties']}T")
+              f"{r['battles']} battles {r['wins']}W {r['losses']}L {r['ties']}T {r['both_bad']} both bad")
     return 0
 
 

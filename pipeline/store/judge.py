@@ -273,7 +273,9 @@ class JudgeMixin:
 
     # -- arena votes (read only; written by the chat stage) ----------------------------------
     def vote_tallies(self) -> dict[tuple[str, str], dict]:
-        """(model_a, model_b) with a < b -> {a wins, b wins, ties} over every arena vote."""
+        """(model_a, model_b) with a < b -> {a, b, tie, both_bad} over every arena vote: `a` and
+        `b` count wins of the pair's first and second model (by name), whatever side each sat on;
+        a tie or a "both bad" vote decides nothing and is counted as what it is."""
         out: dict[tuple[str, str], dict] = {}
         try:
             rows = self.db.execute("SELECT model_a, model_b, winner, COUNT(*) FROM votes "
@@ -282,8 +284,11 @@ class JudgeMixin:
             return out
         for a, b, winner, n in rows:
             key, flip = ((a, b), False) if a <= b else ((b, a), True)
-            tally = out.setdefault(key, {"a": 0, "b": 0, "tie": 0})
-            side = winner if winner == "tie" or not flip else ("b" if winner == "a" else "a")
+            tally = out.setdefault(key, {"a": 0, "b": 0, "tie": 0, "both_bad": 0})
+            if winner in ("a", "b"):
+                side = winner if not flip else ("b" if winner == "a" else "a")
+            else:
+                side = winner
             if side in tally:
                 tally[side] += n
         return out

@@ -48,7 +48,8 @@ def test_leaderboard_recovers_a_known_order():
     assert 350 < gap < 650  # the true gap is 500 Elo points
     assert all(r["bt_low"] <= r["bt"] <= r["bt_high"] and r["elo_low"] <= r["elo"] <= r["elo_high"] for r in rows)
     assert sum(r["battles"] for r in rows) == 2 * 600 and set(rows[0]) == {
-        "model", "elo", "elo_low", "elo_high", "bt", "bt_low", "bt_high", "battles", "wins", "losses", "ties"}
+        "model", "elo", "elo_low", "elo_high", "bt", "bt_low", "bt_high", "battles", "wins", "losses", "ties",
+        "both_bad"}
 
 
 def test_intervals_narrow_as_votes_accumulate():
