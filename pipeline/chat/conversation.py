@@ -117,7 +117,11 @@ def last_turn(chat: dict) -> int | None:
 
 # -- export and back into the data ----------------------------------------------------------
 def conversation_record(chat: dict) -> dict:
-    """One JSONL line: the conversation with every column's messages (OpenAI messages shape)."""
+    """One JSONL line: the conversation with every column's messages (OpenAI messages shape);
+    an unvoted battle keeps its names hidden (arena.blind)."""
+    from pipeline.chat.arena import blind
+
+    chat = blind(chat)
     columns = []
     for i, model in enumerate(chat["models"]):
         columns.append({"model": model, "messages": history(chat, i, chat.get("system") or "")})

@@ -106,6 +106,7 @@ def test_send_to_pairs_records_conversation_and_model(store, battle):
 
 
 def test_conversation_round_trips_through_jsonl(store, battle, tmp_path):
+    vote(store, battle, "tie")   # voted: the names may show
     out = tmp_path / "chats.jsonl"
     assert export_jsonl(store, None, out) == 1
     [record] = read_jsonl(out)

@@ -1,0 +1,66 @@
+"""An unvoted battle never shows its model names (in A/B order or any other): not in the
+Conversations table's rows, `chat list`, `chat show`, nor an export; the vote reveals them."""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from pipeline.chat import Column, export_jsonl, new_chat, send
+from pipeline.chat.arena import blind, shown_models, vote
+from pipeline.chat.conversation import read_jsonl
+from tests.openai_server import OpenAIServer
+
+NAMES = ("secret-alpha-model", "secret-beta-model")
+
+
+@pytest.fixture
+def battle(store):
+    with OpenAIServer(models=NAMES, reply=lambda body: "def f():\n    return 1\n") as server:
+        for name in NAMES:
+            store.register_model(name, "openai", name, endpoint=server.url)
+        chat_id = new_chat(store, list(NAMES), mode="battle")
+        list(send(store, chat_id, "Write f", [Column(NAMES[0], label="Model A"), Column(NAMES[1], label="Model B")]))
+        yield chat_id
+
+
+def cli(*args) -> str:
+    out = subprocess.run([sys.executable, "-m", "pipeline", "chat", *args], capture_output=True, text=True,
+                         timeout=120)
+    assert out.returncode == 0, out.stderr
+    return out.stdout
+
+
+def leaks(text: str) -> bool:
+    return any(name in text for name in NAMES)
+
+
+def test_conversations_table_rows_hide_the_names_until_the_vote(store, battle):
+    [row] = store.list_chats()
+    assert shown_models(row) == ["Model A", "Model B"]
+    vote(store, battle, "a")
+    [row] = store.list_chats()
+    assert shown_models(row) == list(NAMES)
+
+
+def test_chat_list_and_show_hide_the_names_until_the_vote(store, battle):
+    assert not leaks(cli("list")) and "Model A, Model B" in cli("list")
+    assert not leaks(cli("show", str(battle)))
+    vote(store, battle, "b")
+    assert leaks(cli("list")) and leaks(cli("show", str(battle)))
+
+
+def test_an_export_hides_the_names_of_unvoted_battles(store, battle, tmp_path):
+    export_jsonl(store, None, tmp_path / "chats.jsonl")
+    assert not leaks((tmp_path / "chats.jsonl").read_text())
+    [record] = read_jsonl(tmp_path / "chats.jsonl")
+    assert record["models"] == ["Model A", "Model B"] and record["columns"][1]["model"] == "Model B"
+    vote(store, battle, "tie")
+    export_jsonl(store, None, tmp_path / "after.jsonl")
+    assert read_jsonl(tmp_path / "after.jsonl")[0]["models"] == list(NAMES)
+
+
+def test_side_by_side_conversations_show_their_names(store, battle):
+    side = store.create_chat(list(NAMES), mode="side")
+    assert blind(store.get_chat(side))["models"] == list(NAMES)
