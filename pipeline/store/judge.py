@@ -201,8 +201,9 @@ class JudgeMixin:
 
     # -- judgments --------------------------------------------------------------------------
     def record_judgment(self, run_id: int, request_key: str, fields: dict) -> int:
-        """Write one judgment; a stored ok/unparseable row (a paid reply) is never overwritten,
-        a failed one (nothing paid) is replaced. Returns the row id."""
+        """Write one judgment; a stored ok row is never overwritten, a failed one (nothing paid) is
+        replaced, and an unparseable one (a paid reply, stored before its re-ask) only by a later
+        attempt of the same request, whose tokens and cost include it. Returns the row id."""
         row = {k: fields.get(k) for k in JUDGMENT_FIELDS}
         for key in JSON_FIELDS:
             row[key] = to_json(row[key])
@@ -215,7 +216,9 @@ class JudgeMixin:
             cur = db.execute(
                 f"INSERT INTO judgments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
                 f"ON CONFLICT(run_id, request_key) WHERE run_id IS NOT NULL DO UPDATE SET {updates} "
-                f"WHERE judgments.status = 'failed' RETURNING id",
+                f"WHERE judgments.status = 'failed' OR (judgments.status = 'unparseable' AND "
+                f"excluded.status IN ('ok', 'unparseable') AND excluded.attempts > COALESCE(judgments.attempts, 0)) "
+                f"RETURNING id",
                 [run_id, request_key, *[row[k] for k in JUDGMENT_FIELDS], now_iso()])
             got = cur.fetchone()
             cur.close()
