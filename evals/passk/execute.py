@@ -149,7 +149,7 @@ def sample_jobs(tasks: dict[str, dict], samples: list[dict], limits: SandboxLimi
         code = solution_code(language, task["prompt"], s.get("completion") or "",
                              s.get("mode") or "continuation")
         try:
-            jobs.append(build_job(language, code, test, limits))
+            jobs.append(build_job(language, code, test, limits, task=task))
         except ToolchainMissing as exc:
             jobs.append(exc)
     return jobs

@@ -227,12 +227,17 @@ def solution_code(language: str, prompt: str, completion: str, mode: str = "cont
     return import_lines(prompt, language) + completion
 
 
-def build_job(language: str, code: str, test: str, limits) -> dict:
-    """A request for SandboxWorker.run; raises ToolchainMissing when the language can't run."""
+def build_job(language: str, code: str, test: str, limits, *, task: dict | None = None) -> dict:
+    """A request for SandboxWorker.run; raises ToolchainMissing when the language can't run.
+    With `task` (its prompt, entry point, meta), Python tests see only the task's definitions and
+    the entry point, and the other languages get the suite's own fields (see module doc)."""
     language = normalize_language(language)
     tc = require(language)
     if language == "python":
-        return {"kind": "python", "code": code, "test": test, "limits": limits.for_run()}
+        job = {"kind": "python", "code": code, "test": test, "limits": limits.for_run()}
+        if task and task.get("entry_point"):
+            job.update(prompt=task.get("prompt") or "", entry_point=task["entry_point"])
+        return job
     env = {"PATH": os.pathsep.join(dict.fromkeys(
         [os.path.dirname(t) for t in tc.tools] + ["/usr/local/bin", "/usr/bin", "/bin"])),
         "LANG": "C.UTF-8"}

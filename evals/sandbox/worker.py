@@ -134,7 +134,8 @@ class Worker:
             try:
                 os.close(read_fd)
                 self._enter_sandbox(test_dir, job["limits"], keep_fds={test_end.fileno(), write_fd}, uid=test_uid)
-                test_client(job["test"], test_end.fileno(), write_fd, nonce)
+                test_client(job["test"], test_end.fileno(), write_fd, nonce, job.get("prompt"),
+                            job.get("entry_point"))
             finally:
                 os._exit(70)
         os.close(write_fd)
