@@ -144,8 +144,8 @@ def _sandboxed(files: dict[str, str], argv: list[str], timeout: float) -> dict:
 
     limits = SandboxLimits(compile_timeout_s=timeout)
     step_limits = limits.for_run(timeout_s=timeout, memory_mb=4096, max_processes=256)
-    job = {"kind": "steps", "env": _env(), "files": dict(files, **{"done.sh": ""}),
-           "sentinel_file": "done.sh", "epilogue": "printf '\\n%s\\n' @@NONCE@@\n",
+    job = {"kind": "steps", "env": _env(), "files": dict(files, **{"done.sh": "read n\nprintf '\\n%s\\n' \"$n\"\n"}),
+           "nonce_stdin": True,
            "steps": [{"name": "compile", "argv": argv, "limits": step_limits},
                      {"name": "done", "argv": ["/bin/sh", "done.sh"], "limits": limits.for_run()}]}
     with _WORKERS_LOCK:
