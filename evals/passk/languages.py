@@ -262,6 +262,10 @@ def build_job(language: str, code: str, test: str, limits, *, task: dict | None 
         env["NODE_PATH"] = node_modules()
     if language == "go":
         env.update(GO111MODULE="off", GOPATH=GOPATH, CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
+    if task:
+        from evals.passk.suite_fields import apply_suite_fields
+
+        code, test = apply_suite_fields(language, code, test, task.get("meta"))
     builder = {"js": _js, "cpp": _cpp, "java": _java, "rust": _rust, "go": _go}[language]
     job = builder(tc, code, test, limits, compile_limits)
     job.update(kind="steps", env=env)
