@@ -222,6 +222,21 @@ def train_job(ctx) -> dict:
             f"at step {r['step']} (train loss {result.get('train_loss', float('nan')):.4f})"}
 
 
+def _before_resume(store, job: dict) -> None:
+    """The Jobs tab's Resume on a train job goes through the same compare-and-set as the Train
+    tab's: it is refused while another job owns the run (queued or training)."""
+    run_id = int((job.get("params") or {}).get("run_id") or 0)
+    reconcile_runs(store)
+    run = store.get_run(run_id)
+    if not store.reserve_run_resume(run_id, RESUMABLE_RUN) or not store.attach_run_job(run_id, job["id"]):
+        now = store.get_run(run_id)
+        raise TrainError(f"run {run['name']!r} is already being resumed (it is {now['status']}"
+                         f"{', job ' + str(now['job_id']) if now['job_id'] else ''}); nothing to do")
+
+
+train_job.before_resume = _before_resume
+
+
 def _end_child(proc: subprocess.Popen) -> None:
     """End the launcher and every training process under it (accelerate does not always pass a
     SIGTERM on to its workers, and an orphaned worker would train on with nobody watching)."""

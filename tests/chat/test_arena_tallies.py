@@ -108,3 +108,4 @@ def test_both_bad_votes_do_not_make_the_judge_agree_with_the_arena(store):
                   "status": "ok"} for m, s in (("alpha", 9), ("zeta", 2))]
     m = summarize(run, judgments, {}, [{"id": "t1", "category": "x"}], store.vote_tallies())
     assert m["bias"]["arena_agreement"]["n"] == 0 and m["bias"]["arena_agreement"]["value"] is None
+

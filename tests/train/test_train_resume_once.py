@@ -35,10 +35,20 @@ def test_two_quick_resume_presses_queue_one_job(store):
     assert store.get_run(run["id"])["job_id"] == first["job_id"]
 
 
-def test_the_old_job_resumed_after_the_train_tab_ends_without_training(store):
+def test_a_jobs_tab_resume_after_the_train_tab_is_refused(store):
     run, old_job = interrupted_run(store)
     new_job = resume_run(store, run["id"], spawn=False)["job_id"]
-    jobs.resume(store, old_job)                # a real child runs the train job body
+    with pytest.raises(TrainError, match="already being resumed"):
+        jobs.resume(store, old_job)
+    assert store.get_job(old_job)["status"] == "interrupted"
+    assert store.get_run(run["id"])["job_id"] == new_job
+
+
+def test_the_old_job_started_after_the_train_tab_ends_without_training(store):
+    run, old_job = interrupted_run(store)
+    new_job = resume_run(store, run["id"], spawn=False)["job_id"]
+    assert store.requeue_job(old_job)          # a resume that raced past the checks:
+    jobs.start(store, old_job)                 # a real child runs the train job body
     ended = jobs.wait(store, old_job, timeout=120)
     assert ended["status"] == "failed" and f"already being trained by job {new_job}" in ended["error"]
     after = store.get_run(run["id"])
