@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from pipeline.chat import Column, export_jsonl, new_chat, send
+from pipeline.chat import ChatError, Column, export_jsonl, new_chat, send, send_to_pairs
 from pipeline.chat.arena import blind, shown_models, vote
 from pipeline.chat.conversation import read_jsonl
 from tests.openai_server import OpenAIServer
@@ -64,3 +64,10 @@ def test_an_export_hides_the_names_of_unvoted_battles(store, battle, tmp_path):
 def test_side_by_side_conversations_show_their_names(store, battle):
     side = store.create_chat(list(NAMES), mode="side")
     assert blind(store.get_chat(side))["models"] == list(NAMES)
+
+
+def test_an_unvoted_battles_answers_wait_for_the_vote_before_becoming_pairs(store, battle):
+    with pytest.raises(ChatError, match="vote on this battle first"):
+        send_to_pairs(store, battle)
+    vote(store, battle, "a")
+    assert len(send_to_pairs(store, battle)) == 2

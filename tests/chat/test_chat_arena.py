@@ -93,6 +93,7 @@ def test_pick_battle_needs_two_models():
 
 
 def test_send_to_pairs_records_conversation_and_model(store, battle):
+    vote(store, battle, "b")   # an unvoted battle's answers wait for the vote (test_battle_blind.py)
     answer = next(m for m in store.get_chat(battle)["messages"] if m["col"] == 1)
     [pair_id] = send_to_pairs(store, battle, message_id=answer["id"])
     [fixed_id] = send_to_pairs(store, battle, message_id=answer["id"], output="print('hello world')")
