@@ -251,6 +251,8 @@ def build_job(language: str, code: str, test: str, limits, *, task: dict | None 
         job = {"kind": "python", "code": code, "test": test, "limits": limits.for_run()}
         if task and task.get("entry_point"):
             job.update(prompt=task.get("prompt") or "", entry_point=task["entry_point"])
+            if (task.get("meta") or {}).get("expose"):   # more answer functions its tests call
+                job["expose"] = list(task["meta"]["expose"])
         return job
     env = {"PATH": os.pathsep.join(dict.fromkeys(
         [os.path.dirname(t) for t in tc.tools] + ["/usr/local/bin", "/usr/bin", "/bin"])),

@@ -136,7 +136,7 @@ def solution_server(code, fd):
 
 
 # -- the test side (never runs model-written code) ---------------------------------------------
-def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None):
+def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None, expose=()):
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     write, exit_now = os.write, os._exit
 
@@ -160,7 +160,7 @@ def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None):
     remote = _RemoteFactory(channel)
     globals_ = {"__name__": "__main__", "__builtins__": builtins}
     solution = {name: remote.decode(value) for name, value in hello["names"].items()}
-    globals_.update(test_names(solution, prompt, entry_point))
+    globals_.update(test_names(solution, prompt, entry_point, expose))
     try:
         compiled_test = compile(test, "<test>", "exec")
     except BaseException as exc:
@@ -172,7 +172,7 @@ def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None):
     report("passed")
 
 
-def test_names(solution, prompt, entry_point):
+def test_names(solution, prompt, entry_point, expose=()):
     """What the test's names mean. With a task (prompt and entry point): the task's own
     definitions and imports, run here from the prompt (suite code, like the test), plus the
     solution's entry point, and nothing else of the solution's: a solution that defines its own
@@ -185,9 +185,12 @@ def test_names(solution, prompt, entry_point):
         # The prompt does not run alone: its import and definition names come from the solution.
         names.update({k: v for k, v in solution.items() if k in _defined_names(prompt or "")
                       and not hasattr(builtins, k)})
-    names.pop(entry_point, None)   # the prompt's stub: never what the test calls
-    if entry_point in solution:
-        names[entry_point] = solution[entry_point]
+    # The prompt's stub is never what the test calls; a task may name more of the answer's
+    # functions its tests call (`expose`), never a builtin.
+    for name in (entry_point, *[e for e in expose or () if not hasattr(builtins, e)]):
+        names.pop(name, None)
+        if name in solution:
+            names[name] = solution[name]
     names.pop("__name__")
     names.pop("__builtins__")
     return names

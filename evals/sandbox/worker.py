@@ -137,7 +137,7 @@ class Worker:
                 os.close(read_fd)
                 self._enter_sandbox(test_dir, job["limits"], keep_fds={test_end.fileno(), write_fd}, uid=test_uid)
                 test_client(job["test"], test_end.fileno(), write_fd, nonce, job.get("prompt"),
-                            job.get("entry_point"))
+                            job.get("entry_point"), job.get("expose") or ())
             finally:
                 os._exit(70)
         os.close(write_fd)

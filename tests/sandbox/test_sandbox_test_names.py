@@ -72,3 +72,13 @@ def test_a_solution_missing_the_entry_point_fails_clearly(worker):
     result = worker.run(build_job("python", "def other(a, b):\n    return a + b\n", test, LIMITS, task=TASK))
     assert result["status"] == "failed" and "NameError" in result["error"]
     still_works(worker, test)
+
+
+def test_a_task_may_expose_more_answer_functions_but_never_a_builtin(worker):
+    task = dict(TASK, meta={"expose": ["helper", "abs"]})
+    test = "def check(candidate):\n    assert candidate(1, helper()) == 3 and abs(-2) == 2\n\ncheck(add)\n"
+    good = "    return a + b\n\n\ndef helper():\n    return 2\n"
+    assert run(worker, good, test, task)["status"] == "passed"
+    forged = "    return 3\n\n\ndef helper():\n    return 2\n\n\ndef abs(x):\n    return 0\n"
+    test_abs = "def check(candidate):\n    assert abs(candidate(0, 0) - 0) == 0\n\ncheck(add)\n"
+    assert run(worker, forged, test_abs, task)["status"] == "failed"
