@@ -68,6 +68,9 @@ const path = require('path');
 const vm = require('vm');
 const nonce = fs.readFileSync(0, 'utf8').trim();
 globalThis.require = require;
+globalThis.module = { exports: {} };   // suite code written as a CommonJS module still runs
+globalThis.exports = globalThis.module.exports;
+globalThis.__dirname = __dirname;
 vm.runInThisContext(fs.readFileSync(path.join(__dirname, 'main.js'), 'utf8'), { filename: 'main.js' });
 process.stdout.write('\\n' + nonce + '\\n');
 """

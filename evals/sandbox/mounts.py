@@ -81,7 +81,13 @@ def _bind(root, path, read_only=True):
         open(target, "a").close()
     _mount(path, target, None, MS_BIND | MS_REC)
     if read_only:
-        _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID)
+        # Keep the flags the source mount has (in a user namespace they are locked and a remount
+        # that drops one is refused); make_read_only covers whatever this misses.
+        flags = os.statvfs(target).f_flag & (MS_NOSUID | MS_NODEV | 8 | 1024 | 2048)
+        try:
+            _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | flags)
+        except OSError:
+            _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
 
 
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
