@@ -12,7 +12,7 @@ unprivileged uid, wall-clock SIGKILL, nonce sentinel). If the worker itself dies
 client kills its whole process group, reports an `error` verdict and starts a new one.
 
 Fails closed: a worker that cannot set up the minimum protections (MINIMUM_PROTECTIONS: no
-network, own pid namespace, private read-only filesystem with homes hidden) refuses to run
+network, own pid namespace, a private read-only root with only the toolchains) refuses to run
 anything (WeakSandbox) unless the caller opted in explicitly with `SandboxLimits(allow_weak=True)`
 (`--allow-weak-sandbox` in the CLI, a checkbox with a warning in the UI, recorded in the eval's
 params). Without any namespace launcher it never silently runs programs as the app's user.

@@ -3,9 +3,9 @@
 Each toolchain only parses / type-checks (``node --check``, ``javac``, ``rustc --emit=metadata``,
 ``g++ -fsyntax-only``, ``godot3-server --check-only`` …); nothing an answer contains is run. But
 a compiler reads what the answer names (``#include "/etc/…"``, ``include_str!``), so every
-toolchain runs inside the pass@k sandbox (evals.sandbox: namespaces, private /tmp, homes and the
-studio data dir hidden, rlimits, wall-clock kill, scrubbed environment) — the same limits as
-pass@k's compile step. Where execution is switched off (hosted mode) the level is skipped.
+toolchain runs inside the pass@k sandbox (evals.sandbox: namespaces, a new root holding only the
+answer's files and the toolchains — no homes, studio data, checkout or other host files —
+rlimits, wall-clock kill, scrubbed environment) — the same isolation as pass@k's compile step. Where execution is switched off (hosted mode) the level is skipped.
 
 GDScript: target 3 uses Debian's ``godot3-server`` (3.2.3), target 4 a ``godot4``/``godot``
 binary when one is on PATH. The answer is checked with the reviewer's stubs appended (a
