@@ -71,3 +71,48 @@ def test_an_unvoted_battles_answers_wait_for_the_vote_before_becoming_pairs(stor
         send_to_pairs(store, battle)
     vote(store, battle, "a")
     assert len(send_to_pairs(store, battle)) == 2
+
+
+@pytest.mark.slow
+def test_a_visitor_calling_the_studio_over_http_sees_no_names_before_the_vote(studio_home, store):
+    """The Conversations table's and the Open button's endpoints, called the way any visitor's
+    script can (gradio's HTTP API), against the real app process."""
+    import json
+    import os
+    import time
+    import urllib.request
+    from pathlib import Path
+
+    from gradio_client import Client
+
+    from tests.browser import free_port
+
+    chat_id = store.create_chat(list(NAMES), mode="battle")
+    store.add_message(chat_id, "user", "Write f", turn=0)
+    port = free_port()
+    env = dict(os.environ, STUDIO_HOME=str(studio_home), STUDIO_NO_DEFAULT_MODEL="1", GRADIO_ANALYTICS_ENABLED="False")
+    root = Path(__file__).resolve().parents[2]
+    proc = subprocess.Popen(["timeout", "300", sys.executable, "app.py", "--host", "127.0.0.1", "--port", str(port)],
+                            cwd=root, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                urllib.request.urlopen(base + "/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline and proc.poll() is None, "the app did not start"
+                time.sleep(0.5)
+        client = Client(base, verbose=False)
+        table = client.predict(api_name="/list_chats")
+        opened = client.predict(chat_id, api_name="/do_open")
+        assert not leaks(json.dumps(table)) and not leaks(json.dumps(opened, default=str))
+        assert table["data"][0][4] == "Model A, Model B"
+        vote_row = store.add_message(chat_id, "assistant", "a", turn=0, model=NAMES[0], col=0)
+        store.add_message(chat_id, "assistant", "b", turn=0, model=NAMES[1], col=1)
+        assert vote_row and vote(store, chat_id, "tie")
+        assert leaks(json.dumps(client.predict(api_name="/list_chats")))
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
