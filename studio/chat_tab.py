@@ -20,7 +20,7 @@ STATUS_TEXT = {"starting": "thinking…", "loading": "loading the model…",
                "waiting": "waiting: another chat is using this model", "streaming": "answering…",
                "done": "done", "stopped": "stopped (partial answer kept)", "error": "failed"}
 LEADERBOARD_COLUMNS = ["model", "rating (Bradley-Terry, 95% interval)", "online Elo", "battles", "wins",
-                       "losses", "ties"]
+                       "losses", "ties", "both bad"]
 
 
 CODE_START = re.compile(
@@ -62,7 +62,7 @@ def leaderboard_rows(rows: list[dict]) -> list[list]:
 
     return [[r["model"], rating_text(r["bt"], r["bt_low"], r["bt_high"], r["battles"]),
              rating_text(r["elo"], r["elo_low"], r["elo_high"], r["battles"]),
-             r["battles"], r["wins"], r["losses"], r["ties"]] for r in rows]
+             r["battles"], r["wins"], r["losses"], r["ties"], r["both_bad"]] for r in rows]
 
 
 def build(ctx: StudioContext) -> None:
@@ -261,7 +261,9 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def list_chats():
-        return [[c["id"], c["updated_at"][:16], c["mode"], c["turns"], ", ".join(c["models"]), c["title"] or ""]
+        from pipeline.chat.arena import shown_models
+
+        return [[c["id"], c["updated_at"][:16], c["mode"], c["turns"], ", ".join(shown_models(c)), c["title"] or ""]
                 for c in ctx.store().list_chats()]
 
     @ui_errors
@@ -271,8 +273,11 @@ def build(ctx: StudioContext) -> None:
         chat = ctx.store().get_chat(int(chat_id))
         st = {"chat_id": chat["id"], "models": chat["models"], "mode": chat["mode"]}
         mode_v = {"single": "Single", "side": "Side by side", "battle": "Battle"}[chat["mode"]]
-        picks = [gr.update(value=chat["models"][i]) if i < len(chat["models"]) else gr.update()
-                 for i in range(MAX_COLS)]
+        from pipeline.chat.arena import is_blind
+
+        # An unvoted battle keeps its names out of the pickers (and so out of the page and the API).
+        picks = [gr.update(value=chat["models"][i]) if i < len(chat["models"]) and not is_blind(chat)
+                 else gr.update() for i in range(MAX_COLS)]
         return [st, mode_v, max(2, len(chat["models"])), chat["system"], *picks, *views(chat)]
 
     @ui_errors

@@ -317,7 +317,7 @@ def _verdict(mode, req, text) -> dict:
 
 def _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, progress, log):
     from pipeline.label.cost import cost_of, count_message_tokens, count_tokens
-    from pipeline.label.endpoint import RequestFailed, scrub
+    from pipeline.label.endpoint import RequestFailed, RunStopped, scrub
     from pipeline.label.engine import run_in_flight
     from pipeline.models import ModelError
     from pipeline.models.backends.openai_compat import client_for
@@ -332,9 +332,11 @@ def _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, 
         for _ in range(cfg.parse_retries + 1):
             try:
                 got = ask(messages)
-            except RequestFailed as exc:
-                if reply is not None:  # an earlier reply was paid for: keep it, unparseable
+            except (RequestFailed, RunStopped) as exc:
+                if reply is not None:  # an earlier reply was paid for and is stored: it stands, unparseable
                     break
+                if isinstance(exc, RunStopped):
+                    raise
                 return record(req, {"status": "failed", "error": scrub(str(exc), client.api_key)}, None, attempts,
                               t_in, t_out, cost, None)
             attempts += 1
@@ -345,6 +347,9 @@ def _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, 
             fields = _verdict(cfg.mode, req, reply)
             if fields["status"] == "ok":
                 break
+            # Paid for and not usable: stored before the re-ask, so a cancel, a crash or a kill
+            # between the two loses nothing and a resume skips it (it never pays for it again).
+            record(req, fields, reply, attempts, t_in, t_out, cost, latency)
         return record(req, fields, reply, attempts, t_in, t_out, cost, latency)
 
     try:
@@ -376,6 +381,7 @@ def _judge_local(requests, judge, price, cfg, tally, record, progress):
             fields = {**_verdict(cfg.mode, req, reply), "constrained": True}
         acc[:] = [acc[0] + 1, acc[1] + t_in, acc[2] + t_out, acc[3] + cost, acc[4] + latency, reply, fields]
         if fields["status"] != "ok" and acc[0] <= cfg.parse_retries:
+            record(req, fields, reply, *acc[:5])   # stored before the retry pass: a kill loses nothing
             retry.append(req)
             progress(tally.done, tally.total, f"{tally.message()} · {len(retry)} to ask again")
             return JudgeOutcome(True, t_in, t_out, cost)

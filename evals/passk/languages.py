@@ -5,16 +5,19 @@
 
 `code` is the solution part (prompt + completion, plus imports), `test` the suite's test part.
 Python runs in the warm forked interpreter; the others are written to files, compiled where
-needed and exec'd. Each non-Python program gets an epilogue, appended after the tests, that
-prints the run's nonce; the worker counts a pass only when that line is there and the process
-exited 0. How the epilogue runs after the tests differs per language:
-  C++   the test's `main` is renamed by a #define, and our `main` calls it, then prints;
-  Java  a second class calls Main.main, then prints;
+needed and exec'd. Each non-Python program gets an entry point of ours that reads the run's
+nonce from stdin (a pipe the worker fills and closes: the nonce is never in a source file, a
+binary, the environment or the command line) before any of the answer's code runs, keeps it in a
+local variable, runs the tests and prints it after them; the worker counts a pass only when that
+line is there and the process exited 0. How our entry point wraps the tests, per language:
+  C++   the test's `main` is renamed by a #define, and our `main` reads, calls it, then prints;
+  Java  a second class reads, calls Main.main, then prints;
   Rust  `#[test]` functions are made callable and a C `main` (crate is #![no_main]) calls each;
-  JS    a statement after the test code; `console.assert` throws instead of only logging, and
-        the `assert` module is restored between the solution and the tests.
+  JS    studio_harness.js reads, then runs main.js (solution + tests) as a script (so a top-level
+        `return` cannot skip the tests) where our variables are out of reach; `console.assert`
+        throws instead of only logging, and the `assert` module is restored before the tests.
   Go    the test binary is built (`go test -c`, GOPATH mode with Debian's testify), the
-        sources removed, then run; a TestMain prints the nonce when every test passed.
+        sources removed, then run; a TestMain reads, runs the tests and prints when all passed.
 Libraries the standard suites use come from `make toolchains` (Debian and npm only): Boost and
 OpenSSL headers for C++ (linked with -lcrypto when used), `js-md5` under .toolchains/node (found
 through NODE_PATH), the `rand`, `regex` and `md5` crates built offline from Debian's
@@ -57,6 +60,20 @@ const __studioConsoleAssert = (ok, ...msg) => {
 console.assert = __studioConsoleAssert;
 """
 JS_RESTORE = "\n;Object.assign(__studioAssert, __studioSaved); console.assert = __studioConsoleAssert;\n"
+JS_HARNESS = """\
+'use strict';
+// The run's nonce comes on stdin only; read before any answer code runs, kept in this module's scope.
+const fs = require('fs');
+const path = require('path');
+const vm = require('vm');
+const nonce = fs.readFileSync(0, 'utf8').trim();
+globalThis.require = require;
+globalThis.module = { exports: {} };   // suite code written as a CommonJS module still runs
+globalThis.exports = globalThis.module.exports;
+globalThis.__dirname = __dirname;
+vm.runInThisContext(fs.readFileSync(path.join(__dirname, 'main.js'), 'utf8'), { filename: 'main.js' });
+process.stdout.write('\\n' + nonce + '\\n');
+"""
 RUST_PRELUDE = "#![no_main]\n#![allow(unused, dead_code, unused_imports, non_snake_case, deprecated)]\n"
 # Crates HumanEvalPack's Rust declarations `use` although standalone rustc cannot link them.
 RUST_EXTERNAL_USE = re.compile(r"^\s*use\s+(rand|regex|md5)\b[^;]*;\s*$", re.M)
@@ -227,12 +244,19 @@ def solution_code(language: str, prompt: str, completion: str, mode: str = "cont
     return import_lines(prompt, language) + completion
 
 
-def build_job(language: str, code: str, test: str, limits) -> dict:
-    """A request for SandboxWorker.run; raises ToolchainMissing when the language can't run."""
+def build_job(language: str, code: str, test: str, limits, *, task: dict | None = None) -> dict:
+    """A request for SandboxWorker.run; raises ToolchainMissing when the language can't run.
+    With `task` (its prompt, entry point, meta), Python tests see only the task's definitions and
+    the entry point, and the other languages get the suite's own fields (see module doc)."""
     language = normalize_language(language)
     tc = require(language)
     if language == "python":
-        return {"kind": "python", "code": code, "test": test, "limits": limits.for_run()}
+        job = {"kind": "python", "code": code, "test": test, "limits": limits.for_run()}
+        if task and task.get("entry_point"):
+            job.update(prompt=task.get("prompt") or "", entry_point=task["entry_point"])
+            if (task.get("meta") or {}).get("expose"):   # more answer functions its tests call
+                job["expose"] = list(task["meta"]["expose"])
+        return job
     env = {"PATH": os.pathsep.join(dict.fromkeys(
         [os.path.dirname(t) for t in tc.tools] + ["/usr/local/bin", "/usr/bin", "/bin"])),
         "LANG": "C.UTF-8"}
@@ -243,6 +267,10 @@ def build_job(language: str, code: str, test: str, limits) -> dict:
         env["NODE_PATH"] = node_modules()
     if language == "go":
         env.update(GO111MODULE="off", GOPATH=GOPATH, CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
+    if task:
+        from evals.passk.suite_fields import apply_suite_fields
+
+        code, test = apply_suite_fields(language, code, test, task.get("meta"))
     builder = {"js": _js, "cpp": _cpp, "java": _java, "rust": _rust, "go": _go}[language]
     job = builder(tc, code, test, limits, compile_limits)
     job.update(kind="steps", env=env)
@@ -256,13 +284,15 @@ def _go(tc, code, test, limits, compile_limits) -> dict:
         code = f"package {package}\n\n" + code
     if not re.search(r"^\s*package\s", test, re.M):
         test = f"package {package}\n\n" + test
-    sentinel = f'package {package}\n\nimport (\n\t"fmt"\n\t"os"\n\t"testing"\n)\n'
-    epilogue = ("\nfunc TestMain(m *testing.M) {\n\tcode := m.Run()\n\tif code == 0 {\n"
-                '\t\tfmt.Println("\\n@@NONCE@@")\n\t}\n\tos.Exit(code)\n}\n')
+    sentinel = (f'package {package}\n\nimport (\n\tstudiofmt "fmt"\n\tstudioio "io"\n\tstudioos "os"\n'
+                '\tstudiostrings "strings"\n\tstudiotesting "testing"\n)\n'
+                "\nfunc TestMain(m *studiotesting.M) {\n\tnonce, _ := studioio.ReadAll(studioos.Stdin)\n"
+                "\tcode := m.Run()\n\tif code == 0 {\n"
+                '\t\tstudiofmt.Println("\\n" + studiostrings.TrimSpace(string(nonce)))\n\t}\n\tstudioos.Exit(code)\n}\n')
     sources = ["main.go", "main_test.go", "studio_main_test.go"]
     run = limits.for_run(memory_mb=max(limits.memory_mb, 2048), max_processes=max(limits.max_processes, 128))
     return {"files": {"main.go": code, "main_test.go": test, "studio_main_test.go": sentinel},
-            "sentinel_file": "studio_main_test.go", "epilogue": epilogue, "remove_before_run": sources,
+            "nonce_stdin": True, "remove_before_run": sources,
             "steps": [{"name": "compile", "limits": compile_limits,
                        "argv": [tc.tools[0], "test", "-c", "-o", "main.test", *sources]},
                       {"name": "run", "argv": ["./main.test"], "limits": run}]}
@@ -271,18 +301,19 @@ def _go(tc, code, test, limits, compile_limits) -> dict:
 def _js(tc, code, test, limits, compile_limits) -> dict:
     run = limits.for_run(max_processes=max(limits.max_processes, 64))
     heap = max(64, limits.memory_mb // 2)
-    return {"files": {"main.js": JS_PRELUDE + code + JS_RESTORE + test},
-            "sentinel_file": "main.js",
-            "epilogue": "\n;process.stdout.write('\\n@@NONCE@@\\n');\n",
+    return {"files": {"main.js": JS_PRELUDE + code + JS_RESTORE + test + "\n", "studio_harness.js": JS_HARNESS},
+            "nonce_stdin": True,
             "steps": [{"name": "run", "argv": [tc.tools[0], f"--max-old-space-size={heap}",
-                                               "main.js"], "limits": run}]}
+                                               "studio_harness.js"], "limits": run}]}
 
 
 def _cpp(tc, code, test, limits, compile_limits) -> dict:
-    source = CPP_HEADER + code + "\n#define main __studio_test_main\n" + test
-    epilogue = ("\n#undef main\nint main() {\n    __studio_test_main();\n"
-                "    std::printf(\"\\n@@NONCE@@\\n\");\n    std::fflush(stdout);\n    return 0;\n}\n")
-    return {"files": {"main.cpp": source}, "sentinel_file": "main.cpp", "epilogue": epilogue,
+    epilogue = ("\n#undef main\nint main() {\n    static char __studio_nonce[128];\n"
+                "    size_t __studio_n = std::fread(__studio_nonce, 1, sizeof(__studio_nonce) - 1, stdin);\n"
+                "    __studio_test_main();\n    std::printf(\"\\n%.*s\", (int)__studio_n, __studio_nonce);\n"
+                "    std::fflush(stdout);\n    return 0;\n}\n")
+    source = CPP_HEADER + code + "\n#define main __studio_test_main\n" + test + epilogue
+    return {"files": {"main.cpp": source}, "nonce_stdin": True,
             "remove_before_run": ["main.cpp"],
             "steps": [{"name": "compile", "limits": compile_limits,
                        "argv": [tc.tools[0], "-std=c++17", "-O0", "-w", "-o", "main", "main.cpp",
@@ -295,13 +326,13 @@ def _java(tc, code, test, limits, compile_limits) -> dict:
     jvm = ["-XX:+UseSerialGC", "-XX:-UsePerfData", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
            "-XX:ReservedCodeCacheSize=64m", "-XX:CompressedClassSpaceSize=64m"]
     epilogue = ("\nclass StudioSentinel {\n    public static void main(String[] args) throws Throwable {\n"
+                "        String nonce = new String(System.in.readAllBytes()).trim();\n"
                 "        Main.main(args);\n        System.out.println();\n"
-                "        System.out.println(\"@@NONCE@@\");\n        System.out.flush();\n    }\n}\n")
+                "        System.out.println(nonce);\n        System.out.flush();\n    }\n}\n")
     heap = max(64, limits.memory_mb // 4)
     run = limits.for_run(memory_mb=max(limits.memory_mb, 1536),
                          max_processes=max(limits.max_processes, 128))
-    return {"files": {"Main.java": JAVA_HEADER + code + "\n" + test},
-            "sentinel_file": "Main.java", "epilogue": epilogue,
+    return {"files": {"Main.java": JAVA_HEADER + code + "\n" + test + epilogue}, "nonce_stdin": True,
             "remove_before_run": ["Main.java"],
             "steps": [{"name": "compile", "limits": compile_limits,
                        "argv": [javac, *[f"-J{o}" for o in jvm], "-J-Xmx512m", "-nowarn",
@@ -335,15 +366,17 @@ def _rust(tc, code, test, limits, compile_limits) -> dict:
     # A panic must not unwind through the C entry point (that aborts with a long backtrace).
     epilogue = ('\n#[export_name = "main"]\npub extern "C" fn __studio_entry(_argc: i32, '
                 '_argv: *const *const u8) -> i32 {\n'
+                '    let mut nonce = String::new();\n'
+                '    let _ = std::io::Read::read_to_string(&mut std::io::stdin(), &mut nonce);\n'
                 '    let ok = std::panic::catch_unwind(|| {\n' + calls_text + '    }).is_ok();\n'
                 '    if !ok {\n        std::process::exit(101);\n    }\n'
-                '    println!("\\n@@NONCE@@");\n    0\n}\n')
+                '    println!("\\n{}", nonce.trim());\n    0\n}\n')
     crates = rust_crates()
     # Without the crates (no `make toolchains`) their `use` lines are dropped: most tasks never call them.
     source = RUST_PRELUDE + (code if crates else RUST_EXTERNAL_USE.sub("", code)) + "\n" + body
     extern = [a for name, rlib in crates.items() for a in ("--extern", f"{name}={rlib}")]
     search = ["-L", f"dependency={os.path.dirname(next(iter(crates.values())))}"] if crates else []
-    return {"files": {"main.rs": source}, "sentinel_file": "main.rs", "epilogue": epilogue,
+    return {"files": {"main.rs": source + epilogue}, "nonce_stdin": True,
             "remove_before_run": ["main.rs"],
             "steps": [{"name": "compile", "limits": compile_limits,
                        "argv": [tc.tools[0], "--edition", "2021", "-C", "debuginfo=0",

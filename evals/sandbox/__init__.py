@@ -12,13 +12,39 @@ unprivileged uid, wall-clock SIGKILL, nonce sentinel). If the worker itself dies
 client kills its whole process group, reports an `error` verdict and starts a new one.
 
 Fails closed: a worker that cannot set up the minimum protections (MINIMUM_PROTECTIONS: no
-network, own pid namespace, private read-only filesystem with homes hidden) refuses to run
+network, own pid namespace, a private read-only root with only the toolchains) refuses to run
 anything (WeakSandbox) unless the caller opted in explicitly with `SandboxLimits(allow_weak=True)`
 (`--allow-weak-sandbox` in the CLI, a checkbox with a warning in the UI, recorded in the eval's
 params). Without any namespace launcher it never silently runs programs as the app's user.
 
 Hosted mode (pipeline.hosted: SPACE_ID or STUDIO_HOSTED=1): nothing runs unless the owner sets
 STUDIO_ALLOW_CODE_EXECUTION=1; `require_execution_allowed` raises CodeExecutionDisabled.
+
+Threat model. The programs are model output: mostly honest, sometimes broken, occasionally
+written (by a model that has seen harnesses) to look right. What is protected, and how:
+  * the host: no network, own pid namespace, rlimits, wall-clock kill, unprivileged uid with
+    no_new_privs, scrubbed environment; the filesystem is a new root (mounts.py) holding only
+    the program's work dir and the toolchains (/usr, Python, rustup, .toolchains, the /etc
+    entries compilers read): homes, the studio's data, the checkout, the host's /etc and every
+    other file are absent, and all but the private size-capped /tmp is read-only. The validity
+    compile level runs its compilers in the same workers, so `#include`/`include!` of a host
+    file finds nothing.
+  * the verdict, Python: the solution and the tests are two processes (child.py); the pass
+    report comes from the test process, which never runs answer code and alone holds the
+    run's nonce. The test sees the task's own definitions (the prompt, run in the test
+    process) and the answer's entry point, nothing else of the answer's: defining `abs`,
+    `sorted`, `len` or the prompt's helper does not change what the test's names mean.
+  * the verdict, other languages: one process runs answer and tests, and passes only by
+    printing the run's nonce after the tests and exiting 0. The nonce reaches it on a stdin
+    pipe that our entry point drains before any answer code runs: it is in no source file,
+    binary, class file, environment variable, command line or open file, so reading those
+    (or /proc/self/exe, cmdline, environ, fd) finds nothing to forge with.
+Not protected, and why: kernel exploits (use a VM for hostile code at scale); in the
+one-process languages, a program written against this harness's internals — native code
+searching its own memory for the nonce (C++, Rust, Go, Java via Unsafe), or running before our
+entry point (C++ static initialisers, Go `init`) to drain stdin first — can still forge a pass:
+nothing inside one process can keep a secret from code that shares its memory; only the Python
+path separates them. The wall clock and rlimits bound the damage, not the verdict.
 """
 from __future__ import annotations
 
@@ -60,7 +86,7 @@ PROTECTION_LABELS = {
     "network_namespace": "no network (network namespace)",
     "pid_namespace": "pid namespace (fork bombs and daemons contained)",
     "unprivileged_uid": "runs as an unprivileged uid",
-    "private_filesystem": "read-only filesystem, private size-capped /tmp, homes hidden",
+    "private_filesystem": "only the program's files and the toolchains visible, read-only; private size-capped /tmp",
     "sentinel": "pass only when the tests ran to their end",
 }
 
@@ -131,19 +157,23 @@ def namespace_launcher() -> tuple[str, ...]:
 
 
 def _keep_paths() -> list[str]:
-    """Directories the sandbox must still see when homes are hidden: Python and toolchains."""
+    """Directories the sandbox's new root holds besides /usr: Python, the pass@k toolchain roots
+    and the folders of the validity compilers found elsewhere (a godot binary in /opt, say)."""
     from evals.passk.languages import toolchain_roots
 
     paths = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.base_exec_prefix)}
     paths.update(toolchain_roots())
+    try:
+        from evals.validity.compilers import available_toolchains
+    except ImportError:
+        return sorted(paths)
+    for language, exe in available_toolchains().items():
+        if language == "python" or not os.path.isabs(exe) or language == "rust":
+            continue   # in-process; rustc runs from its sysroot (a toolchain root above)
+        folder = os.path.dirname(os.path.realpath(exe))
+        if not folder.startswith("/usr/") and folder not in ("/bin", "/sbin"):
+            paths.add(folder)
     return sorted(paths)
-
-
-def _hide_paths() -> list[str]:
-    from pipeline.paths import studio_home
-
-    hide = ["/root", "/home", os.path.expanduser("~"), str(studio_home())]
-    return sorted({os.path.realpath(p) for p in hide if p and p != "/"})
 
 
 class SandboxWorker:
@@ -170,7 +200,7 @@ class SandboxWorker:
         if not launcher and not self.limits.allow_weak:
             raise WeakSandbox(missing_protections_message(list(MINIMUM_PROTECTIONS), "no `unshare` variant works"))
         config = {"uid": self.uid, "disk_mb": self.limits.disk_mb, "keep": _keep_paths(),
-                  "hide": _hide_paths(), "env_allowed": sorted(SAFE_ENV)}
+                  "env_allowed": sorted(SAFE_ENV)}
         argv = [*launcher, sys.executable, "-I", "-S", str(WORKER_SCRIPT),
                 json.dumps(config)]
         try:

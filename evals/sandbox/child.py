@@ -13,6 +13,10 @@ process behind a handle, and operations on it are asked of the solution (so an o
 `__eq__` always says True is never equal to plain data; two of the solution's own objects are
 compared by the solution).
 
+The test sees the task's own definitions (the prompt, run in the test process) and the
+solution's entry point, not the solution's other top-level names (`test_names`), so a solution
+cannot change what the test's names mean by defining its own `abs` or a prompt helper.
+
 Imported by worker.py (stdlib only). Not protected: kernel exploits; a solution that changes its
 arguments in place is not seen by the tests (they hold copies).
 """
@@ -132,7 +136,7 @@ def solution_server(code, fd):
 
 
 # -- the test side (never runs model-written code) ---------------------------------------------
-def test_client(test, fd, write_fd, nonce):
+def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None, expose=()):
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     write, exit_now = os.write, os._exit
 
@@ -155,7 +159,8 @@ def test_client(test, fd, write_fd, nonce):
         report("failed", hello["setup_error"])
     remote = _RemoteFactory(channel)
     globals_ = {"__name__": "__main__", "__builtins__": builtins}
-    globals_.update({name: remote.decode(value) for name, value in hello["names"].items()})
+    solution = {name: remote.decode(value) for name, value in hello["names"].items()}
+    globals_.update(test_names(solution, prompt, entry_point, expose))
     try:
         compiled_test = compile(test, "<test>", "exec")
     except BaseException as exc:
@@ -165,6 +170,57 @@ def test_client(test, fd, write_fd, nonce):
     except BaseException as exc:
         report("failed", _describe(exc, "a test failed"), _failing_line(exc, test))
     report("passed")
+
+
+def test_names(solution, prompt, entry_point, expose=()):
+    """What the test's names mean. With a task (prompt and entry point): the task's own
+    definitions and imports, run here from the prompt (suite code, like the test), plus the
+    solution's entry point, and nothing else of the solution's: a solution that defines its own
+    `abs`, `sorted` or the prompt's helper cannot change what the test calls. Without one (a bare
+    job): the solution's names, less any that would shadow a builtin."""
+    if not entry_point:
+        return {k: v for k, v in solution.items() if not hasattr(builtins, k)}
+    names = {"__name__": "__main__", "__builtins__": builtins}
+    if not _run_task_definitions(prompt or "", names):
+        # The prompt does not run alone: its import and definition names come from the solution.
+        names.update({k: v for k, v in solution.items() if k in _defined_names(prompt or "")
+                      and not hasattr(builtins, k)})
+    # The prompt's stub is never what the test calls; a task may name more of the answer's
+    # functions its tests call (`expose`), never a builtin.
+    for name in (entry_point, *[e for e in expose or () if not hasattr(builtins, e)]):
+        names.pop(name, None)
+        if name in solution:
+            names[name] = solution[name]
+    names.pop("__name__")
+    names.pop("__builtins__")
+    return names
+
+
+def _run_task_definitions(prompt, names):
+    for stub in ("", "    pass\n"):
+        try:
+            code = compile(prompt + stub, "<task>", "exec")
+        except SyntaxError:
+            continue
+        try:
+            exec(code, names)
+            return True
+        except BaseException:
+            return False
+    return False
+
+
+def _defined_names(prompt):
+    import re
+
+    found = set(re.findall(r"^(?:async\s+)?(?:def|class)\s+(\w+)", prompt, re.M))
+    found.update(re.findall(r"^(\w+)\s*(?::[^=]*)?=", prompt, re.M))
+    for line in re.findall(r"^(?:from\s+\S+\s+)?import\s+(.+)$", prompt, re.M):
+        for part in line.strip("() ").split(","):
+            part = part.strip().split(" as ")[-1].strip()
+            if part and part != "*":
+                found.add(part.split(".")[0])
+    return found
 
 
 class _RemoteFactory:

@@ -1,10 +1,13 @@
 """The sandbox worker's filesystem view, set up once inside its private mount namespace.
 
-Only used by worker.py as root in a namespace it owns: nothing here changes the host's
-mounts. /tmp becomes a size-capped tmpfs (the disk cap), /var/tmp and /dev/shm empty ones, the
-home directories and the studio's data dir are hidden under empty tmpfs mounts with only the
-toolchains that live there (Python, rustup) bound back read-only, and every other mount is made
-read-only, so a program can change nothing outside its own work dir.
+Only used by worker.py as root in a namespace it owns: nothing here changes the host's mounts.
+The worker pivots into a new root that holds only what programs and compilers need: /usr (the
+system toolchains), the other toolchain roots it is given (Python, rustup's sysroot,
+.toolchains), the /etc entries toolchains read (ETC_KEEP), /dev, /proc and a size-capped /tmp
+(the disk cap) for the work dirs. Homes, the studio's data dir, the checkout, /etc and every
+other host file are simply absent, and everything but /tmp is read-only: a program (or a
+compiler told to `#include` a host file) can read nothing but its own files and the toolchains,
+and change nothing outside its work dir.
 """
 import ctypes
 import os
@@ -26,36 +29,80 @@ def _umount(target):
 
 
 def setup_filesystem(config):
-    """Private /tmp (size-capped), other shared temp dirs and the homes hidden; toolchains kept."""
-    # Root-owned and not writable by the sandbox uid: programs write only to their own work dir.
+    """A new root holding only the toolchains (config["keep"], /usr and the few /etc entries
+    they read), /dev, /proc and a private size-capped /tmp; the worker pivots into it, so every
+    program and compiler sees only its own work dir and the toolchains."""
     disk = f"size={int(config['disk_mb'])}m,mode=711"
-    for shared in ("/var/tmp", "/dev/shm"):
-        if os.path.isdir(shared):
-            _mount("tmpfs", shared, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    hide = [p for p in config["hide"] if os.path.isdir(p)]
-    # Toolchains under /tmp too (a checkout cloned into a temp dir keeps its crates and
-    # node_modules there): the private /tmp below would hide them like a home directory.
-    covered = [*hide, "/tmp"] if os.path.isdir("/var/tmp") else hide
-    keep = [p for p in config["keep"] if os.path.isdir(p) and any(_under(p, h) for h in covered)]
-    if covered is hide:  # no /var/tmp to park them in: park them in the new /tmp
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
-    staged = []
-    for i, path in enumerate(keep):  # park them before the dirs above them disappear
-        stage = f"{'/tmp' if covered is hide else '/var/tmp'}/.keep{i}"
-        os.mkdir(stage)
-        _mount(path, stage, None, MS_BIND | MS_REC)
-        staged.append((stage, path))
-    if covered is not hide:
-        _mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, disk)
-    for path in sorted((h for h in hide if not _under(h, "/tmp")), key=len):  # the new /tmp hid the rest
-        _mount("tmpfs", path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
-    for stage, path in staged:
-        os.makedirs(path, exist_ok=True)
-        _mount(stage, path, None, MS_BIND | MS_REC)
-        _mount("none", path, None, MS_REMOUNT | MS_BIND | MS_RDONLY)
-        _umount(stage)
-        os.rmdir(stage)
-    make_read_only(writable=("/tmp", "/proc", "/sys", "/dev"))
+    base = "/var/tmp" if os.path.isdir("/var/tmp") else "/tmp"
+    _mount("tmpfs", base, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    root = os.path.join(base, "root")
+    os.mkdir(root, 0o755)
+    _mount("tmpfs", root, "tmpfs", MS_NOSUID | MS_NODEV, "size=4m,mode=755")
+    for name in sorted(os.listdir("/")):   # merged-/usr symlinks (bin -> usr/bin) keep working
+        if os.path.islink("/" + name) and os.readlink("/" + name).lstrip("/").startswith("usr"):
+            os.symlink(os.readlink("/" + name), os.path.join(root, name))
+    for top in ("usr", "bin", "sbin", "lib", "lib32", "lib64", "libx32"):
+        if os.path.isdir("/" + top) and not os.path.islink("/" + top):
+            _bind(root, "/" + top)
+    os.mkdir(os.path.join(root, "etc"), 0o755)
+    for entry in ETC_KEEP + tuple(sorted(f for f in os.listdir("/etc") if f.startswith("java-"))):
+        if os.path.exists("/etc/" + entry):
+            _bind(root, "/etc/" + entry)
+    with open(os.path.join(root, "etc", "passwd"), "w") as fh:   # tools that look up the uid
+        fh.write("root:x:0:0:root:/:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n")
+    _bind(root, "/dev", read_only=False)
+    for path in ("/dev/shm",):
+        if os.path.isdir(root + path):
+            _mount("tmpfs", root + path, "tmpfs", MS_NOSUID | MS_NODEV, "size=1m,mode=755")
+    _bind(root, "/proc", read_only=False)
+    os.makedirs(os.path.join(root, "tmp"), exist_ok=True)
+    _mount("tmpfs", os.path.join(root, "tmp"), "tmpfs", MS_NOSUID | MS_NODEV, disk)
+    os.makedirs(os.path.join(root, "var", "tmp"), exist_ok=True)
+    # Toolchains outside /usr (Python, rustup, .toolchains — also a checkout under /tmp), at the
+    # path they are known by and at their real path, on top of the private /tmp.
+    for path in sorted({p for k in config["keep"] for p in (k, os.path.realpath(k))}, key=len):
+        if os.path.isdir(path) and not any(_under(path, "/" + t) for t in ("usr", "etc", "dev", "proc")):
+            _bind(root, path)
+    _pivot(root)
+    make_read_only(writable=("/tmp", "/proc", "/dev"))
+
+
+# What the toolchains read from /etc: the dynamic linker's cache, the alternatives symlinks
+# (cc, java …) and the JDK's config (java-*); nothing else of the host's /etc is visible.
+ETC_KEEP = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime")
+
+
+def _bind(root, path, read_only=True):
+    target = root + path
+    if os.path.isdir(path):
+        os.makedirs(target, exist_ok=True)
+    else:
+        os.makedirs(os.path.dirname(target), exist_ok=True)
+        open(target, "a").close()
+    _mount(path, target, None, MS_BIND | MS_REC)
+    if read_only:
+        # Keep the flags the source mount has (in a user namespace they are locked and a remount
+        # that drops one is refused); make_read_only covers whatever this misses.
+        flags = os.statvfs(target).f_flag & (MS_NOSUID | MS_NODEV | 8 | 1024 | 2048)
+        try:
+            _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | flags)
+        except OSError:
+            _mount("none", target, None, MS_REMOUNT | MS_BIND | MS_RDONLY | flags)
+
+
+SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
+
+
+def _pivot(root):
+    """Make `root` the filesystem root and drop the old one entirely (a chroot alone could be
+    left by a process that is root in the namespace)."""
+    os.chdir(root)
+    number = SYS_PIVOT_ROOT.get(os.uname().machine)
+    if number is None or _libc.syscall(number, b".", b".") != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"pivot_root: {os.strerror(err) if number else 'unknown architecture'}")
+    _umount(".")   # the old root, stacked under the new one
+    os.chdir("/")
 
 
 def make_read_only(writable):

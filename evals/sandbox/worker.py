@@ -17,9 +17,11 @@ left the process group included) and reaps them, so nothing outlives a sample.
 
 A Python run passes only when the *test* process reports the per-run nonce after the tests
 returned; the solution runs in a separate process that never holds the nonce (child.py), so
-exiting early, patching helpers or reading frames and memory cannot forge a pass. Compiled
-languages still decide in one process (the program prints the nonce after its tests): a program
-that reads its own binary could forge it. Not protected against: kernel exploits.
+exiting early, patching helpers or reading frames and memory cannot forge a pass. The other
+languages decide in one process: the program's entry point (ours) reads the nonce from a stdin
+pipe before any answer code runs and prints it after the tests, so it is in no source, binary,
+file, fd, environment or command line the answer could read (see evals/sandbox/__init__.py for
+what that does not cover). Not protected against: kernel exploits.
 """
 import ctypes
 import json
@@ -134,7 +136,8 @@ class Worker:
             try:
                 os.close(read_fd)
                 self._enter_sandbox(test_dir, job["limits"], keep_fds={test_end.fileno(), write_fd}, uid=test_uid)
-                test_client(job["test"], test_end.fileno(), write_fd, nonce)
+                test_client(job["test"], test_end.fileno(), write_fd, nonce, job.get("prompt"),
+                            job.get("entry_point"), job.get("expose") or ())
             finally:
                 os._exit(70)
         os.close(write_fd)
@@ -163,13 +166,11 @@ class Worker:
 
     def run_steps(self, job, workdir):
         """Compile-and-run programs: every step is an exec'd process under the same limits."""
-        nonce = secrets.token_hex(16)
+        nonce = secrets.token_hex(16)  # never written to a file: the last step reads it on stdin
         for name, content in job["files"].items():
             path = os.path.join(workdir, name)
             with open(path, "w") as fh:
                 fh.write(content)
-                if name == job.get("sentinel_file"):
-                    fh.write(job["epilogue"].replace("@@NONCE@@", nonce))
             if self.drop_uid:
                 os.chown(path, self.uid, self.uid)
         strays = 0
@@ -183,10 +184,17 @@ class Worker:
                     except OSError:
                         pass
             limits = step["limits"]
+            stdin_fd = None
+            if last and job.get("nonce_stdin"):
+                # A pipe the program's own entry point drains before any of the answer's code
+                # runs: afterwards the nonce is in no file, no fd, no env and no command line.
+                stdin_fd, feed = os.pipe()
+                os.write(feed, (nonce + "\n").encode())
+                os.close(feed)
             pid = os.fork()
             if pid == 0:
                 try:
-                    self._enter_sandbox(workdir, limits)
+                    self._enter_sandbox(workdir, limits, stdin_fd=stdin_fd)
                     for sig in (signal.SIGXFSZ, signal.SIGPIPE):  # Python ignores them; programs should not
                         signal.signal(sig, signal.SIG_DFL)
                     env = dict(job["env"], HOME=workdir, TMPDIR=workdir)
@@ -195,6 +203,8 @@ class Worker:
                     os.write(2, f"cannot start {step['argv'][0]}: {exc}\n".encode())
                 finally:
                     os._exit(127)
+            if stdin_fd is not None:
+                os.close(stdin_fd)
             status, timed_out = self._wait(pid, limits["timeout_s"])
             strays += self._kill_everything(pid)
             output = _read_output(workdir, limits["output_limit"])
@@ -214,7 +224,7 @@ class Worker:
         return {"status": "error", "error": "no steps to run"}
 
     # -- process control ------------------------------------------------------------------
-    def _enter_sandbox(self, workdir, limits, keep_fds=frozenset(), uid=None):
+    def _enter_sandbox(self, workdir, limits, keep_fds=frozenset(), uid=None, stdin_fd=None):
         os.setpgid(0, 0)
         os.chdir(workdir)
         os.environ["TMPDIR"] = os.environ["HOME"] = workdir
@@ -226,8 +236,7 @@ class Worker:
                            (resource.RLIMIT_NOFILE, (256, 256)),
                            (resource.RLIMIT_CORE, (0, 0))):
             resource.setrlimit(res, value)
-        devnull = os.open("/dev/null", os.O_RDONLY)
-        os.dup2(devnull, 0)
+        os.dup2(os.open("/dev/null", os.O_RDONLY) if stdin_fd is None else stdin_fd, 0)
         for fd in _open_fds():  # the protocol pipes and anything else the worker holds
             if fd > 2 and fd not in keep_fds:
                 try:

@@ -3,9 +3,9 @@
 Each toolchain only parses / type-checks (``node --check``, ``javac``, ``rustc --emit=metadata``,
 ``g++ -fsyntax-only``, ``godot3-server --check-only`` …); nothing an answer contains is run. But
 a compiler reads what the answer names (``#include "/etc/…"``, ``include_str!``), so every
-toolchain runs inside the pass@k sandbox (evals.sandbox: namespaces, private /tmp, homes and the
-studio data dir hidden, rlimits, wall-clock kill, scrubbed environment) — the same limits as
-pass@k's compile step. Where execution is switched off (hosted mode) the level is skipped.
+toolchain runs inside the pass@k sandbox (evals.sandbox: namespaces, a new root holding only the
+answer's files and the toolchains — no homes, studio data, checkout or other host files —
+rlimits, wall-clock kill, scrubbed environment) — the same isolation as pass@k's compile step. Where execution is switched off (hosted mode) the level is skipped.
 
 GDScript: target 3 uses Debian's ``godot3-server`` (3.2.3), target 4 a ``godot4``/``godot``
 binary when one is on PATH. The answer is checked with the reviewer's stubs appended (a
@@ -144,8 +144,8 @@ def _sandboxed(files: dict[str, str], argv: list[str], timeout: float) -> dict:
 
     limits = SandboxLimits(compile_timeout_s=timeout)
     step_limits = limits.for_run(timeout_s=timeout, memory_mb=4096, max_processes=256)
-    job = {"kind": "steps", "env": _env(), "files": dict(files, **{"done.sh": ""}),
-           "sentinel_file": "done.sh", "epilogue": "printf '\\n%s\\n' @@NONCE@@\n",
+    job = {"kind": "steps", "env": _env(), "files": dict(files, **{"done.sh": "read n\nprintf '\\n%s\\n' \"$n\"\n"}),
+           "nonce_stdin": True,
            "steps": [{"name": "compile", "argv": argv, "limits": step_limits},
                      {"name": "done", "argv": ["/bin/sh", "done.sh"], "limits": limits.for_run()}]}
     with _WORKERS_LOCK:

@@ -3,6 +3,10 @@
 A vote (a, b, tie, both_bad) is on the last turn of a two-column conversation: a battle (names
 hidden until then) or a named side-by-side comparison. It is stored with the prompt and both
 answers, once: a second vote on the same turn, from any tab, is refused by the store.
+
+Until a battle has its vote, every view of it (the Conversations table, `chat list|show|export`,
+the API behind them) goes through `blind(chat)`: the columns are "Model A" and "Model B", never
+the names, whose order would give the game away.
 """
 from __future__ import annotations
 
@@ -45,3 +49,26 @@ def vote(store, chat_id: int, winner: str) -> dict:
                       answer_a=answers[0]["content"], answer_b=answers[1]["content"],
                       mode="battle" if chat["mode"] == "battle" else "side")
     return {"a": chat["models"][0], "b": chat["models"][1], "winner": winner}
+
+
+BLIND_LABELS = ("Model A", "Model B")
+
+
+def is_blind(chat: dict) -> bool:
+    """A battle nobody has voted on yet: its model names must not show anywhere."""
+    return chat.get("mode") == "battle" and not chat.get("voted")
+
+
+def shown_models(chat: dict) -> list[str]:
+    return list(BLIND_LABELS[:len(chat["models"])]) if is_blind(chat) else list(chat["models"])
+
+
+def blind(chat: dict) -> dict:
+    """The conversation as anyone may see it: an unvoted battle with its names replaced by A/B."""
+    if not is_blind(chat):
+        return chat
+    out = dict(chat, models=shown_models(chat))
+    if "messages" in chat:
+        out["messages"] = [dict(m, model=BLIND_LABELS[m["col"]] if m.get("col") in (0, 1) else None)
+                           if m.get("model") else m for m in chat["messages"]]
+    return out

@@ -64,13 +64,19 @@ def cmd_talk(args) -> int:
     settings = config_from_args(ChatSettings, args)
     if args.prompt is not None:
         check_prompt(args.prompt)  # before a conversation row is made for nothing
-    labels = ["A", "B"] if args.battle else list(args.models)
+    models = list(args.models)
     if args.chat:
         chat_id = args.chat
+        models = store.get_chat(chat_id)["models"] if args.battle else models
     else:
-        chat_id = new_chat(store, list(args.models), mode="battle" if args.battle else
-                           ("side" if len(args.models) > 1 else "single"), system=settings.system)
-    columns = [Column(m, settings, label) for m, label in zip(args.models, labels)]
+        if args.battle:  # the order decides who is A: random, or the command line would tell
+            from pipeline.chat.arena import pick_battle
+
+            models = pick_battle(models) if len(set(models)) == 2 and len(models) == 2 else models
+        chat_id = new_chat(store, models, mode="battle" if args.battle else
+                           ("side" if len(models) > 1 else "single"), system=settings.system)
+    labels = ["A", "B"] if args.battle else models
+    columns = [Column(m, settings, label) for m, label in zip(models, labels)]
     print(f"conversation {chat_id}", file=sys.stderr)
     prompts = [args.prompt] if args.prompt is not None else _stdin_prompts()
     for prompt in prompts:
@@ -118,14 +124,18 @@ def _report(state) -> None:
 
 
 def cmd_list(args) -> int:
+    from pipeline.chat.arena import shown_models
+
     for c in open_store().list_chats(limit=args.limit):
         print(f"{c['id']:>5}  {c['updated_at'][:16]}  {c['mode']:<6} {c['turns']:>3} turns  "
-              f"{', '.join(c['models'])}  {c['title'] or ''}")
+              f"{', '.join(shown_models(c))}  {c['title'] or ''}")
     return 0
 
 
 def cmd_show(args) -> int:
-    chat = open_store().get_chat(args.chat_id)
+    from pipeline.chat.arena import blind
+
+    chat = blind(open_store().get_chat(args.chat_id))
     print(f"conversation {chat['id']} ({chat['mode']}): {', '.join(chat['models'])}")
     for m in chat["messages"]:
         who = "you" if m["role"] == "user" else f"{m['model']} #{m['id']}"
@@ -176,7 +186,7 @@ def cmd_leaderboard(args) -> int:
     for r in rows:
         print(f"{r['model']:<28} BT {rating_text(r['bt'], r['bt_low'], r['bt_high'], r['battles']):<40} "
               f"Elo {rating_text(r['elo'], r['elo_low'], r['elo_high'], r['battles']):<40} "
-              f"{r['wins']}W {r['losses']}L {r['ties']}T")
+              f"{r['wins']}W {r['losses']}L {r['ties']}T {r['both_bad']} both bad")
     return 0
 
 

@@ -117,7 +117,11 @@ def last_turn(chat: dict) -> int | None:
 
 # -- export and back into the data ----------------------------------------------------------
 def conversation_record(chat: dict) -> dict:
-    """One JSONL line: the conversation with every column's messages (OpenAI messages shape)."""
+    """One JSONL line: the conversation with every column's messages (OpenAI messages shape);
+    an unvoted battle keeps its names hidden (arena.blind)."""
+    from pipeline.chat.arena import blind
+
+    chat = blind(chat)
     columns = []
     for i, model in enumerate(chat["models"]):
         columns.append({"model": model, "messages": history(chat, i, chat.get("system") or "")})
@@ -151,7 +155,12 @@ def read_jsonl(path: str | Path) -> list[dict]:
 def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output: str | None = None,
                   instruction: str | None = None) -> list[int]:
     """One answer (optionally a corrected version), or every finished answer of a conversation,
-    as draft pairs with origin 'chat'. Returns the pair ids."""
+    as draft pairs with origin 'chat'. Returns the pair ids. An unvoted battle's answers wait for
+    the vote: a pair names the model that wrote it, which would reveal the battle."""
+    from pipeline.chat.arena import is_blind
+
+    if is_blind(store.get_chat(chat_id)):
+        raise ChatError("vote on this battle first: its answers become pairs once the vote reveals the models")
     if message_id is not None:
         message = store.get_message(message_id)
         if message["chat_id"] != chat_id:

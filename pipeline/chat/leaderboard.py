@@ -2,7 +2,8 @@
 
 Bradley-Terry is fitted the way Chatbot Arena does it: a logistic regression (scikit-learn) on
 rows with +log(10) for model A and -log(10) for model B, so coefficients are on the Elo scale
-(400 points = 10:1 odds). Ties and "both bad" count half a win for each side; every row is also
+(400 points = 10:1 odds). Ties and "both bad" count half a win for each side (as FastChat's
+`tie (bothbad)`), and are tallied apart from wins, losses and each other; every row is also
 added mirrored, so the fit is symmetric and always has both classes. A light L2 penalty keeps a
 model that won every one of its few votes at a finite rating. Online Elo uses K=16 (the arena uses
 4 with millions of votes; a personal studio has dozens), in vote order.
@@ -11,7 +12,7 @@ Intervals are the 2.5th and 97.5th percentiles over `rounds` bootstrap resamples
 they shrink as votes accumulate and widen when models are close or votes are few.
 
     arena_leaderboard(store) -> [{model, elo, elo_low, elo_high, bt, bt_low, bt_high,
-                                  battles, wins, losses, ties}, …]   # best first
+                                  battles, wins, losses, ties, both_bad}, …]   # best first
 """
 from __future__ import annotations
 
@@ -22,11 +23,15 @@ SCALE, BASE, INIT, K = 400.0, 10.0, 1000.0, 16.0
 ROUNDS = 100
 OUTCOME = {"a": 1.0, "b": 0.0, "tie": 0.5, "both_bad": 0.5}
 
+TALLY = {"tie": "ties", "both_bad": "both_bad"}
+
 Battle = tuple[str, str, str]   # (model_a, model_b, winner)
 
 
 def battles_from_votes(votes: list[dict]) -> list[Battle]:
-    return [(v["model_a"], v["model_b"], v["winner"]) for v in votes if v["winner"] in OUTCOME]
+    """Votes as battles; a vote between a model and itself says nothing about either and is left out."""
+    return [(v["model_a"], v["model_b"], v["winner"]) for v in votes
+            if v["winner"] in OUTCOME and v["model_a"] != v["model_b"]]
 
 
 def compute_elo(battles: list[Battle], k: float = K) -> dict[str, float]:
@@ -115,9 +120,9 @@ def leaderboard(battles: list[Battle], rounds: int = ROUNDS, seed: int = 0) -> l
         elif winner == "b":
             tally[b]["wins"] += 1
             tally[a]["losses"] += 1
-        else:
-            tally[a]["ties"] += 1
-            tally[b]["ties"] += 1
+        else:   # "tie" or "both_bad": each counted as itself, never as a win
+            tally[a][TALLY[winner]] += 1
+            tally[b][TALLY[winner]] += 1
     rows = []
     for m in bt:
         elo_low, elo_high = _interval(elo_s.get(m, []), elo[m])
@@ -125,7 +130,8 @@ def leaderboard(battles: list[Battle], rounds: int = ROUNDS, seed: int = 0) -> l
         rows.append({"model": m, "elo": round(elo[m], 1), "elo_low": round(elo_low, 1),
                      "elo_high": round(elo_high, 1), "bt": round(bt[m], 1), "bt_low": round(bt_low, 1),
                      "bt_high": round(bt_high, 1), "battles": tally[m]["battles"], "wins": tally[m]["wins"],
-                     "losses": tally[m]["losses"], "ties": tally[m]["ties"]})
+                     "losses": tally[m]["losses"], "ties": tally[m]["ties"],
+                     "both_bad": tally[m]["both_bad"]})
     return sorted(rows, key=lambda r: (-r["bt"], r["model"]))
 
 

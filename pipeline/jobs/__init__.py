@@ -308,6 +308,9 @@ def resume(store: Store, job_id: int, env: dict | None = None, *, api_key: str |
         if not key_env:
             raise JobError(f"{job['kind']} jobs take no API key; resume it without one")
         env[key_env] = api_key
+    before = getattr(_resolve(job["kind"]), "before_resume", None)
+    if before is not None:   # the kind's own compare-and-set (training: one job per run)
+        before(store, job)
     if not store.requeue_job(job_id):
         raise JobError(f"job {job_id} was just resumed by someone else (it is {store.job_status(job_id)} now)")
     start(store, job_id, env=env)

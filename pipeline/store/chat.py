@@ -63,6 +63,7 @@ class ChatMixin:
         chat = rows[0]
         chat["models"] = from_json(chat["models"], [])
         chat["params"] = from_json(chat["params"], {})
+        chat["voted"] = self.db.execute("SELECT 1 FROM votes WHERE chat_id = ? LIMIT 1", [chat_id]).fetchone() is not None
         chat["messages"] = [dict(m, settings=from_json(m["settings"], {})) for m in self.db.query(
             "SELECT * FROM messages WHERE chat_id = ? ORDER BY turn, col IS NOT NULL, col, id", [chat_id])]
         return chat
@@ -70,9 +71,10 @@ class ChatMixin:
     def list_chats(self, limit: int = 100) -> list[dict]:
         rows = self.db.query(
             "SELECT c.id, c.title, c.mode, c.models, c.created_at, COALESCE(c.updated_at, c.created_at) AS updated_at, "
-            "(SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id AND m.role = 'user') AS turns "
+            "(SELECT COUNT(*) FROM messages m WHERE m.chat_id = c.id AND m.role = 'user') AS turns, "
+            "EXISTS (SELECT 1 FROM votes v WHERE v.chat_id = c.id) AS voted "
             "FROM chats c ORDER BY COALESCE(c.updated_at, c.created_at) DESC, c.id DESC LIMIT ?", [limit])
-        return [dict(r, models=from_json(r["models"], [])) for r in rows]
+        return [dict(r, models=from_json(r["models"], []), voted=bool(r["voted"])) for r in rows]
 
     def delete_chat(self, chat_id: int) -> None:
         """Delete a conversation and its messages; its votes and the pairs made from it stay."""

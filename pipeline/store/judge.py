@@ -201,8 +201,9 @@ class JudgeMixin:
 
     # -- judgments --------------------------------------------------------------------------
     def record_judgment(self, run_id: int, request_key: str, fields: dict) -> int:
-        """Write one judgment; a stored ok/unparseable row (a paid reply) is never overwritten,
-        a failed one (nothing paid) is replaced. Returns the row id."""
+        """Write one judgment; a stored ok row is never overwritten, a failed one (nothing paid) is
+        replaced, and an unparseable one (a paid reply, stored before its re-ask) only by a later
+        attempt of the same request, whose tokens and cost include it. Returns the row id."""
         row = {k: fields.get(k) for k in JUDGMENT_FIELDS}
         for key in JSON_FIELDS:
             row[key] = to_json(row[key])
@@ -215,7 +216,9 @@ class JudgeMixin:
             cur = db.execute(
                 f"INSERT INTO judgments ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))}) "
                 f"ON CONFLICT(run_id, request_key) WHERE run_id IS NOT NULL DO UPDATE SET {updates} "
-                f"WHERE judgments.status = 'failed' RETURNING id",
+                f"WHERE judgments.status = 'failed' OR (judgments.status = 'unparseable' AND "
+                f"excluded.status IN ('ok', 'unparseable') AND excluded.attempts > COALESCE(judgments.attempts, 0)) "
+                f"RETURNING id",
                 [run_id, request_key, *[row[k] for k in JUDGMENT_FIELDS], now_iso()])
             got = cur.fetchone()
             cur.close()
@@ -273,7 +276,9 @@ class JudgeMixin:
 
     # -- arena votes (read only; written by the chat stage) ----------------------------------
     def vote_tallies(self) -> dict[tuple[str, str], dict]:
-        """(model_a, model_b) with a < b -> {a wins, b wins, ties} over every arena vote."""
+        """(model_a, model_b) with a < b -> {a, b, tie, both_bad} over every arena vote: `a` and
+        `b` count wins of the pair's first and second model (by name), whatever side each sat on;
+        a tie or a "both bad" vote decides nothing and is counted as what it is."""
         out: dict[tuple[str, str], dict] = {}
         try:
             rows = self.db.execute("SELECT model_a, model_b, winner, COUNT(*) FROM votes "
@@ -282,8 +287,11 @@ class JudgeMixin:
             return out
         for a, b, winner, n in rows:
             key, flip = ((a, b), False) if a <= b else ((b, a), True)
-            tally = out.setdefault(key, {"a": 0, "b": 0, "tie": 0})
-            side = winner if winner == "tie" or not flip else ("b" if winner == "a" else "a")
+            tally = out.setdefault(key, {"a": 0, "b": 0, "tie": 0, "both_bad": 0})
+            if winner in ("a", "b"):
+                side = winner if not flip else ("b" if winner == "a" else "a")
+            else:
+                side = winner
             if side in tally:
                 tally[side] += n
         return out

@@ -4,7 +4,10 @@ A run is one fine-tune: its config (JSON, diffable), the frozen dataset version,
 the exact `accelerate launch` command and config file text shown before it started, its status
 and last step. `run_metrics` has one row per logged step (train and eval logs at the same step
 merge into it, and a resumed run rewrites the steps it repeats). Two runs on the same devices
-never train at once: `claim_devices` is a compare-and-set in one IMMEDIATE transaction.
+never train at once: `claim_devices` is a compare-and-set in one IMMEDIATE transaction. One run
+never trains twice at once either: a resume (Train tab, CLI) reserves the run with
+`reserve_run_resume`, and every train job claims its run with `claim_run_for_job` before it waits
+for devices, so a Jobs-tab resume of the old job and a Train-tab resume cannot both train it.
 Checkpoints are rows of `models` (kind local, `run_id` set), registered the moment they are saved.
 """
 from __future__ import annotations
@@ -105,9 +108,39 @@ class TrainMixin:
         with self.tx() as db:
             return db.execute(sql, args).rowcount == 1
 
-    def claim_devices(self, run_id: int, devices: str) -> int | None:
+    # -- one training per run: every start and resume goes through these compare-and-sets ----
+    def reserve_run_resume(self, run_id: int, resumable: tuple[str, ...]) -> bool:
+        """`resumable` → queued with no job yet, unless a job already owns the run (queued or
+        running, from either tab): True for the one caller that may submit the resume job."""
+        marks = ",".join("?" * len(resumable))
+        with self.tx() as db:
+            return db.execute(
+                f"UPDATE runs SET status='queued', job_id=NULL, error=NULL WHERE id=? AND status IN ({marks}) "
+                f"AND {_NO_ACTIVE_OWNER}", [run_id, *resumable]).rowcount == 1
+
+    def attach_run_job(self, run_id: int, job_id: int) -> bool:
+        """Give a reserved run (no job) to `job_id`; False when another job took it meanwhile."""
+        with self.tx() as db:
+            return db.execute("UPDATE runs SET job_id=? WHERE id=? AND (job_id IS NULL OR job_id=?)",
+                              [job_id, run_id, job_id]).rowcount == 1
+
+    def claim_run_for_job(self, run_id: int, job_id: int) -> int | None:
+        """The job body's claim: the run becomes `job_id`'s (queued) when it is already this job's,
+        has none, or its job has ended; returns None when claimed, else the owning job's id."""
+        with self.tx() as db:
+            if db.execute(f"UPDATE runs SET job_id=?, status='queued' WHERE id=? AND status != 'done' "
+                          f"AND (job_id=? OR {_NO_ACTIVE_OWNER})", [job_id, run_id, job_id]).rowcount == 1:
+                return None
+            row = db.execute("SELECT job_id FROM runs WHERE id=?", [run_id]).fetchone()
+        if row is None:
+            raise NotFoundError(f"no training run {run_id}")
+        return row[0] or 0
+
+    def claim_devices(self, run_id: int, devices: str, job_id: int | None = None) -> int | None:
         """Start `run_id` on `devices` ('cpu', 'cuda:0,1') unless another active run holds any of
-        them; returns None when started, else the id of the run it waits for."""
+        them; returns None when started, else the id of the run it waits for. The run itself is
+        claimed once: it must be queued (and `job_id`'s, when given), so a second job for the
+        same run is refused (ConflictError) instead of training it twice."""
         wanted = _device_set(devices)
         with self.tx() as db:
             for other_id, other in db.execute(
@@ -115,8 +148,15 @@ class TrainMixin:
                     [run_id]).fetchall():
                 if _device_set(other or "") & wanted:
                     return other_id
-            db.execute("UPDATE runs SET status='running', devices=?, started_at=?, finished_at=NULL, "
-                       "error=NULL, stop_requested=0 WHERE id=?", [devices, now_iso(), run_id])
+            owner = "" if job_id is None else " AND job_id=?"
+            claimed = db.execute(
+                "UPDATE runs SET status='running', devices=?, started_at=?, finished_at=NULL, "
+                f"error=NULL, stop_requested=0 WHERE id=? AND status='queued'{owner}",
+                [devices, now_iso(), run_id, *([] if job_id is None else [job_id])]).rowcount == 1
+            if not claimed:
+                status, holder = db.execute("SELECT status, job_id FROM runs WHERE id=?", [run_id]).fetchone()
+        if not claimed:
+            raise ConflictError(f"run {run_id} is {status} under job {holder}; it trains once at a time")
         return None
 
     def request_run_stop(self, run_id: int) -> bool:
@@ -164,6 +204,10 @@ class TrainMixin:
         return [dict(r) for r in self.db.query(
             f"SELECT r.id, r.status, r.job_id, j.status AS job_status FROM runs r "
             f"LEFT JOIN jobs j ON j.id = r.job_id WHERE r.status IN ({marks})", list(statuses))]
+
+
+_NO_ACTIVE_OWNER = ("(job_id IS NULL OR NOT EXISTS (SELECT 1 FROM jobs j WHERE j.id = runs.job_id "
+                    "AND j.status IN ('queued', 'running')))")
 
 
 def _device_set(devices: str) -> set[str]:

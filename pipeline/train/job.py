@@ -5,7 +5,8 @@
     stop_run(store, run_id)            # save a checkpoint at the next step and end cleanly
     resume_run(store, run_id)          # a new job that continues from the last checkpoint
 
-The job's child claims its device set (two runs on the same GPUs wait in turn, never collide),
+The job's child first claims its run (a compare-and-set in the store: one job trains a run at a
+time, whichever tab resumed it), then its device set (two runs on the same GPUs wait in turn, never collide),
 then runs the `accelerate launch` command saved with the run and mirrors the run's step into the
 job's progress. Cancel (from the Jobs tab) kills the whole process group: the run is left
 `cancelled` and resumes from its last checkpoint; a killed app or job leaves it `interrupted`
@@ -180,8 +181,10 @@ def start_run(store, cfg: TrainConfig, *, spawn: bool = True) -> dict:
     except OSError as exc:
         store.set_run_status(run["id"], "failed", error=f"cannot write the run folder {run_dir}: {exc}")
         raise TrainError(f"cannot write the run folder {run_dir}: {exc.strerror or exc}") from exc
-    job_id = jobs.submit(store, "train", {"run_id": run["id"]}, title=f"train {run['name']}", spawn=spawn)
-    store.update_run(run["id"], job_id=job_id)
+    job_id = jobs.submit(store, "train", {"run_id": run["id"]}, title=f"train {run['name']}", spawn=False)
+    store.update_run(run["id"], job_id=job_id)   # before its child starts: the child claims the run
+    if spawn:
+        jobs.start(store, job_id)
     return store.get_run(run["id"])
 
 
@@ -189,15 +192,24 @@ def train_job(ctx) -> dict:
     """Job body: wait for the devices, run the saved command, mirror progress, record the end."""
     from pipeline.jobs import JobCancelled
 
+    from pipeline.store import ConflictError
+
     store = ctx.store
     run = store.get_run(int(ctx.params["run_id"]))
-    store.update_run(run["id"], job_id=ctx.job_id)
+    # One training per run: a second job for it (a Jobs-tab resume of the old job next to a
+    # Train-tab resume, two quick presses) ends here instead of training the run twice.
+    owner = store.claim_run_for_job(run["id"], ctx.job_id)
+    if owner is not None:
+        raise TrainError(f"run {run['name']!r} is already being trained by job {owner}; this job "
+                         "did nothing (one run trains once at a time)")
     while True:
         reconcile_runs(store)
-        holder = store.claim_devices(run["id"], run["devices"])
+        try:
+            holder = store.claim_devices(run["id"], run["devices"], job_id=ctx.job_id)
+        except ConflictError as exc:
+            raise TrainError(f"run {run['name']!r}: {exc}") from None
         if holder is None:
             break
-        store.set_run_status(run["id"], "queued")
         ctx.progress(0, None, f"waiting: run {holder} is using {run['devices']}", force=True)
         time.sleep(QUEUE_POLL_S)
     env = dict(os.environ, STUDIO_DB=str(store.path), PYTHONUNBUFFERED="1",
@@ -231,6 +243,21 @@ def train_job(ctx) -> dict:
     ctx.progress(r["step"], r["total_steps"] or r["step"], f"{status} at step {r['step']}", force=True)
     return {"run_id": run["id"], "status": status, "step": r["step"], "message": f"run {run['name']} {status} "
             f"at step {r['step']} (train loss {result.get('train_loss', float('nan')):.4f})"}
+
+
+def _before_resume(store, job: dict) -> None:
+    """The Jobs tab's Resume on a train job goes through the same compare-and-set as the Train
+    tab's: it is refused while another job owns the run (queued or training)."""
+    run_id = int((job.get("params") or {}).get("run_id") or 0)
+    reconcile_runs(store)
+    run = store.get_run(run_id)
+    if not store.reserve_run_resume(run_id, RESUMABLE_RUN) or not store.attach_run_job(run_id, job["id"]):
+        now = store.get_run(run_id)
+        raise TrainError(f"run {run['name']!r} is already being resumed (it is {now['status']}"
+                         f"{', job ' + str(now['job_id']) if now['job_id'] else ''}); nothing to do")
+
+
+train_job.before_resume = _before_resume
 
 
 def _end_child(proc: subprocess.Popen) -> None:
@@ -287,6 +314,9 @@ def stop_run(store, run_ref) -> dict:
     return store.get_run(run["id"])
 
 
+RESUMABLE_RUN = ("interrupted", "cancelled", "stopped", "failed")
+
+
 def resume_run(store, run_ref, *, spawn: bool = True) -> dict:
     """Continue an interrupted, cancelled, stopped or failed run from its last checkpoint."""
     from pipeline import jobs
@@ -298,8 +328,16 @@ def resume_run(store, run_ref, *, spawn: bool = True) -> dict:
     if run["status"] == "done":
         raise TrainError(f"run {run['name']!r} finished at step {run['step']}; to train further start "
                          f"a new run with init_from_run={run['name']}")
-    store.set_run_status(run["id"], "queued")
+    # The compare-and-set: of two presses (or a Jobs-tab resume of the old job) one wins.
+    if not store.reserve_run_resume(run["id"], RESUMABLE_RUN):
+        now = store.get_run(run["id"])
+        raise TrainError(f"run {run['name']!r} is already being resumed (it is {now['status']}"
+                         f"{', job ' + str(now['job_id']) if now['job_id'] else ''}); nothing to do")
     job_id = jobs.submit(store, "train", {"run_id": run["id"]}, title=f"train {run['name']} (resume)",
-                         spawn=spawn)
-    store.update_run(run["id"], job_id=job_id)
+                         spawn=False)
+    if not store.attach_run_job(run["id"], job_id):
+        store.finish_job(job_id, "cancelled", error="another job took this run first", only_if=("queued",))
+        raise TrainError(f"run {run['name']!r} was just resumed by another job; nothing to do")
+    if spawn:
+        jobs.start(store, job_id)
     return store.get_run(run["id"])

@@ -48,7 +48,8 @@ def test_leaderboard_recovers_a_known_order():
     assert 350 < gap < 650  # the true gap is 500 Elo points
     assert all(r["bt_low"] <= r["bt"] <= r["bt_high"] and r["elo_low"] <= r["elo"] <= r["elo_high"] for r in rows)
     assert sum(r["battles"] for r in rows) == 2 * 600 and set(rows[0]) == {
-        "model", "elo", "elo_low", "elo_high", "bt", "bt_low", "bt_high", "battles", "wins", "losses", "ties"}
+        "model", "elo", "elo_low", "elo_high", "bt", "bt_low", "bt_high", "battles", "wins", "losses", "ties",
+        "both_bad"}
 
 
 def test_intervals_narrow_as_votes_accumulate():
@@ -92,6 +93,7 @@ def test_pick_battle_needs_two_models():
 
 
 def test_send_to_pairs_records_conversation_and_model(store, battle):
+    vote(store, battle, "b")   # an unvoted battle's answers wait for the vote (test_battle_blind.py)
     answer = next(m for m in store.get_chat(battle)["messages"] if m["col"] == 1)
     [pair_id] = send_to_pairs(store, battle, message_id=answer["id"])
     [fixed_id] = send_to_pairs(store, battle, message_id=answer["id"], output="print('hello world')")
@@ -105,6 +107,7 @@ def test_send_to_pairs_records_conversation_and_model(store, battle):
 
 
 def test_conversation_round_trips_through_jsonl(store, battle, tmp_path):
+    vote(store, battle, "tie")   # voted: the names may show
     out = tmp_path / "chats.jsonl"
     assert export_jsonl(store, None, out) == 1
     [record] = read_jsonl(out)

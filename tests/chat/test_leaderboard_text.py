@@ -22,7 +22,7 @@ def test_the_chat_tab_and_compare_use_the_same_text():
     from studio.chat_tab import leaderboard_rows
 
     row = {"model": "x", "bt": 1010.0, "bt_low": 990.0, "bt_high": 1030.0, "elo": 1016.0, "elo_low": 1015.6,
-           "elo_high": 1015.8, "battles": 1, "wins": 1, "losses": 0, "ties": 0}
+           "elo_high": 1015.8, "battles": 1, "wins": 1, "losses": 0, "ties": 0, "both_bad": 0}
     assert "too few votes" in leaderboard_rows([row])[0][1]
     assert "too few votes" in _cell({"value": 1016.0, "low": 1015.6, "high": 1015.8, "battles": 1}, "arena Elo")[0]
 

@@ -62,5 +62,5 @@ def test_arena_elo_from_the_chat_stage_joins_the_board_and_votes_feed_arena_agre
     board = leaderboard(store)
     elo = {r["model"]: r.get("arena Elo") for r in board["rows"]}
     assert elo["beta"]["value"] > elo["alpha"]["value"] and elo["beta"]["battles"] == 4
-    assert store.vote_tallies() == {("alpha", "beta"): {"a": 1, "b": 3, "tie": 0}}
+    assert store.vote_tallies() == {("alpha", "beta"): {"a": 1, "b": 3, "tie": 0, "both_bad": 0}}
     assert "4 battles" in to_csv(board)

@@ -71,3 +71,44 @@ def test_parses_in_parallel_threads_give_the_verdicts_of_sequential_parses():
     with ThreadPoolExecutor(max_workers=4) as pool:
         parallel = list(pool.map(lambda t: bool(_gdtoolkit_parse(t)), texts))
     assert parallel == sequential == [False, True, False] * 40
+
+
+# Issue 22, item 3: outside the homes, /tmp and STUDIO_HOME (here: a file in the checkout) the
+# compiler sees nothing of the host either: only the answer's files and the toolchains.
+def _canary(tmp_name: str, text: str):
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / tmp_name
+    path.write_text(text)
+    return path
+
+
+def test_include_of_a_file_outside_the_hidden_dirs_cannot_read_it():
+    secret = _canary(".validity-canary-cpp.h", "zebracanary_cpp_4711 leaked;\n")
+    try:
+        findings = compilers.compile_check(f'#include "{secret}"\nint f() {{ return 1; }}\n', "cpp")
+    finally:
+        secret.unlink()
+    text = " ".join(f.message for f in findings)
+    assert findings and findings[0].rule_id == "compile-cpp"
+    assert "zebracanary_cpp_4711" not in text and "No such file" in text
+    assert compilers.compile_check("int f() { return 1; }\n", "cpp") == []
+
+
+def test_define_tricks_on_host_config_files_reveal_nothing():
+    # One word of a host file per call: /etc/hostname holds one; only toolchain /etc entries exist.
+    findings = compilers.compile_check('#define STR(x) #x\nconst char* h =\n#include "/etc/hostname"\n;\n', "cpp")
+    text = " ".join(f.message for f in findings)
+    assert findings and "No such file" in text
+
+
+def test_include_in_rust_cannot_read_a_checkout_file():
+    secret = _canary(".validity-canary-rs.txt", "zebracanary_rust_4711")
+    try:
+        findings = compilers.compile_check(
+            f'pub const S: u8 = include!("{secret}");\n', "rust")
+    finally:
+        secret.unlink()
+    text = " ".join(f.message for f in findings)
+    assert findings and "zebracanary_rust_4711" not in text
+    assert compilers.compile_check("pub fn f() -> u8 { 1 }\n", "rust") == []
