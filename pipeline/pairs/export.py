@@ -47,7 +47,16 @@ def _output_path(dataset: dict, path, suffix: str) -> Path:
 
 
 def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = None,
-                   template: str = "alpaca", exclude_flagged: bool = True) -> dict:
+                   template: str = "alpaca", exclude_flagged: bool = True,
+                   split: "SplitSettings | dict | None" = None) -> dict:
+    """Freeze the matching pairs; a held-out test split is carved (see pipeline.pairs.split)
+    unless `split` says test_fraction=0."""
+    from pipeline.pairs.split import SplitSettings, carve_split
+
+    try:
+        settings = split if isinstance(split, SplitSettings) else SplitSettings(**(split or {}))
+    except (TypeError, ValueError) as exc:
+        raise ExportError(f"test split: {exc}") from None
     flt = replace(as_filter(filter))  # a copy: the caller's filter stays as it was
     if not flt.status:  # rejected and failed pairs are never training data unless asked for
         flt.status = ["approved", "draft"]
@@ -57,7 +66,16 @@ def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = N
         check_template(template)
     except ValueError as exc:
         raise ExportError(str(exc)) from None
-    return store.create_dataset(name, store.pair_ids(flt), flt.to_dict(), template)
+    pair_ids = store.pair_ids(flt)
+    sources = {p["id"]: p for p in store.pairs_by_ids(pair_ids, columns="id, repo_id, path")}
+
+    def carve(rows):
+        try:
+            return carve_split(rows, sources, settings)
+        except ValueError as exc:
+            raise ExportError(str(exc)) from None
+
+    return store.create_dataset(name, pair_ids, flt.to_dict(), template, carve=carve)
 
 
 def resolve(store: Store, ref: str | int | dict) -> dict:

@@ -17,9 +17,10 @@ from pipeline.train import TrainError
 
 
 def dataset_examples(store, dataset_id: int) -> list[dict]:
-    """The frozen pairs, as dicts(pair_id, instruction, input, output), read from the dataset's
-    snapshot (never the live pairs, which may have been edited since the freeze)."""
-    return list(store.dataset_examples(dataset_id))
+    """The frozen train pairs, as dicts(pair_id, instruction, input, output), read from the
+    dataset's snapshot (never the live pairs, which may have been edited since the freeze). The
+    held-out test split is never trained on: it is what the own-code eval scores."""
+    return list(store.dataset_examples(dataset_id, split="train"))
 
 
 def prompt_completion(template: str, example: dict, tokenizer=None) -> dict:
