@@ -142,7 +142,7 @@ def answer_and_score(spec: dict, batch: list[dict], config: OwnCodeConfig, docte
                "valid": valid, "loss": None, "doctest": None}
         if config.loss:
             row["loss"] = score.reference_loss(spec, messages, reference)
-        source = score.doctest_source(reference, it.get("language")) if doctests else None
+        source = score.doctest_source(reference, it.get("language"), it["instruction"]) if doctests else None
         if source:
             row["doctest"], detail["doctest"] = doctests.run(answer, source)
         row["detail"] = detail

@@ -56,14 +56,20 @@ def validity(answer: str, language: str | None) -> tuple[int | None, list[str]]:
     return int(result.valid), [f.message for f in result.findings if f.severity == "error"][:5]
 
 
-def doctest_source(reference: str, language: str | None = "python") -> str | None:
-    """The reference's doctest examples as a doctest text, or None when it carries none."""
+def doctest_source(reference: str, language: str | None = "python", instruction: str = "") -> str | None:
+    """The held-out function's own doctest examples as a doctest text, or None when it has none.
+    They sit in the reference's docstring, or — for pairs labelled from their docstring, whose
+    code is extracted without it — in the instruction."""
     if (language or "python").lower() not in ("python", "py", "python3"):
         return None
-    try:
-        examples = doctest.DocTestParser().get_examples(reference or "")
-    except ValueError:   # inconsistent indentation inside the docstring: not runnable as examples
-        return None
+    examples = []
+    for text in (reference, instruction):
+        try:
+            examples = doctest.DocTestParser().get_examples(text or "")
+        except ValueError:   # inconsistent indentation inside the docstring: not runnable as examples
+            examples = []
+        if examples:
+            break
     if not examples:
         return None
     out = []
