@@ -60,7 +60,8 @@ def make_code_repos(root: Path, repos: int = 6, files: int = 2, per_file: int = 
             content[f"pkg{r}/mod{f}.py"] = "\n\n".join(
                 random_function(rng, f"f{r}_{f}_{i}")[0] for i in range(per_file))
         # the shared helper, with one constant changed per repo: a near-duplicate across repos
-        content[f"pkg{r}/util.py"] = SHARED_HELPER.replace("LIMIT", str(10 + r))
+        content[f"pkg{r}/util.py"] = SHARED_HELPER.replace("LIMIT", str(10 + r)).replace(
+            "counting how", f"in project {r}, counting how")
         paths.append(make_repo(root / f"repo{r}", [("initial", content)]))
     return paths
 

@@ -103,7 +103,8 @@ def doctest_job(answer: str, source: str, limits) -> dict:
 
 def reference_loss(model: str | dict, messages: list[dict], reference: str) -> float | None:
     """Mean negative log-likelihood per token of the human-written answer after the prompt, under a
-    local model (None for endpoints, or when prompt + reference exceed the model's context).
+    local model (None for endpoints). Past the model's context the prompt's start is cut, then the
+    reference's.
     Lower is better: a model fine-tuned on this code should find its held-out code less surprising."""
     from pipeline import models
 
@@ -123,9 +124,12 @@ def reference_loss(model: str | dict, messages: list[dict], reference: str) -> f
     while start < min(len(ids), len(base)) and ids[start] == base[start]:
         start += 1
     start = max(1, start)
-    limit = getattr(model_.config, "max_position_embeddings", None)
-    if start >= len(ids) or (limit and len(ids) > limit):
+    if start >= len(ids):
         return None
+    limit = getattr(model_.config, "max_position_embeddings", None)
+    if limit and len(ids) > limit:   # longer than the context: keep its end, prompt first to go
+        cut = len(ids) - limit
+        ids, start = ids[cut:], max(1, start - cut)
     with loaded.lock, torch.inference_mode():
         tensor = torch.tensor([ids], device=loaded.device)
         logits = model_(input_ids=tensor).logits[0].float()
