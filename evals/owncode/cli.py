@@ -100,9 +100,9 @@ def cmd_list(args) -> int:
     store = open_store()
     dataset_id = None
     if args.dataset:
-        from pipeline.pairs.export import resolve
+        from evals.owncode.run import resolve_dataset
 
-        dataset_id = resolve(store, args.dataset)["id"]
+        dataset_id = resolve_dataset(store, args.dataset)["id"]
     rows = store.list_owncode_evals(dataset_id)
     if not rows:
         print("no own-code evals yet; run one with `python -m evals owncode run --model M --dataset D`")

@@ -51,10 +51,15 @@ class OwnCodeConfig(JobConfig):
             raise ConfigError("choose a frozen dataset whose test split to use (--dataset)")
 
 
-def test_items(store, dataset_ref) -> tuple[dict, list[dict]]:
-    from pipeline.pairs.export import resolve
+def resolve_dataset(store, ref) -> dict:
+    """A frozen dataset from its id, 'name' (latest version) or 'name@version'."""
+    if isinstance(ref, int) or str(ref).isdigit():
+        return store.get_dataset_by_id(int(ref))
+    return store.get_dataset(str(ref))
 
-    dataset = resolve(store, dataset_ref)
+
+def held_out_items(store, dataset_ref) -> tuple[dict, list[dict]]:
+    dataset = resolve_dataset(store, dataset_ref)
     items = store.test_examples(dataset["id"])
     if not items:
         raise OwnCodeError(
@@ -69,7 +74,7 @@ def submit_owncode(store, config: OwnCodeConfig) -> int:
 
     config.validate()
     store.get_model(config.model)
-    dataset, _ = test_items(store, config.dataset)
+    dataset, _ = held_out_items(store, config.dataset)
     return jobs.submit(store, "owncode_eval", config.to_dict(),
                        title=f"own-code eval {config.model} on {dataset['name']}@{dataset['version']}")
 
@@ -88,7 +93,7 @@ def run_owncode(store, config: OwnCodeConfig, *, eval_id: int | None = None, job
     from pipeline import models
 
     config.validate()
-    dataset, items = test_items(store, config.dataset)
+    dataset, items = held_out_items(store, config.dataset)
     if config.limit:
         items = items[:config.limit]
     spec = models.resolve(config.model)
