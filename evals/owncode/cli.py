@@ -93,6 +93,8 @@ def metric_lines(m: dict) -> list[str]:
              f"doctests passed {pct(m.get('doctest'))} of {m.get('doctest_items', 0)} items with doctests"]
     if m.get("doctests_skipped"):
         lines.append(m["doctests_skipped"])
+    if m.get("verdict"):
+        lines.append(f"verdict vs eval {m['verdict_vs']}: {m['verdict']}")
     return lines
 
 

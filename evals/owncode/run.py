@@ -43,6 +43,9 @@ class OwnCodeConfig(JobConfig):
     allow_weak_sandbox: bool = field(default=False, metadata={
         "help": "run doctests even where the sandbox lacks its minimum protections; recorded with the eval"})
     name: str = field(default="", metadata={"help": "a label for this eval (optional)"})
+    compare_with: int = field(default=0, metadata={
+        "help": "id of a baseline own-code eval on the same dataset: when done, the paired verdict against it "
+                "is stored with this eval (0 = none)", "min": 0})
 
     def check(self) -> None:
         if not self.model:
@@ -96,6 +99,11 @@ def run_owncode(store, config: OwnCodeConfig, *, eval_id: int | None = None, job
     dataset, items = held_out_items(store, config.dataset)
     if config.limit:
         items = items[:config.limit]
+    if config.compare_with:
+        baseline = store.get_owncode_eval(config.compare_with)
+        if baseline["dataset_id"] != dataset["id"]:
+            raise OwnCodeError(f"--compare-with {config.compare_with} is an eval of {baseline['dataset']}, not of "
+                               f"{dataset['name']}@{dataset['version']}: a verdict needs the same held-out items")
     spec = models.resolve(config.model)
     if eval_id is None:
         params = dict(config.to_dict(), model_kind=spec["kind"], items=len(items))
@@ -118,6 +126,13 @@ def run_owncode(store, config: OwnCodeConfig, *, eval_id: int | None = None, job
         metrics = summarize(store.owncode_items(eval_id))
         if doctests and doctests.skipped:
             metrics["doctests_skipped"] = doctests.skipped
+        if config.compare_with:
+            from evals.owncode.compare import compare_owncode
+
+            store.update_owncode_eval(eval_id, status="done", metrics=metrics)
+            result = compare_owncode(store, config.compare_with, eval_id)
+            metrics.update(verdict=result["headline"], verdict_vs=config.compare_with,
+                           significant=result["metrics"][0]["significant"])
         store.update_owncode_eval(eval_id, status="done", metrics=metrics)
     except BaseException as exc:
         store.update_owncode_eval(eval_id, status="failed", error=f"{type(exc).__name__}: {exc}".rstrip(": "))

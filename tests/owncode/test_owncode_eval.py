@@ -123,3 +123,25 @@ def test_a_local_model_runs_as_a_job_and_scores_the_references_loss(store, datas
     assert all(0.0 <= i["chrf"] < 100.0 for i in items) and {i["doctest"] for i in items} == {None}
     assert job["result"]["metrics"]["loss_items"] == 4
 
+
+
+def test_an_eval_can_store_its_verdict_against_a_baseline(store, dataset, served, capsys):
+    copier = _eval(store, dataset, "copier")
+    halfway = _eval(store, dataset, "halfway", compare_with=copier["id"])
+    assert halfway["metrics"]["verdict"].startswith("copier beats halfway on your held-out code")
+    assert halfway["metrics"]["significant"] is True
+
+    from evals.__main__ import main
+
+    assert main(["owncode", "show", str(halfway["id"]), "--items"]) == 0
+    out = capsys.readouterr().out
+    assert f"verdict vs eval {copier['id']}: copier beats halfway" in out and "--- reference" in out
+
+
+def test_a_baseline_of_another_dataset_is_refused_before_any_answer(store, dataset, served):
+    freeze_dataset(store, "other", {"status": ["approved"]}, split={"test_fraction": 0.3, "split_seed": 5})
+    other = store.get_owncode_eval(run_owncode(store, OwnCodeConfig(model="mute", dataset="other", doctests=False),
+                                               log=lambda m: None))
+    with pytest.raises(OwnCodeError, match="same held-out items"):
+        run_owncode(store, OwnCodeConfig(model="copier", dataset="mine", compare_with=other["id"]), log=lambda m: None)
+    assert len(store.list_owncode_evals()) == 1
