@@ -49,7 +49,9 @@ def item_detail(store, eval_id: int, position: int) -> dict:
         from pipeline.store import NotFoundError
 
         raise NotFoundError(f"own-code eval {eval_id} has no item {position}")
-    diff = "".join(difflib.unified_diff(item["reference"].splitlines(True), (item["answer"] or "").splitlines(True),
+    # A missing newline at the end is not a difference a reader cares about.
+    ref, ans = (t.rstrip("\n") + "\n" if t.strip() else "" for t in (item["reference"], item["answer"] or ""))
+    diff = "".join(difflib.unified_diff(ref.splitlines(True), ans.splitlines(True),
                                         "reference (human-written)", "answer (model)"))
     detail = item.get("detail") or {}
     scores = (f"**item {item['position']}** (pair {item['pair_id']}) · chrF **{item['chrf']:.1f}** · "

@@ -104,7 +104,7 @@ def run_owncode(store, config: OwnCodeConfig, *, eval_id: int | None = None, job
         if baseline["dataset_id"] != dataset["id"]:
             raise OwnCodeError(f"--compare-with {config.compare_with} is an eval of {baseline['dataset']}, not of "
                                f"{dataset['name']}@{dataset['version']}: a verdict needs the same held-out items")
-    spec = models.resolve(config.model)
+    spec = models.resolve(store.get_model(config.model))   # this store's row, whatever STUDIO_HOME says
     if eval_id is None:
         params = dict(config.to_dict(), model_kind=spec["kind"], items=len(items))
         eval_id = store.create_owncode_eval(dataset, config.model, params, name=config.name or None, job_id=job_id)
