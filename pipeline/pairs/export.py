@@ -90,11 +90,19 @@ def resolve(store: Store, ref: str | int | dict) -> dict:
 def records(store: Store, dataset: dict, form: str = "alpaca") -> Iterator[dict]:
     if form not in FORMS:
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
+    test_ids = _test_pair_ids(store, dataset)
     for pair in store.dataset_examples(dataset["id"]):
         if form == "alpaca":
-            yield {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
+            record = {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
         else:
-            yield {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+            record = {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+        if test_ids:   # a dataset with a held-out split says which side each record is on
+            record["split"] = "test" if pair["pair_id"] in test_ids else "train"
+        yield record
+
+
+def _test_pair_ids(store: Store, dataset: dict) -> set[int]:
+    return {r["pair_id"] for r in store.test_examples(dataset["id"])}
 
 
 def freshness(store: Store, dataset: dict) -> dict:
@@ -131,7 +139,12 @@ def build_hf_dataset(store: Store, dataset: dict):
 
     columns: dict[str, list] = {k: [] for k in ("pair_id", "instruction", "input", "output", "language",
                                                 "messages", "text")}
+    test_ids = _test_pair_ids(store, dataset)
+    if test_ids:   # the held-out split travels with the data, so nobody trains on it by accident
+        columns["split"] = []
     for pair in store.dataset_examples(dataset["id"], with_language=True):
+        if test_ids:
+            columns["split"].append("test" if pair["pair_id"] in test_ids else "train")
         columns["pair_id"].append(pair["pair_id"])
         for key in ("instruction", "input", "output"):
             columns[key].append(pair[key])

@@ -107,3 +107,13 @@ def test_cli_freeze_prints_the_split_and_datasets_lists_it(code_store, capsys):
     assert "test split:" in out and "file groups held out" in out
     assert main(["pairs", "datasets"]) == 0
     assert " test  " in capsys.readouterr().out
+
+
+def test_exports_say_which_records_are_held_out(code_store, tmp_path):
+    from pipeline.pairs.export import export_jsonl
+
+    ds = freeze_dataset(code_store, "exp", {"status": ["approved"]}, split={"test_fraction": 0.3})
+    out = export_jsonl(code_store, "exp", tmp_path / "exp.jsonl")
+    rows = [json.loads(line) for line in (tmp_path / "exp.jsonl").read_text().splitlines()]
+    assert out["rows"] == ds["size"] and sum(r["split"] == "test" for r in rows) == ds["split_info"]["test"]
+    assert {r["split"] for r in rows} == {"train", "test"}
