@@ -145,3 +145,20 @@ def test_a_baseline_of_another_dataset_is_refused_before_any_answer(store, datas
     with pytest.raises(OwnCodeError, match="same held-out items"):
         run_owncode(store, OwnCodeConfig(model="copier", dataset="mine", compare_with=other["id"]), log=lambda m: None)
     assert len(store.list_owncode_evals()) == 1
+
+
+def test_the_drill_down_and_the_compare_page_text(store, dataset, served):
+    from evals.owncode.report import eval_rows, item_detail, item_rows
+    from studio.owncode_panel import comparison_markdown, dataset_choices, eval_choices
+
+    copier, halfway = _eval(store, dataset, "copier"), _eval(store, dataset, "halfway")
+    assert dataset_choices(store) == ["mine@1"] and len(eval_choices(store)) == 2
+    assert [r[1] for r in eval_rows(store)] == ["halfway", "copier"]
+    rows = item_rows(store, halfway["id"])
+    assert rows[0][2] <= rows[-1][2]                                  # lowest chrF first
+    d = item_detail(store, halfway["id"], rows[0][0])
+    assert d["diff"].startswith("--- reference (human-written)") and "exact no" in d["scores"]
+    assert item_detail(store, copier["id"], rows[0][0])["diff"] == "(identical)"
+    text = comparison_markdown(store, eval_choices(store)[1], eval_choices(store)[0])
+    assert text.startswith("### copier beats halfway on your held-out code")
+    assert "| chrF |" in text and "| reference loss" not in text      # endpoints have no loss
