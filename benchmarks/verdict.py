@@ -85,6 +85,7 @@ def speed(args) -> tuple[float, float, int] | None:
             folder = convert_gguf(gguf, Path(home) / "SmolLM2-135M-Instruct")
         store = Store(Path(home) / "studio.db")
         store.register_model("smollm2", "local", str(folder), template="chat")
+        print("building the held-out items from real repos...", file=sys.stderr)
         curate_and_label(store, make_code_repos(Path(home) / "repos"))
         from pipeline.pairs.export import freeze_dataset
 
@@ -92,10 +93,13 @@ def speed(args) -> tuple[float, float, int] | None:
         items = store.test_examples(ds["id"])[:args.speed_items]
         params = GenParams(max_new_tokens=args.tokens, temperature=0.0, seed=0, batch_size=8)
         prompts = [to_messages(i["instruction"], i["input"]) for i in items]
+        print("loading the model...", file=sys.stderr)
         models.generate("smollm2", prompts[:1], GenParams(max_new_tokens=4))     # load once, warm up
+        print(f"generating {len(prompts)} answers alone...", file=sys.stderr)
         began = time.perf_counter()
         models.generate("smollm2", prompts, params)
         bare = time.perf_counter() - began
+        print(f"the own-code eval of the same items ({bare:.0f} s for generation alone)...", file=sys.stderr)
         cfg = OwnCodeConfig(model="smollm2", dataset="bench", max_new_tokens=args.tokens, limit=len(items),
                             batch_size=8, allow_weak_sandbox=True)
         began = time.perf_counter()
