@@ -63,7 +63,7 @@ def doctest_source(reference: str, language: str | None = "python", instruction:
     if (language or "python").lower() not in ("python", "py", "python3"):
         return None
     examples = []
-    for text in (reference, instruction):
+    for text in (*_docstrings(reference), instruction):
         try:
             examples = doctest.DocTestParser().get_examples(text or "")
         except ValueError:   # inconsistent indentation inside the docstring: not runnable as examples
@@ -79,6 +79,20 @@ def doctest_source(reference: str, language: str | None = "python", instruction:
         out += ex.want.rstrip("\n").split("\n") if ex.want else []
         out.append("")
     return "\n".join(out)
+
+
+def _docstrings(code: str) -> list[str]:
+    """The docstrings in Python code (a `>>>` outside one is not an example, and the docstring's
+    closing quotes would otherwise read as expected output)."""
+    import ast
+    import textwrap
+
+    try:
+        tree = ast.parse(textwrap.dedent(code or ""))
+    except (SyntaxError, ValueError):
+        return []
+    kinds = (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    return [doc for node in ast.walk(tree) if isinstance(node, kinds) and (doc := ast.get_docstring(node))]
 
 
 def doctest_test(source: str) -> str:
