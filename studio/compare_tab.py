@@ -26,7 +26,9 @@ def scroll_marker(selector: str) -> str:
 
 def build(ctx: StudioContext) -> None:
     from evals.compare import COLUMNS
+    from studio import owncode_panel
 
+    owncode_panel.build_compare(ctx)   # the verdict on the user's own held-out code comes first
     gr.Markdown("**Click a number** to open the eval it came from (pass@1 and validity: the Evals tab's "
                 "drill-down; judge score: the judged eval; arena Elo: the Chat tab's arena). The *sources* "
                 "column names them too, for the exports and `python -m evals passk show ID` / "

@@ -15,7 +15,7 @@ from pathlib import Path
 import gradio as gr
 
 from pipeline import jobs
-from studio import judge_panel, validity_panel
+from studio import judge_panel, owncode_panel, validity_panel
 from studio.widgets import config_number, job_status_html, on_start
 from studio.common import keep_choice
 from studio.common import StudioContext, ui_errors
@@ -113,6 +113,10 @@ def build(ctx: StudioContext) -> None:
     with gr.Accordion("Program as run (solution + tests) and raw model output", open=False):
         program_box = gr.Code(label="Program", language="python", lines=12, interactive=False)
         raw_box = gr.Textbox(label="Raw output", lines=6)
+    gr.Markdown("### Own code: your held-out test split")
+    with gr.Accordion("Score a model on the code your dataset held out (chrF, exact, validity, loss, doctests)",
+                      open=False, elem_id="owncode-panel"):
+        owncode_panel.build_run(ctx)
     gr.Markdown("### Syntax validity")
     with gr.Accordion("Check answers for a language and Godot version (parse, 3→4 dialect, "
                       "undefined names, compile)", open=False, elem_id="validity-panel"):

@@ -12,6 +12,7 @@ from pipeline.pairs import export
 from pipeline.clean.job import DECONTAM_MODES, CleanConfig, unflag
 from pipeline.config import config_from_dict
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file, should_run_as_job
+from pipeline.pairs.split import GROUPINGS, SplitSettings, describe_split
 from pipeline.models.templates import template_names
 from studio.widgets import job_status_html, on_start
 from studio.common import StudioContext, ui_errors
@@ -201,6 +202,9 @@ def build_import_panel(ctx: StudioContext) -> None:
 
 
 # -- Datasets -------------------------------------------------------------------------------------
+SPLIT_HELP = {f: SplitSettings.__dataclass_fields__[f].metadata["help"] for f in ("test_fraction", "group_by")}
+
+
 def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
     gr.Markdown("Freeze the pairs matching the Review filter as the next version of a named dataset (flagged, "
                 "rejected and failed pairs are left out unless the filter asks for them), then export it.")
@@ -208,8 +212,13 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
         name = gr.Textbox(label="Dataset name", placeholder="gdscript-sft", elem_id="dataset-name")
         template = gr.Dropdown(template_names(), value="alpaca", label="Prompt template")
         include_flagged = gr.Checkbox(label="Include flagged pairs")
+        test_fraction = gr.Number(SplitSettings.test_fraction, label="Held-out test share", minimum=0, maximum=0.5,
+                                  step=0.05, info=SPLIT_HELP["test_fraction"], elem_id="dataset-test-fraction")
+        group_by = gr.Dropdown(list(GROUPINGS), value="auto", label="Test split takes whole",
+                               info=SPLIT_HELP["group_by"], elem_id="dataset-group-by")
         freeze_btn = gr.Button("Freeze", variant="primary", scale=0, elem_id="dataset-freeze")
-    table = gr.Dataframe(headers=["id", "name", "version", "pairs", "template", "created", "filter"],
+    split_md = gr.Markdown(elem_id="dataset-split")
+    table = gr.Dataframe(headers=["id", "name", "version", "pairs", "test", "template", "created", "filter"],
                          interactive=False, wrap=True, elem_id="datasets-table")
     with gr.Row():
         which = gr.Dropdown([], label="Dataset", allow_custom_value=True, elem_id="export-dataset")
@@ -225,7 +234,7 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
 
     def datasets_now() -> tuple[list[list], list[str]]:
         rows = ctx.store().list_datasets()
-        return ([[d["id"], d["name"], d["version"], d["size"], d["template"], d["created_at"],
+        return ([[d["id"], d["name"], d["version"], d["size"], d.get("test_size") or 0, d["template"], d["created_at"],
                   json.dumps(d["filter"])] for d in rows], [f"{d['name']}@{d['version']}" for d in rows])
 
     def listing():
@@ -233,11 +242,13 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
         return rows, gr.update(choices=names)
 
     @ui_errors
-    def freeze(flt, name_v, template_v, flagged):
-        ds = export.freeze_dataset(ctx.store(), name_v, flt, template_v, exclude_flagged=not flagged)
+    def freeze(flt, name_v, template_v, flagged, fraction, grouping):
+        ds = export.freeze_dataset(ctx.store(), name_v, flt, template_v, exclude_flagged=not flagged,
+                                   split={"test_fraction": float(fraction or 0), "group_by": grouping or "auto"})
         gr.Info(f"Froze {ds['name']}@{ds['version']} with {ds['size']} pairs")
         rows, names = datasets_now()
-        return rows, gr.update(choices=names, value=f"{ds['name']}@{ds['version']}")
+        return (rows, gr.update(choices=names, value=f"{ds['name']}@{ds['version']}"),
+                f"**{ds['name']}@{ds['version']}** · {describe_split(ds['split_info'])}")
 
     @ui_errors
     def do_export(ref, target_v, form_v, repo):
@@ -255,7 +266,8 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
         gr.Info(f"Export job {job_id} started: follow it in the Jobs tab")
         return {"job": job_id, "dataset": ref, "target": target_v}, None
 
-    freeze_btn.click(freeze, [applied_filter, name, template, include_flagged], [table, which])
+    freeze_btn.click(freeze, [applied_filter, name, template, include_flagged, test_fraction, group_by],
+                     [table, which, split_md])
     export_btn.click(do_export, [which, target, form, repo_id], [export_out, export_file])
 
     @ui_errors

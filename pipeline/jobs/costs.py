@@ -49,6 +49,8 @@ COSTS: dict[str, Cost] = {
     "clean": Cost("pair", 8.0, 0.01),
     "train": Cost("step", 30.0, 5.0, _train_scale),
     "eval_generate": Cost("sample", 12.0, 3.0, _eval_scale),
+    # own-code items: an answer of up to 128 tokens plus one forward pass for the reference's loss
+    "owncode_eval": Cost("item", 12.0, 2.2, lambda p: (p.get("max_new_tokens") or 128) / 128),
 }
 CALIBRATION_JOBS = 5
 MAX_PLAUSIBLE_S = 7 * 24 * 3600    # past a week on this machine a setting is a typo, not a plan

@@ -92,6 +92,8 @@ def _run_node(r: dict) -> Node:
 
 def _dataset_node(d: dict) -> Node:
     size = f"{d['size']} pairs" if d.get("size") is not None else f"{d.get('pairs', '?')} of its pairs"
+    if d.get("test_size"):   # the held-out split (issue 24): trained on, or only scored
+        size += f" ({d['size'] - d['test_size']} train, {d['test_size']} held-out test)"
     return Node(f"dataset:{d['id']}", f"dataset {d['name']}@{d['version']}", size)
 
 

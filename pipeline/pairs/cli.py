@@ -13,6 +13,7 @@ from pipeline.clean.job import CleanConfig, run_clean, unflag
 from pipeline.config import add_config_arguments, config_from_args
 from pipeline.pairs.export import FORMS, freeze_dataset
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file
+from pipeline.pairs.split import SplitSettings, describe_split
 from pipeline.store import StoreError, open_store
 from pipeline.store.pairs import STATUS_ACTIONS, PairFilter
 from pipeline.models.templates import template_names
@@ -81,6 +82,7 @@ def register(sub) -> None:
     freeze.add_argument("--template", default="alpaca", choices=template_names(), help="prompt template for training")
     freeze.add_argument("--include-flagged", action="store_true", help="keep duplicates/contaminated/filtered pairs")
     add_config_arguments(freeze, PairFilter)
+    add_config_arguments(freeze, SplitSettings)
     freeze.set_defaults(func=cmd_freeze)
 
     exp = ps.add_parser("export", help="write a frozen dataset to JSONL, a datasets folder, or the hub")
@@ -229,9 +231,10 @@ def cmd_import(args) -> int:
 
 def cmd_freeze(args) -> int:
     ds = freeze_dataset(open_store(), args.name, _config(PairFilter, args), args.template,
-                        exclude_flagged=not args.include_flagged)
+                        exclude_flagged=not args.include_flagged, split=_config(SplitSettings, args))
     print(f"froze {ds['name']}@{ds['version']}: {ds['size']} pairs, template {ds['template']}, "
           f"filter {json.dumps(ds['filter'])}")
+    print(describe_split(ds["split_info"]))
     return 0
 
 
@@ -257,6 +260,7 @@ def cmd_datasets(args) -> int:
     if not rows:
         print("no frozen datasets; make one with `python -m pipeline pairs freeze NAME --status approved`")
     for d in rows:
-        print(f"{d['name']}@{d['version']:<4} {d['size'] or 0:>7} pairs  {d['template']:<9} {d['created_at']}  "
+        print(f"{d['name']}@{d['version']:<4} {d['size'] or 0:>7} pairs  {d.get('test_size') or 0:>5} test  "
+              f"{d['template']:<9} {d['created_at']}  "
               f"{json.dumps(d['filter'])}")
     return 0

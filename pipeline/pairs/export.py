@@ -47,7 +47,16 @@ def _output_path(dataset: dict, path, suffix: str) -> Path:
 
 
 def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = None,
-                   template: str = "alpaca", exclude_flagged: bool = True) -> dict:
+                   template: str = "alpaca", exclude_flagged: bool = True,
+                   split: "SplitSettings | dict | None" = None) -> dict:
+    """Freeze the matching pairs; a held-out test split is carved (see pipeline.pairs.split)
+    unless `split` says test_fraction=0."""
+    from pipeline.pairs.split import SplitSettings, carve_split
+
+    try:
+        settings = split if isinstance(split, SplitSettings) else SplitSettings(**(split or {}))
+    except (TypeError, ValueError) as exc:
+        raise ExportError(f"test split: {exc}") from None
     flt = replace(as_filter(filter))  # a copy: the caller's filter stays as it was
     if not flt.status:  # rejected and failed pairs are never training data unless asked for
         flt.status = ["approved", "draft"]
@@ -57,7 +66,16 @@ def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = N
         check_template(template)
     except ValueError as exc:
         raise ExportError(str(exc)) from None
-    dataset = store.create_dataset(name, store.pair_ids(flt), flt.to_dict(), template)
+    pair_ids = store.pair_ids(flt)
+    sources = {p["id"]: p for p in store.pairs_by_ids(pair_ids, columns="id, repo_id, path")}
+
+    def carve(rows):
+        try:
+            return carve_split(rows, sources, settings)
+        except ValueError as exc:
+            raise ExportError(str(exc)) from None
+
+    dataset = store.create_dataset(name, pair_ids, flt.to_dict(), template, carve=carve)
     # licenses, repos@commits, scrub figures… frozen with the version (the dataset card reads them)
     provenance = store.compute_provenance(dataset["pair_ids"])
     if flt.flag == "clean":  # what cleaning left out of this selection, for the card
@@ -97,11 +115,19 @@ def resolve(store: Store, ref: str | int | dict) -> dict:
 def records(store: Store, dataset: dict, form: str = "alpaca", gate: dict | None = None) -> Iterator[dict]:
     if form not in FORMS:
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
+    test_ids = _test_pair_ids(store, dataset)
     for pair in gated_examples(store, dataset, gate):
         if form == "alpaca":
-            yield {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
+            record = {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
         else:
-            yield {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+            record = {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+        if test_ids:   # a dataset with a held-out split says which side each record is on
+            record["split"] = "test" if pair["pair_id"] in test_ids else "train"
+        yield record
+
+
+def _test_pair_ids(store: Store, dataset: dict) -> set[int]:
+    return {r["pair_id"] for r in store.test_examples(dataset["id"])}
 
 
 def freshness(store: Store, dataset: dict) -> dict:
@@ -141,7 +167,12 @@ def build_hf_dataset(store: Store, dataset: dict, gate: dict | None = None):
     columns: dict[str, list] = {k: [] for k in ("pair_id", "instruction", "input", "output", "language",
                                                 "messages", "text", "source", "license")}
     sources = store.pair_sources(dataset["pair_ids"])
+    test_ids = _test_pair_ids(store, dataset)
+    if test_ids:   # the held-out split travels with the data, so nobody trains on it by accident
+        columns["split"] = []
     for pair in gated_examples(store, dataset, gate, with_language=True):
+        if test_ids:
+            columns["split"].append("test" if pair["pair_id"] in test_ids else "train")
         source = sources.get(pair["pair_id"], {})
         columns["source"].append(source.get("source") or "")
         columns["license"].append(source.get("license") or "")

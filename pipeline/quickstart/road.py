@@ -320,6 +320,68 @@ STEPS: list[Step] = [
 ]
 
 
+# -- own code (issue 24): base and tuned on the dataset's held-out split, then the verdict ----------
+OWNCODE_ITEMS = 32          # held-out items asked (a stated subset, as the HumanEval steps do)
+OWNCODE_TOKENS = 128
+
+
+def _owncode_eval(road: Road, model: str | None) -> dict | None:
+    d = road.dataset()
+    if not d or not model:
+        return None
+    rows = [e for e in road.store.list_owncode_evals(d["id"]) if e["model"] == model]
+    return rows[0] if rows else None
+
+
+def _owncode_done(road: Road, which: str) -> str | None:
+    d = road.dataset()
+    if d and not road.store.dataset_split_counts(d["id"])["test"]:
+        return f"no held-out test split in {d['name']}@{d['version']} ({d['split_info'].get('note', 'none')})"
+    e = _owncode_eval(road, road.cfg.base_model if which == "base" else road.tuned_model())
+    if not e or e["status"] != "done":
+        return None
+    m = e["metrics"] or {}
+    line = (f"own-code eval {e['id']}: chrF {m.get('chrf') or 0:.1f} on {m.get('items')} held-out items"
+            + (f" · reference loss {m['loss']:.3f}" if m.get("loss") is not None else ""))
+    return f"{line} · {m['verdict']}" if m.get("verdict") else line
+
+
+def _owncode_run(road: Road, which: str) -> int | None:
+    from pipeline import jobs
+
+    model = road.cfg.base_model if which == "base" else road.tuned_model()
+    existing = _owncode_eval(road, model)
+    if existing and existing.get("job_id") and road.store.job_status(existing["job_id"]) in (
+            "failed", "interrupted", "cancelled"):
+        return jobs.resume(road.store, existing["job_id"])["id"]
+    if existing and existing["status"] == "running" and existing.get("job_id"):
+        return existing["job_id"]
+    base = _owncode_eval(road, road.cfg.base_model) if which == "tuned" else None
+    d = road.dataset()
+    params = {"model": model, "dataset": f"{d['name']}@{d['version']}", "limit": OWNCODE_ITEMS,
+              "max_new_tokens": OWNCODE_TOKENS, "name": f"quickstart {which}",
+              "compare_with": base["id"] if base and base["status"] == "done" else 0}
+    return jobs.submit(road.store, "owncode_eval", params, title=f"quickstart: own-code eval of {model}")
+
+
+OWNCODE_STEPS = [
+    Step("owncode_base", "Score the base model on your held-out code",
+         f"Asks the base model the first {OWNCODE_ITEMS} instructions of the dataset's held-out test split (code "
+         "it never trains on) "
+         "and scores each answer against the human-written code: chrF, exact match, syntax validity, loss, doctests.",
+         "Drill into each item in the Evals tab (Own code).", "Evals",
+         lambda r: r.cost("owncode_eval", OWNCODE_ITEMS, {"max_new_tokens": OWNCODE_TOKENS}),
+         lambda r: _owncode_done(r, "base"), lambda r: _owncode_run(r, "base")),
+    Step("owncode_tuned", "Score the tuned checkpoint on your held-out code: the verdict",
+         "The same held-out items for the fine-tune, then a paired comparison with its confidence: does it write "
+         "your code better than the base, and how sure is that?",
+         "Read the verdict and every score's interval in the Compare tab.", "Compare",
+         lambda r: r.cost("owncode_eval", OWNCODE_ITEMS, {"max_new_tokens": OWNCODE_TOKENS}),
+         lambda r: _owncode_done(r, "tuned"), lambda r: _owncode_run(r, "tuned")),
+]
+STEPS += OWNCODE_STEPS
+
+
 def expected_seconds(store, cfg: QuickstartConfig) -> float:
     """The whole road from scratch, from the same cost model as each step and each job's ETA."""
     road = Road(store, cfg)

@@ -22,14 +22,15 @@ import sqlite_utils
 from pipeline.store.base import (  # noqa: F401  (re-exported)
     ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json,
 )
-from pipeline.store import chat, curate, evals, jobs, judge, labels, lineage, pairs, provenance, schema, train
+from pipeline.store import (chat, curate, evals, jobs, judge, labels, lineage, owncode, pairs, provenance,
+                           schema, train)
 from pipeline.store.jobs import JobsMixin
 from pipeline.store.models import ModelsMixin
 
 # Core schema first, then each area's own steps; a step is applied once, recorded by name.
 MIGRATIONS = (schema.MIGRATIONS + curate.MIGRATIONS + labels.MIGRATIONS + pairs.MIGRATIONS
               + evals.MIGRATIONS + train.MIGRATIONS + chat.MIGRATIONS + judge.MIGRATIONS
-              + jobs.MIGRATIONS + lineage.MIGRATIONS + provenance.MIGRATIONS)
+              + jobs.MIGRATIONS + lineage.MIGRATIONS + provenance.MIGRATIONS + owncode.MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -45,7 +46,7 @@ def _locked(path: Path, exc: sqlite3.OperationalError) -> Exception:
 
 class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pairs.PairsMixin,
             evals.EvalsMixin, train.TrainMixin, chat.ChatMixin, judge.JudgeMixin, lineage.LineageMixin,
-            provenance.ProvenanceMixin):
+            provenance.ProvenanceMixin, owncode.OwnCodeMixin):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()

@@ -48,7 +48,9 @@ class LineageMixin:
 
     def lineage_dataset(self, dataset_id: int) -> dict | None:
         rows = self._rows("SELECT id, name, version, template, filter, created_at, "
-                          "(SELECT count(*) FROM dataset_examples e WHERE e.dataset_id = d.id) AS size "
+                          "(SELECT count(*) FROM dataset_examples e WHERE e.dataset_id = d.id) AS size, "
+                          "(SELECT count(*) FROM dataset_examples e WHERE e.dataset_id = d.id AND e.split = 'test') "
+                          "AS test_size "
                           "FROM datasets d WHERE id=?", [dataset_id])
         return rows[0] if rows else None
 

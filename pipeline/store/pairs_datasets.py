@@ -75,9 +75,12 @@ def backfill_snapshots(db) -> None:
 
 
 class DatasetsMixin:
-    def create_dataset(self, name: str, pair_ids: list[int], filter: dict, template: str) -> dict:
+    def create_dataset(self, name: str, pair_ids: list[int], filter: dict, template: str,
+                       carve=None) -> dict:
         """Freeze a selection as the next version of `name`: the pairs' text is copied in the same
-        transaction that numbers the version, so a concurrent edit lands either before or after."""
+        transaction that numbers the version, so a concurrent edit lands either before or after.
+        `carve(rows) -> (labels, info)` splits the frozen text into train/test (None = leave the
+        row out), see pipeline.pairs.split."""
         from pipeline.paths import check_name
 
         name = check_name((name or "").strip(), "dataset")
@@ -87,6 +90,10 @@ class DatasetsMixin:
             rows = _live_rows(db, [int(p) for p in pair_ids])
             if not rows:
                 raise StoreError(f"dataset {name!r} would be empty: the chosen pairs no longer exist")
+            labels, split_info = carve(rows) if carve else (None, None)
+            if labels is not None:
+                rows = [r for r, label in zip(rows, labels) if label is not None]
+                labels = [label for label in labels if label is not None]
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM datasets WHERE name = ?",
                                  [name]).fetchone()[0]
             dataset_id = db["datasets"].insert({
@@ -94,20 +101,31 @@ class DatasetsMixin:
                 "filter": to_json(filter), "template": template, "content_hash": content_hash(rows),
                 "size": len(rows)}).last_pk
             _insert_snapshot(db, dataset_id, rows)
+            if labels is not None:
+                self.set_dataset_split(db, dataset_id, [i for i, s in enumerate(labels) if s == "test"],
+                                       split_info)
         return self.get_dataset_by_id(dataset_id)
 
-    def dataset_examples(self, dataset_id: int, *, with_language: bool = False) -> list[dict]:
+    def dataset_examples(self, dataset_id: int, *, with_language: bool = False,
+                         split: str | None = None) -> list[dict]:
         """The frozen examples in frozen order: {pair_id, instruction, input, output} exactly as
-        frozen (plus `language` when asked). Reads the snapshot, never the live pairs."""
+        frozen (plus `language` when asked). Reads the snapshot, never the live pairs. `split`
+        ("train" or "test") keeps one side of the held-out split; training asks for train only."""
         dataset = self.get_dataset_by_id(int(dataset_id))
         fields = EXAMPLE_FIELDS + (("language",) if with_language else ())
-        cur = self.db.execute(f"SELECT {', '.join(fields)} FROM dataset_examples WHERE dataset_id = ? "
-                              "ORDER BY position", [int(dataset_id)])
+        where, args = "dataset_id = ?", [int(dataset_id)]
+        if split is not None:
+            if split not in ("train", "test"):
+                raise StoreError(f"unknown split {split!r}; use train or test")
+            where, args = where + " AND split = ?", args + [split]
+        cur = self.db.execute(f"SELECT {', '.join(fields)} FROM dataset_examples WHERE {where} "
+                              "ORDER BY position", args)
         rows = [dict(zip(fields, r)) for r in cur.fetchall()]
-        if rows or not dataset["pair_ids"]:
+        if rows or not dataset["pair_ids"] or self.db.execute(
+                "SELECT 1 FROM dataset_examples WHERE dataset_id = ? LIMIT 1", [int(dataset_id)]).fetchone():
             return rows
         self._snapshot_legacy(dataset)
-        return self.dataset_examples(dataset_id, with_language=with_language)
+        return self.dataset_examples(dataset_id, with_language=with_language, split=split)
 
     def _snapshot_legacy(self, dataset: dict) -> None:
         # An id-only freeze (made before snapshots): its pairs are taken only if they still hash
@@ -153,8 +171,9 @@ class DatasetsMixin:
 
     def list_datasets(self) -> list[dict]:
         return [dict(r, filter=from_json(r["filter"], {})) for r in self.db.query(
-            "SELECT id, name, version, size, template, filter, content_hash, created_at "
-            "FROM datasets ORDER BY name, version DESC")]
+            "SELECT id, name, version, size, template, filter, content_hash, created_at, "
+            "(SELECT count(*) FROM dataset_examples e WHERE e.dataset_id = datasets.id AND e.split = 'test') "
+            "AS test_size FROM datasets ORDER BY name, version DESC")]
 
     def pairs_by_ids(self, pair_ids: Iterable[int], columns: str = "id, instruction, input, output, "
                      "language, origin, repo_id, snippet_id, labeller") -> Iterator[dict]:
@@ -178,4 +197,5 @@ class DatasetsMixin:
 def _decode(row: dict) -> dict:
     row["pair_ids"] = json.loads(row["pair_ids"])
     row["filter"] = from_json(row["filter"], {})
+    row["split_info"] = from_json(row.get("split_info"), {}) or {}
     return row

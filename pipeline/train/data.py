@@ -17,12 +17,13 @@ from pipeline.train import TrainError
 
 
 def dataset_examples(store, dataset_id: int) -> list[dict]:
-    """The frozen pairs, as dicts(pair_id, instruction, input, output), read from the dataset's
-    snapshot (never the live pairs, which may have been edited since the freeze), through the same
-    scrub gate as every export: a secret a labeller or reviewer wrote is not trained into weights."""
+    """The frozen train pairs, as dicts(pair_id, instruction, input, output), read from the
+    dataset's snapshot (never the live pairs, which may have been edited since the freeze), through
+    the same scrub gate as every export (a secret a labeller or reviewer wrote is not trained into
+    weights). The held-out test split is never trained on: it is what the own-code eval scores."""
     from pipeline.pairs.export import gated_examples
 
-    return list(gated_examples(store, store.get_dataset_by_id(int(dataset_id))))
+    return list(gated_examples(store, store.get_dataset_by_id(int(dataset_id)), split="train"))
 
 
 def prompt_completion(template: str, example: dict, tokenizer=None) -> dict:
