@@ -87,6 +87,9 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
     @contextmanager
     def tx(self) -> Iterator[sqlite_utils.Database]:
         """A write transaction that takes the lock up front, so read-modify-write is atomic."""
+        from pipeline import access
+
+        access.reached(access.Cap.WRITE_DATA)   # audit: a door's write must have asked the gate
         db = self.db
         if db.conn.in_transaction:  # nested: join the outer one
             yield db
