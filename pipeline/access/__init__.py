@@ -195,6 +195,10 @@ def _owner_namespace_or_own_token(p, t, env):
     return None
 
 
+def _push_user(p, t, env):
+    return _owner_namespace_or_own_token(p, t, env)
+
+
 def _code_execution(p, t, env):
     on, why = code_execution_flag(env)
     if not on:
@@ -227,7 +231,8 @@ def _both(*rules):
 _yes.__doc__, _no.__doc__ = "yes", "no"
 _inside_home.__doc__ = "inside the data folder"
 _secret_bound.__doc__ = "only to the host the owner bound it to"
-_owner_namespace_or_own_token.__doc__ = "server token: owner's namespaces; else own pasted token"
+_owner_namespace_or_own_token.__doc__ = "server token: the owner's namespaces only; or a pasted token"
+_push_user.__doc__ = "only with a token pasted for the session, folders inside the data folder"
 _code_execution.__doc__ = "if STUDIO_ALLOW_CODE_EXECUTION; weak sandbox: owner only"
 _published.__doc__ = "published models, within the visitor limits"
 
@@ -237,14 +242,16 @@ TABLE = {
     Cap.SPEND_MONEY:      {Role.OWNER: _yes, Role.USER: _own_key, Role.VISITOR: _no},
     Cap.SPEND_COMPUTE:    {Role.OWNER: _yes, Role.USER: _yes, Role.VISITOR: _no},
     Cap.RUN_CODE:         {Role.OWNER: _code_execution, Role.USER: _code_execution, Role.VISITOR: _no},
-    Cap.PUSH_HUB:         {Role.OWNER: _owner_namespace_or_own_token, Role.USER: _owner_namespace_or_own_token,
+    Cap.PUSH_HUB:         {Role.OWNER: _owner_namespace_or_own_token, Role.USER: _push_user,
                            Role.VISITOR: _no},
     Cap.USE_SECRET:       {Role.OWNER: _secret_bound, Role.USER: _no, Role.VISITOR: _no},
     Cap.ARENA:            {Role.OWNER: _yes, Role.USER: _published, Role.VISITOR: _published},
     Cap.MODERATE:         {Role.OWNER: _yes, Role.USER: _no, Role.VISITOR: _no},
 }
 # What asking for one capability also covers at the sinks (an arena vote writes a row).
-COVERS = {Cap.ARENA: {Cap.WRITE_DATA, Cap.SPEND_COMPUTE}, Cap.MODERATE: {Cap.WRITE_DATA},
+# Within one door's call, an allowed ask of the key also allows these (a visitor's arena message
+# loads the published model the gate just approved and stores the answer).
+COVERS = {Cap.ARENA: {Cap.WRITE_DATA, Cap.SPEND_COMPUTE, Cap.READ_SERVER_PATH}, Cap.MODERATE: {Cap.WRITE_DATA},
           Cap.PUSH_HUB: {Cap.READ_SERVER_PATH}, Cap.RUN_CODE: {Cap.SPEND_COMPUTE},
           Cap.SPEND_MONEY: {Cap.SPEND_COMPUTE}}
 
@@ -291,7 +298,12 @@ class Scope:
     housekeeping: int = 0                            # >0: the studio's own upkeep, not the caller's
 
     def asked_for(self, cap: Cap) -> bool:
-        return any(c == cap or cap in COVERS.get(c, ()) for c, _, ok in self.asked if ok)
+        return any(c == cap for c, _, _ in self.asked) or self.covered(cap)
+
+    def covered(self, cap: Cap) -> bool:
+        """Another capability allowed in this call covers `cap` (COVERS); never the same one
+        again, whose new target must be decided on its own."""
+        return any(cap in COVERS.get(c, ()) for c, _, ok in self.asked if ok)
 
 
 _scope: contextvars.ContextVar[Scope | None] = contextvars.ContextVar("studio_access_scope", default=None)
@@ -369,6 +381,8 @@ def require(cap: Cap, target: Target | None = None, principal: Principal | None 
     principal = principal or current()
     reason = decide(principal, cap, target)
     s = _scope.get()
+    if reason and s is not None and s.principal == principal and s.covered(cap):
+        reason = None   # covered by what this call was already allowed (COVERS)
     if s is not None:
         s.asked.append((cap, target, reason is None))
     if reason:

@@ -10,6 +10,7 @@ within a token.
 from __future__ import annotations
 
 import queue
+import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
@@ -114,8 +115,9 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
 
     if any(models.resolve(c.model)["kind"] != "openai" for c in columns):
         _import_transformers()
-    threads = [threading.Thread(target=work, args=(i,), daemon=True, name=f"chat-col-{i}")
-               for i in range(len(columns))]
+    # Each column runs in the caller's context: it loads its model as the caller (pipeline.access).
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(work, i), daemon=True,
+                                name=f"chat-col-{i}") for i in range(len(columns))]
     for t in threads:
         t.start()
     try:
