@@ -122,12 +122,30 @@ def with_principal(fn):
     return bound
 
 
+# The queue lanes whose handlers generate text: on ZeroGPU they run under spaces.GPU.
+GPU_LANES = ("generate", "chat", "arena-generate")
+
+
 def bind_principals(demo: gr.Blocks) -> gr.Blocks:
     """Every event handler of `demo` runs as the session's principal (app.py calls this once the
-    tabs are built, so a new tab cannot forget it; tests/access checks every handler)."""
+    tabs are built, so a new tab cannot forget it; tests/access checks every handler). On a
+    ZeroGPU Space (the `spaces` package installed) the generation handlers also run under
+    `spaces.GPU`, which lends the GPU for the span of the call."""
+    from pipeline import hosted
+
+    gpu = None
+    if hosted.zero_gpu():
+        import spaces
+
+        gpu = spaces.GPU
     for block_fn in demo.fns.values():
-        if block_fn.fn is not None:
-            block_fn.fn = with_principal(block_fn.fn)
+        if block_fn.fn is None or getattr(block_fn.fn, "studio_principal_bound", False):
+            continue
+        bound = with_principal(block_fn.fn)
+        if gpu is not None and block_fn.concurrency_id in GPU_LANES:
+            bound = gpu(bound)
+            bound.studio_principal_bound = True
+        block_fn.fn = bound
     return demo
 
 

@@ -271,6 +271,10 @@ def require_job(kind: str, params: dict | None = None) -> Principal:
     cap = JOB_CAPABILITIES.get(kind)
     if cap is None:
         raise AccessDenied(f"refused: job kind {kind!r} declares no capability in pipeline.access.JOB_CAPABILITIES")
+    from pipeline import hosted as hosted_profile
+
+    if kind in ("train", "quickstart") and hosted_profile.zero_gpu():
+        raise AccessDenied(f"refused: {hosted_profile.ZERO_GPU_NO_TRAINING}")
     weak = bool((params or {}).get("allow_weak_sandbox"))
     if cap != Cap.WRITE_DATA:
         require(Cap.WRITE_DATA, Target(what=f"start a {kind} job"))   # every job writes its row

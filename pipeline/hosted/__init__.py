@@ -80,6 +80,20 @@ def data_folder_warning(env=None) -> str | None:
             "folder that survives restarts.")
 
 
+def zero_gpu(env=None) -> bool:
+    """A Space on ZeroGPU hardware: the `spaces` package is installed (generation then runs
+    under its GPU decorator, see studio.common.bind_principals) and training is off."""
+    import importlib.util
+
+    env = os.environ if env is None else env
+    return bool(env.get("SPACE_ID")) and importlib.util.find_spec("spaces") is not None
+
+
+ZERO_GPU_NO_TRAINING = ("training is off on ZeroGPU hardware: a GPU is lent only for the span of one call "
+                        "(about a minute), and a run needs it for hours; train on a machine or Space with "
+                        "a dedicated GPU and publish the checkpoint here")
+
+
 def code_execution_allowed(env=None) -> tuple[bool, str]:
     return code_execution_flag(env)
 
@@ -91,4 +105,5 @@ def summary(env=None) -> dict:
             "public_arena": public_arena(env),
             "key_envs_allowed": [f"{k} → {h or 'any host (local only)'}" for k, h in key_bindings(env).items()],
             "hub_namespaces_allowed": names("STUDIO_HUB_NAMESPACES", env),
-            "code_execution": code_execution_flag(env)[0], "data_warning": data_folder_warning(env)}
+            "code_execution": code_execution_flag(env)[0], "data_warning": data_folder_warning(env),
+            "zero_gpu": zero_gpu(env)}
