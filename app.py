@@ -32,6 +32,7 @@ TABS = [
     "studio.chat_tab",
     "studio.evals_tab",
     "studio.compare_tab",
+    "studio.arena_tab",
     "studio.lineage_tab",
     "studio.models_tab",
     "studio.jobs_tab",
