@@ -50,7 +50,22 @@ CSS = """
 
 def startup(ctx: StudioContext) -> None:
     """Open the store, mark jobs that died with the last app as interrupted, queue the default
-    model's preparation on first start. A broken store is reported in the UI, not a crash."""
+    model's preparation on first start. A broken store is reported in the UI, not a crash.
+    This is the server's own upkeep, not a visitor's action (pipeline.access.housekeeping)."""
+    from pipeline import access
+
+    with access.housekeeping():
+        _startup(ctx)
+
+
+def _upkeep(fn, *args):
+    from pipeline import access
+
+    with access.housekeeping():
+        return fn(*args)
+
+
+def _startup(ctx: StudioContext) -> None:
     from pipeline import jobs
     from pipeline.store import StoreError, open_store
 
@@ -66,7 +81,7 @@ def startup(ctx: StudioContext) -> None:
         from pipeline.models.default_model import ensure_default_model_job
 
         # In a thread: checking the bundled wheel and spawning must not delay the first page.
-        threading.Thread(target=ensure_default_model_job, args=(store,), daemon=True).start()
+        threading.Thread(target=_upkeep, args=(ensure_default_model_job, store), daemon=True).start()
 
 
 def build_app(ctx: StudioContext | None = None) -> gr.Blocks:

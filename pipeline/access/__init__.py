@@ -304,6 +304,11 @@ class Scope:
     def asked_for(self, cap: Cap) -> bool:
         return any(c == cap for c, _, _ in self.asked) or self.covered(cap)
 
+    def allowed(self, cap: Cap) -> bool:
+        """`cap` was allowed (at least once, for a target without a path) or is covered."""
+        return any(c == cap and ok and (t is None or t.path is None) for c, t, ok in self.asked) \
+            or self.covered(cap)
+
     def covered(self, cap: Cap) -> bool:
         """Another capability allowed in this call covers `cap` (COVERS); never the same one
         again, whose new target must be decided on its own."""
@@ -406,18 +411,33 @@ def reached(cap: Cap) -> None:
         s.violations.append(cap)
 
 
+def require_write(what: str) -> None:
+    """The store's backstop: a write asks for WRITE_DATA unless this call already has it (or is
+    the studio's upkeep). Outside any door's scope the default principal decides."""
+    s = _scope.get()
+    if s is not None and (s.housekeeping or s.allowed(Cap.WRITE_DATA)):
+        return
+    if s is None and not hosted():
+        return   # a local studio, a script or a test: the owner, no scope to record
+    require(Cap.WRITE_DATA, Target(what=what))
+
+
 @contextlib.contextmanager
 def housekeeping():
-    """The studio's own upkeep inside a door (marking a dead job interrupted, recording a
-    pid): writes nobody asked for and nobody could abuse, so the audit skips them."""
+    """The studio's own upkeep (migrations, marking a dead job interrupted, the app's start):
+    writes nobody asked for and nobody could steer, so neither the gate nor the audit applies.
+    Outside any door it acts as the owner (the server itself)."""
     s = _scope.get()
-    if s is not None:
-        s.housekeeping += 1
+    if s is None:
+        with acting_as(OWNER) as s:
+            s.housekeeping += 1
+            yield
+        return
+    s.housekeeping += 1
     try:
         yield
     finally:
-        if s is not None:
-            s.housekeeping -= 1
+        s.housekeeping -= 1
 
 
 @contextlib.contextmanager

@@ -232,8 +232,11 @@ def enforce_cancel(store: Store, job_id: int) -> None:
     if job_id in _enforcing:
         return
     _enforcing.add(job_id)
+    from pipeline import access
+
     try:
-        _enforce_cancel(store, job_id)
+        with access.housekeeping():   # on its own thread: the cancel was allowed when it was asked
+            _enforce_cancel(store, job_id)
     finally:
         _enforcing.discard(job_id)
 

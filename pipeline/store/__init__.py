@@ -90,7 +90,10 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
         """A write transaction that takes the lock up front, so read-modify-write is atomic."""
         from pipeline import access
 
-        access.reached(access.Cap.WRITE_DATA)   # audit: a door's write must have asked the gate
+        # Every write of the studio's data asks the gate (once per door's call): a door or a new
+        # operation that forgot to ask cannot write as a visitor. The studio's own upkeep
+        # (migrations, settling dead jobs) runs under access.housekeeping().
+        access.require_write(f"write to {self.path.name}")
         db = self.db
         if db.conn.in_transaction:  # nested: join the outer one
             yield db
@@ -112,6 +115,8 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
     # -- migrations -------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied now."""
+        from pipeline import access
+
         db = self.db
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
@@ -121,7 +126,7 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
         for name, step in MIGRATIONS:
             if name in done:
                 continue
-            with self.tx():
+            with access.housekeeping(), self.tx():   # upgrading the file is nobody's write
                 if name in {r[0] for r in db.execute("SELECT name FROM _migrations")}:
                     continue  # another process migrated while we waited for the lock
                 if callable(step):
