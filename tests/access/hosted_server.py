@@ -51,13 +51,13 @@ class HubRecorder:
         self.httpd.shutdown()
 
 
-def launch(home: Path, env: dict, lifetime_s: int = 600) -> tuple[subprocess.Popen, str]:
+def launch(home: Path, env: dict, lifetime_s: int = 600, python: str = sys.executable) -> tuple[subprocess.Popen, str]:
     port = free_port()
     full = {k: v for k, v in os.environ.items() if not k.startswith("STUDIO_") and k != "SPACE_ID"}
     full.update(STUDIO_HOME=str(home), STUDIO_NO_DEFAULT_MODEL="1", GRADIO_ANALYTICS_ENABLED="False",
                 PYTHONUNBUFFERED="1", **env)
     log = open(home / "app.log", "ab")
-    proc = subprocess.Popen(["timeout", str(lifetime_s), sys.executable, "app.py", "--host", "127.0.0.1",
+    proc = subprocess.Popen(["timeout", str(lifetime_s), python, "app.py", "--host", "127.0.0.1",
                              "--port", str(port)], cwd=ROOT, env=full, stdout=log, stderr=subprocess.STDOUT,
                             start_new_session=True)
     url = f"http://127.0.0.1:{port}"
