@@ -42,7 +42,7 @@ def build(ctx: StudioContext | None = None) -> gr.Blocks:
             bot_b = gr.Chatbot(label="Model B", height=380, elem_id="arena-bot-b")
         prompt = gr.Textbox(label="Message", lines=3, max_length=limits.max_prompt_chars, elem_id="arena-input")
         with gr.Row():
-            tokens = gr.Slider(16, limits.max_new_tokens, value=min(256, limits.max_new_tokens), step=16,
+            tokens = gr.Slider(1, max(2, limits.max_new_tokens), value=min(256, limits.max_new_tokens), step=1,
                                label="Max new tokens")
             send_btn = gr.Button("Send", variant="primary", elem_id="arena-send")
             new_btn = gr.Button("New round", elem_id="arena-new")
