@@ -20,8 +20,8 @@ import pytest
 from tests.access.hosted_server import launch, stop
 
 ROOT = Path(__file__).resolve().parents[2]
-pytestmark = pytest.mark.slow
 INSTALL_TIMEOUT_S = 1500
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(INSTALL_TIMEOUT_S + 300)]
 
 
 @pytest.fixture(scope="module")
