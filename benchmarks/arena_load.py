@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import os
 import sqlite3
-import statistics
 import sys
 import tempfile
 import threading
@@ -148,8 +147,8 @@ def main(argv: list[str] | None = None) -> int:
     sent = warm.votes_sent + base.votes_sent + load.votes_sent
     b50 = percentile(base.ttft, 0.5)
     p50, p95 = percentile(load.ttft, 0.5), percentile(load.ttft, 0.95)
-    print(f"| run | visitors | answers | TTFT p50 s | TTFT p95 s | p50 / baseline | p95 / baseline |")
-    print(f"|---|---|---|---|---|---|---|")
+    print("| run | visitors | answers | TTFT p50 s | TTFT p95 s | p50 / baseline | p95 / baseline |")
+    print("|---|---|---|---|---|---|---|")
     print(f"| baseline (alone) | 1 | {len(base.ttft)} | {b50:.2f} | {percentile(base.ttft, 0.95):.2f} | 1.00x | 1.00x |")
     print(f"| load | {args.visitors} | {len(load.ttft)} | {p50:.2f} | {p95:.2f} | {p50 / b50:.2f}x | {p95 / b50:.2f}x |")
     print(f"load run {elapsed:.0f}s; concurrency {args.concurrency}; limit {args.per_minute} messages/min "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.access.hosted_server import HubRecorder, call, client, launch, rows, stop
+from tests.access.hosted_server import HubRecorder, client, launch, rows, stop
 from tests.label_openai_server import LabelServer
 
 pytestmark = pytest.mark.slow
