@@ -184,3 +184,14 @@ def test_a_principal_survives_the_trip_to_a_job_child():
     for p in (access.OWNER, USER, VISITOR):
         assert access.Principal.decode(p.encode()) == p
     assert access.Principal.decode("root:x:y").role == Role.VISITOR   # garbage gets the least
+
+
+def test_the_cli_prints_the_same_refusal_as_one_error_line(hosted, store, tmp_path_factory, capsys):
+    from pipeline.__main__ import main
+
+    outside = tmp_path_factory.mktemp("server-folder")
+    hosted.setenv("STUDIO_PRINCIPAL", USER.encode())   # a command a user's job would run
+    assert main(["models", "add", "peek", "--kind", "hf", "--path", str(outside)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: refused: read a server path") and "Traceback" not in err
+    assert store.list_models() == []
