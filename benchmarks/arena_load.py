@@ -2,7 +2,7 @@
 vote against a real public-arena instance (`python app.py`, STUDIO_PUBLIC_ARENA=1, on 127.0.0.1)
 serving two tiny models, through gradio_client, each a separate browser session.
 
-    python benchmarks/arena_load.py [--visitors 30] [--rounds 3] [--per-minute 2] [--time-limit 600]
+    python benchmarks/arena_load.py [--visitors 30] [--rounds 3] [--per-minute 6] [--time-limit 600]
 
 Baseline, in the same run against the same instance: one visitor alone. Each visitor then plays
 `rounds` rounds (send, then vote), with the per-visitor limit set below `rounds` so the limits
@@ -29,7 +29,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 MODES = ("Side by side",)
-PROMPTS = ["def add(a, b):", "Reverse a list in Python.", "def fib(n):", "Write a GDScript _ready function."]
+MAX_PROMPT_CHARS = 80
+# One prompt in four is over the arena's prompt limit, so the limits are exercised deterministically
+# (the per-minute limit depends on how long the queue makes each round take).
+PROMPTS = ["def add(a, b):", "Reverse a list in Python.", "def fib(n):",
+           "Explain, step by step and with examples, how to write a GDScript _ready function " * 2]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -105,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--visitors", type=int, default=30, help="simulated anonymous visitors")
     parser.add_argument("--rounds", type=int, default=3, help="send+vote rounds each visitor tries")
-    parser.add_argument("--per-minute", type=int, default=2, help="the arena's messages-per-minute limit")
+    parser.add_argument("--per-minute", type=int, default=6, help="the arena's messages-per-minute limit")
     parser.add_argument("--tokens", type=int, default=16, help="max new tokens per answer")
     parser.add_argument("--concurrency", type=int, default=2, help="answers generated at once (the queue)")
     parser.add_argument("--time-limit", type=float, default=600, help="stop the whole run after this many seconds")
@@ -130,6 +134,7 @@ def main(argv: list[str] | None = None) -> int:
                                   "STUDIO_PUBLIC_ARENA": "1",
                                   "STUDIO_ARENA_MESSAGES_PER_MINUTE": str(args.per_minute),
                                   "STUDIO_ARENA_MAX_NEW_TOKENS": str(args.tokens),
+                                  "STUDIO_ARENA_MAX_PROMPT_CHARS": str(MAX_PROMPT_CHARS),
                                   "STUDIO_ARENA_CONCURRENCY": str(args.concurrency),
                                   "STUDIO_ARENA_QUEUE_SIZE": str(max(64, args.visitors * 2))},
                            lifetime_s=int(args.time_limit) + 120)
@@ -151,9 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     print("|---|---|---|---|---|---|---|")
     print(f"| baseline (alone) | 1 | {len(base.ttft)} | {b50:.2f} | {percentile(base.ttft, 0.95):.2f} | 1.00x | 1.00x |")
     print(f"| load | {args.visitors} | {len(load.ttft)} | {p50:.2f} | {p95:.2f} | {p50 / b50:.2f}x | {p95 / b50:.2f}x |")
-    print(f"load run {elapsed:.0f}s; concurrency {args.concurrency}; limit {args.per_minute} messages/min "
-          f"per visitor, {args.rounds} tried each")
-    print(f"refused by the limits {load.refused} (expected {max(0, args.rounds - args.per_minute) * args.visitors})")
+    print(f"load run {elapsed:.0f}s; concurrency {args.concurrency}; {args.rounds} rounds tried per visitor")
+    too_long = sum(len(PROMPTS[(i + r) % len(PROMPTS)]) > MAX_PROMPT_CHARS
+                   for i in range(args.visitors) for r in range(args.rounds))
+    print(f"refused by the limits {load.refused} (prompts over {MAX_PROMPT_CHARS} characters: {too_long}; "
+          f"the rest, if any, by {args.per_minute} messages/min)")
     errors = warm.errors + base.errors + load.errors
     print(f"errors {len(errors)}" + (": " + "; ".join(errors[:5]) if errors else ""))
     print(f"votes sent {sent}, stored {stored} (from {anonymous} anonymous sessions)")
