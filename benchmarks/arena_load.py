@@ -4,9 +4,9 @@ serving two tiny models, through gradio_client, each a separate browser session.
 
     python benchmarks/arena_load.py [--visitors 30] [--rounds 3] [--per-minute 6] [--time-limit 600]
 
-Baseline, in the same run against the same instance: one visitor alone. Each visitor then plays
-`rounds` rounds (send, then vote), with the per-visitor limit set below `rounds` so the limits
-are exercised. Prints time to first token p50/p95 (and the ratio to the baseline), requests
+Baseline, in the same run against the same instance: one visitor alone (after a warm-up that
+loads the models). Each visitor then plays `rounds` rounds (send, then vote); one prompt in four
+is over the arena's prompt limit, so the limits are exercised. Prints time to first token p50/p95 (and the ratio to the baseline), requests
 refused by the limits, errors, votes sent vs stored, and ends with `lost votes N` (target 0,
 errors 0). Bounded: visitors are threads of this process, the server stops by itself
 (`timeout`), and the whole run stops at --time-limit.
