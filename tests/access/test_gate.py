@@ -195,3 +195,20 @@ def test_the_cli_prints_the_same_refusal_as_one_error_line(hosted, store, tmp_pa
     err = capsys.readouterr().err
     assert err.startswith("error: refused: read a server path") and "Traceback" not in err
     assert store.list_models() == []
+
+
+def test_a_run_name_becomes_its_folder_only_through_the_validator(hosted, store):
+    from pipeline.paths import UnsafeNameError
+    from pipeline.train.job import _safe
+    from pipeline.paths import named_path
+
+    with pytest.raises(UnsafeNameError):
+        named_path("runs", _safe(".."))      # what plan_run asks for a run named '..'
+
+
+def test_training_from_a_server_folder_is_refused_for_a_user(hosted, store, tmp_path_factory):
+    from pipeline.train.job import resolve_base
+
+    outside = tmp_path_factory.mktemp("server-model")
+    with access.acting_as(USER), pytest.raises(AccessDenied, match="outside the studio's data folder"):
+        resolve_base(store, str(outside))
