@@ -148,3 +148,34 @@ def test_an_anonymous_visitor_over_http(tmp_path, tiny_model_dir):
         assert vote["voter"].startswith("anon-") and vote["winner"] == "a"
     finally:
         stop(proc)
+
+
+@pytest.mark.slow
+def test_a_visitor_battles_and_votes_in_a_browser_without_logging_in(tmp_path, tiny_model_dir, browser):
+    from pipeline.store import Store
+    from tests.access.hosted_server import launch, stop
+
+    store = Store(tmp_path / "studio.db")
+    with access.acting_as(access.OWNER):
+        for name in ("tiny-a", "tiny-b"):
+            store.register_model(name, "local", str(tiny_model_dir), template="alpaca")
+            store.publish_model(name)
+    proc, url = launch(tmp_path, {"STUDIO_HOSTED": "1", "STUDIO_AUTH": "owner:pw", "STUDIO_OWNERS": "owner",
+                                  "STUDIO_PUBLIC_ARENA": "1", "STUDIO_ARENA_MAX_NEW_TOKENS": "16"})
+    page = browser.new_page(viewport={"width": 1300, "height": 1000})
+    page.set_default_timeout(60_000)
+    try:
+        page.goto(url + "/")
+        page.wait_for_selector("text=CodeTune Arena")
+        assert page.get_by_role("tab").count() == 0          # nothing of the studio on this page
+        page.locator("#arena-input textarea").fill("def add(a, b):")
+        page.locator("#arena-send").click()
+        page.wait_for_selector("#arena-outcome >> text=Vote for the better answer")
+        page.locator("#arena-vote-a").click()
+        page.wait_for_selector("#arena-outcome >> text=was tiny-")
+        assert "tiny-a" in page.locator("#arena-outcome").inner_text()
+        [vote] = store.arena_votes()
+        assert vote["voter"].startswith("anon-") and vote["winner"] == "a"
+    finally:
+        page.close()
+        stop(proc)
