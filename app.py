@@ -1,9 +1,11 @@
 """CodeTune Studio: `python app.py [--host H] [--port P] [--share]` serves the studio.
 
-It only composes the tabs in studio/, sets up the queue and launches; torch and transformers are
-imported the first time a model is used, so the page is served in seconds. On Hugging Face Spaces
-(SPACE_ID set) it binds 0.0.0.0, takes optional basic auth from STUDIO_AUTH=user:pass, and keeps
-code execution off unless STUDIO_ALLOW_CODE_EXECUTION=1.
+It only composes the tabs in studio/, binds every handler to the session's principal (the gate,
+pipeline.access), sets up the queue and launches; torch and transformers are imported the first
+time a model is used, so the page is served in seconds. On Hugging Face Spaces (SPACE_ID set) it
+binds 0.0.0.0 and refuses to start without STUDIO_AUTH=user:pass (a login page); logins listed in
+STUDIO_OWNERS act as the owner. With STUDIO_PUBLIC_ARENA=1 the public arena is served at / to
+anonymous visitors and the studio moves behind the login at /studio.
 """
 from __future__ import annotations
 
@@ -30,6 +32,7 @@ TABS = [
     "studio.chat_tab",
     "studio.evals_tab",
     "studio.compare_tab",
+    "studio.arena_tab",
     "studio.lineage_tab",
     "studio.models_tab",
     "studio.jobs_tab",
@@ -47,7 +50,22 @@ CSS = """
 
 def startup(ctx: StudioContext) -> None:
     """Open the store, mark jobs that died with the last app as interrupted, queue the default
-    model's preparation on first start. A broken store is reported in the UI, not a crash."""
+    model's preparation on first start. A broken store is reported in the UI, not a crash.
+    This is the server's own upkeep, not a visitor's action (pipeline.access.housekeeping)."""
+    from pipeline import access
+
+    with access.housekeeping():
+        _startup(ctx)
+
+
+def _upkeep(fn, *args):
+    from pipeline import access
+
+    with access.housekeeping():
+        return fn(*args)
+
+
+def _startup(ctx: StudioContext) -> None:
     from pipeline import jobs
     from pipeline.store import StoreError, open_store
 
@@ -63,15 +81,19 @@ def startup(ctx: StudioContext) -> None:
         from pipeline.models.default_model import ensure_default_model_job
 
         # In a thread: checking the bundled wheel and spawning must not delay the first page.
-        threading.Thread(target=ensure_default_model_job, args=(store,), daemon=True).start()
+        threading.Thread(target=_upkeep, args=(ensure_default_model_job, store), daemon=True).start()
 
 
 def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
     ctx = ctx or StudioContext.from_env()
     startup(ctx)
+    from pipeline import hosted
+
     with gr.Blocks(title="CodeTune Studio") as demo:
         ctx.demo = demo
         gr.Markdown("# CodeTune Studio\nCurate code → label → review → train → chat → evaluate.")
+        if hosted.data_folder_warning():
+            gr.Markdown(f"**Warning:** {hosted.data_folder_warning()}", elem_id="data-warning")
         if ctx.store_error:
             gr.Markdown(f"**The studio database cannot be used:** {ctx.store_error}",
                         elem_id="store-error")
@@ -86,7 +108,9 @@ def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
                     tab.build(ctx)
                 ctx.tab = None
         ctx.wire_tab_openers()
-    return demo
+    from studio.common import bind_principals
+
+    return bind_principals(demo)   # every handler asks the gate as the session's principal
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -121,8 +145,31 @@ def main(argv: list[str] | None = None) -> None:
     auth = basic_auth()
     demo = build_app()
     demo.queue(default_concurrency_limit=8)
+    if hosted.public_arena():
+        serve_public_arena(demo, auth, args)
+        return
     demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
                 css=CSS, theme=gr.themes.Soft(), show_error=True)
+
+
+def serve_public_arena(studio: gr.Blocks, auth, args) -> None:
+    """The arena at / for anonymous visitors (no login), the studio behind the login at /studio."""
+    import fastapi
+    import uvicorn
+
+    from pipeline.arena import ArenaLimits
+    from studio import public_arena
+
+    limits = ArenaLimits.from_env()
+    arena = public_arena.build(StudioContext.from_env())
+    # Bounded: at most `concurrency` answers at once, `queue_size` visitors waiting (others are told).
+    arena.queue(default_concurrency_limit=limits.concurrency, max_size=limits.queue_size)
+    app = fastapi.FastAPI()
+    app = gr.mount_gradio_app(app, studio, path="/studio", auth=auth, css=CSS, theme=gr.themes.Soft(),
+                              show_error=True)
+    app = gr.mount_gradio_app(app, arena, path="", theme=gr.themes.Soft(), show_error=True)
+    print(f"* public arena on http://{args.host}:{args.port}/  studio (login) on /studio", flush=True)
+    uvicorn.run(app, host=args.host, port=args.port, log_level="warning")
 
 
 if __name__ == "__main__":

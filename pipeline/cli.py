@@ -37,11 +37,17 @@ def build_parser(prog: str, description: str, modules: list[str]) -> argparse.Ar
 
 
 def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    import os
+
+    from pipeline import access
     from pipeline.errors import StudioError
 
     args = parser.parse_args(argv)
+    # The CLI is the owner (a shell on the server); a command a job runs acts as the job's starter.
+    who = access.default_principal() if os.environ.get("STUDIO_PRINCIPAL") else access.OWNER
     try:
-        return args.func(args) or 0
+        with access.acting_as(who):
+            return args.func(args) or 0
     except (StudioError, ValueError, FileNotFoundError, PermissionError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

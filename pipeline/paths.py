@@ -5,7 +5,8 @@ checkpoints are named by people (and, hosted, by visitors), so a name only becom
 `check_name` + `named_path`: a safe character set (letters, digits, `.`, `_`, `-`; starts with a
 letter or digit; no `..`) and a resolved path that must stay inside its area of $STUDIO_HOME.
 A path the user typed (an export's `--out`) goes through `check_output_path`: inside $STUDIO_HOME
-or the folder the user chose, after resolving symlinks and `..`; hosted, only $STUDIO_HOME.
+or the folder the user chose, after resolving symlinks and `..`; who may write where is the gate's
+(pipeline.access) decision. A server path someone wants read goes through `server_path`.
 
 Not protected: a person with shell access writing into $STUDIO_HOME by other means.
 """
@@ -27,7 +28,16 @@ class UnsafeNameError(StudioError, ValueError):
 
 
 def studio_home() -> Path:
-    return Path(os.environ.get("STUDIO_HOME") or "studio_data").absolute()
+    if os.environ.get("STUDIO_HOME"):
+        return Path(os.environ["STUDIO_HOME"]).absolute()
+    from pipeline.hosted import default_home  # a Space keeps its data under /data when it can
+
+    return default_home().absolute()
+
+
+def inside_home(path: str | Path) -> bool:
+    """True when `path`, resolved (symlinks, '..'), is $STUDIO_HOME or below it."""
+    return _inside(Path(path).expanduser().resolve(), studio_home().resolve())
 
 
 def db_path() -> Path:
@@ -76,19 +86,28 @@ def named_path(area: str, name: str, suffix: str = "") -> Path:
 
 
 def check_output_path(path: str | Path, what: str = "output") -> Path:
-    """A path the user typed, resolved (symlinks and '..' followed). Allowed: inside $STUDIO_HOME,
-    or anywhere the user chose locally; hosted, only inside $STUDIO_HOME (visitors have no
-    folders on the server)."""
-    from pipeline import hosted
+    """A path the user typed, resolved (symlinks and '..' followed), that the caller may write:
+    the gate (pipeline.access) lets the owner write anywhere and others only inside $STUDIO_HOME."""
+    from pipeline import access
 
     raw = str(path or "").strip()
     if not raw or "\x00" in raw:
         raise UnsafeNameError(f"{what} path is empty or not a path")
     resolved = Path(raw).expanduser().resolve()
-    home = studio_home().resolve()
-    if hosted.enabled() and not _inside(resolved, home):
-        raise UnsafeNameError(f"{what} path {raw!r} is outside the studio's data folder; the hosted studio "
-                              f"writes only under its own folders (leave the path empty)")
+    access.require(access.Cap.WRITE_DATA, access.Target(path=resolved, what=f"{what} to {raw}"))
+    return resolved
+
+
+def server_path(raw: str | Path, what: str = "path") -> Path:
+    """A server path someone wants read (a model folder, a local repo), resolved, after the gate
+    allowed it: the owner reads any folder, others only inside $STUDIO_HOME, visitors none."""
+    from pipeline import access
+
+    text = str(raw or "").strip()
+    if not text or "\x00" in text:
+        raise UnsafeNameError(f"{what} is empty or not a path")
+    resolved = Path(text).expanduser().resolve()
+    access.require(access.Cap.READ_SERVER_PATH, access.Target(path=resolved, what=f"{what} {text}"))
     return resolved
 
 

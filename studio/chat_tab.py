@@ -10,7 +10,7 @@ import gradio as gr
 
 from pipeline.chat import ChatSettings, Column, new_chat, regenerate, send, send_to_pairs, stop_run
 from pipeline.chat.arena import VOTE_LABELS, pick_battle, vote
-from pipeline.chat.conversation import check_prompt, export_jsonl, last_turn
+from pipeline.chat.conversation import check_prompt, delete as delete_chat, export_jsonl, last_turn
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Chat"
@@ -284,7 +284,7 @@ def build(ctx: StudioContext) -> None:
     def do_delete(st, chat_id):
         if chat_id is None:
             raise gr.Error("Give a conversation id from the list")
-        ctx.store().delete_chat(int(chat_id))
+        delete_chat(ctx.store(), int(chat_id))
         gr.Info(f"Deleted conversation {int(chat_id)} (its votes and pairs stay)")
         if st.get("chat_id") == int(chat_id):
             st = {"chat_id": None, "models": None, "mode": None}
@@ -295,7 +295,11 @@ def build(ctx: StudioContext) -> None:
         import tempfile
         from pathlib import Path
 
-        path = Path(tempfile.mkdtemp(prefix="chats-")) / "conversations.jsonl"
+        from pipeline.paths import area_dir
+
+        # Under the data folder: the only place a logged-in user of a hosted studio may write.
+        area_dir("exports").mkdir(parents=True, exist_ok=True)
+        path = Path(tempfile.mkdtemp(prefix="chats-", dir=area_dir("exports"))) / "conversations.jsonl"
         n = export_jsonl(ctx.store(), None, path)
         gr.Info(f"Exported {n} conversation(s)")
         return str(path)

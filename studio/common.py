@@ -70,6 +70,86 @@ class StudioContext:
                     event.then(fn, inputs, outputs, show_progress="hidden", queue=False)
 
 
+def session_principal():
+    """The principal of the event being handled: its login (gr.Request.username) on a hosted
+    studio, an anonymous visitor (with the session's id) without one; the owner on a local one."""
+    from gradio.context import LocalContext
+
+    from pipeline import access
+
+    request = LocalContext.request.get(None)
+    username = getattr(request, "username", None) if request is not None else None
+    session = getattr(request, "session_hash", None) or "" if request is not None else ""
+    return access.principal_for_login(username, session)
+
+
+def with_principal(fn):
+    """Run `fn` (an event handler) in the gate's scope of the session's principal, so every
+    pipeline operation it reaches asks the gate as that principal. Streaming handlers re-enter
+    the scope at each step (Gradio may resume a generator on another worker thread)."""
+    from pipeline import access
+
+    if getattr(fn, "studio_principal_bound", False):
+        return fn
+    if inspect.isgeneratorfunction(fn):
+        @functools.wraps(fn)
+        def stream(*args, **kwargs):
+            scope = access.Scope(session_principal())
+            access.opened(scope)
+            steps = fn(*args, **kwargs)
+            while True:
+                token = access.enter(scope)
+                try:
+                    item = next(steps)
+                except StopIteration:
+                    return
+                finally:
+                    access.leave(token)
+                yield item
+        bound = stream
+    elif inspect.iscoroutinefunction(fn):
+        @functools.wraps(fn)
+        async def coroutine(*args, **kwargs):
+            with access.acting_as(session_principal()):
+                return await fn(*args, **kwargs)
+        bound = coroutine
+    else:
+        @functools.wraps(fn)
+        def plain(*args, **kwargs):
+            with access.acting_as(session_principal()):
+                return fn(*args, **kwargs)
+        bound = plain
+    bound.studio_principal_bound = True
+    return bound
+
+
+# The queue lanes whose handlers generate text: on ZeroGPU they run under spaces.GPU.
+GPU_LANES = ("generate", "chat", "arena-generate")
+
+
+def bind_principals(demo: gr.Blocks) -> gr.Blocks:
+    """Every event handler of `demo` runs as the session's principal (app.py calls this once the
+    tabs are built, so a new tab cannot forget it; tests/access checks every handler). On a
+    ZeroGPU Space (the `spaces` package installed) the generation handlers also run under
+    `spaces.GPU`, which lends the GPU for the span of the call."""
+    from pipeline import hosted
+
+    gpu = None
+    if hosted.zero_gpu():
+        import spaces
+
+        gpu = spaces.GPU
+    for block_fn in demo.fns.values():
+        if block_fn.fn is None or getattr(block_fn.fn, "studio_principal_bound", False):
+            continue
+        bound = with_principal(block_fn.fn)
+        if gpu is not None and block_fn.concurrency_id in GPU_LANES:
+            bound = gpu(bound)
+            bound.studio_principal_bound = True
+        block_fn.fn = bound
+    return demo
+
+
 def keep_choice(current, choices: list):
     """The user's current pick if it is still offered, else the first choice (or nothing)."""
     return current if current in choices else (choices[0] if choices else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from pipeline.models import GenParams, stream_chat
+from pipeline.models import GenParams, register, stream_chat
 from pipeline.models.templates import template_names
 from studio.common import keep_choice
 from studio.common import StudioContext, ui_errors
@@ -62,13 +62,16 @@ def build(ctx: StudioContext) -> None:
             raise gr.Error("Give a path, hub id or model id")
         if k == "openai" and not e.strip():
             raise gr.Error("An OpenAI-compatible model needs an endpoint base_url")
-        ctx.store().register_model(n, k, p.strip(), base=b.strip() or None, endpoint=e.strip() or None,
-                                   api_key_env=kenv.strip() or None, template=t)
+        register(ctx.store(), n, k, p.strip(), base=b.strip() or None, endpoint=e.strip() or None,
+                 api_key_env=kenv.strip() or None, template=t)
         gr.Info(f"Registered {n}")
         return refresh()
 
     @ui_errors
     def do_remove(n):
+        from pipeline import access
+
+        access.require(access.Cap.WRITE_DATA, access.Target(what=f"remove model {n}"))
         ctx.store().delete_model(n)
         gr.Info(f"Removed {n}")
         return refresh()

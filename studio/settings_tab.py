@@ -18,15 +18,28 @@ def hosted_markdown() -> str:
     from pipeline import hosted
 
     h = hosted.summary()
+    warning = f"**Warning:** {h['data_warning']}\n\n" if h["data_warning"] else ""
     if not h["hosted"]:
-        return "**Hosted profile:** off (local use: your folders, your keys). It turns on under SPACE_ID or STUDIO_HOSTED=1."
+        return warning + ("**Hosted profile:** off (local use: your folders, your keys). It turns on under "
+                          "SPACE_ID or STUDIO_HOSTED=1.")
     def listed(names, how):
         return ", ".join(f"`{n}`" for n in names) if names else f"none ({how})"
-    return ("**Hosted profile: on.** Visitors log in (STUDIO_AUTH); they have no server folders and paste their "
-            "own endpoint keys for their session.  \n"
-            f"Endpoint key variables the owner allows: {listed(h['key_envs_allowed'], 'set STUDIO_KEY_ENVS')}  \n"
+    return (warning + "**Hosted profile: on.** Logins come from STUDIO_AUTH; "
+            f"owners: {listed(h['owners'], 'set STUDIO_OWNERS')}; other logins are users, who have no "
+            "server folders and paste their own endpoint keys and hub tokens for their session.  \n"
+            f"Public arena for anonymous visitors: {'on (at /, the studio at /studio)' if h['public_arena'] else 'off (STUDIO_PUBLIC_ARENA=1)'}  \n"
+            f"ZeroGPU: {'yes: generation under spaces.GPU, training off' if h['zero_gpu'] else 'no'}  \n"
+            f"Server secrets and the host each may go to: {listed(h['key_envs_allowed'], 'set STUDIO_KEY_ENVS=NAME=host')}  \n"
             f"Hub namespaces pushes may go to: {listed(h['hub_namespaces_allowed'], 'set STUDIO_HUB_NAMESPACES')}  \n"
             f"Code execution and the compile level: {'allowed by the owner' if h['code_execution'] else 'off (STUDIO_ALLOW_CODE_EXECUTION=1 allows them)'}")
+
+
+def access_markdown() -> str:
+    """The gate's role x capability table (pipeline.access), as the code decides."""
+    from pipeline import access
+
+    return ("**Who may do what** (the one gate every operation asks; details in docs/access.md):\n\n"
+            + access.table_markdown())
 
 
 def toolchains_markdown() -> str:
@@ -66,6 +79,8 @@ def hardware() -> str:
 def build(ctx: StudioContext) -> None:
     gr.Markdown(summary(ctx), elem_id="settings-summary")
     gr.Markdown(hosted_markdown(), elem_id="settings-hosted")
+    with gr.Accordion("Who may do what", open=True, elem_id="settings-access"):
+        gr.Markdown(access_markdown())
     with gr.Accordion("Toolchains for pass@k languages", open=False, elem_id="settings-toolchains"):
         gr.Markdown(toolchains_markdown())
     hw = gr.Markdown("Detecting hardware…", elem_id="settings-hardware")

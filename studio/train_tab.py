@@ -252,10 +252,9 @@ def build(ctx: StudioContext) -> None:
 
     @ui_errors
     def do_push(name, repo_id, key):
-        import os
-
+        # A pasted token is the session's; without one the gate decides if the server's may be used.
         url = outputs.push_to_hub(ctx.store(), (name or "").strip(), (repo_id or "").strip(),
-                                  token=(key or "").strip() or os.environ.get("HF_TOKEN"))
+                                  token=(key or "").strip() or None)
         return f"Pushed to {url}"
 
     picked = [comps["base_model"], comps["dataset"], comps["init_from_run"]]

@@ -1,7 +1,7 @@
 """The dependency rules of the layout, checked by reading every module's imports (nothing runs).
 
 studio → pipeline, evals;  evals → pipeline's infrastructure (store, jobs, models, errors, config,
-paths, cli, languages, jsonl, hosted), the labeller's request engine (the judge reuses it) and the chat
+paths, cli, languages, jsonl, hosted, access), the labeller's request engine (the judge reuses it) and the chat
 arena (Compare shows Elo); pipeline never imports evals, studio or gradio; only pipeline/store
 touches SQLite; studio never imports torch, transformers or SQLite.
 """
@@ -15,7 +15,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 EVALS_MAY_USE = {"pipeline.store", "pipeline.jobs", "pipeline.models", "pipeline.errors", "pipeline.config",
                  "pipeline.paths", "pipeline.cli", "pipeline.languages", "pipeline.jsonl",
-                 "pipeline.label", "pipeline.chat", "pipeline.hosted"}
+                 "pipeline.label", "pipeline.chat", "pipeline.hosted", "pipeline.access"}
 SQL_MODULES = ("sqlite3", "sqlite_utils")
 # Offline generators read third-party SQLite files as data sources; they never open the studio's.
 SQL_DATA_SOURCES = {"evals/validity/api/generate.py"}

@@ -19,6 +19,7 @@ import hashlib
 import json
 import os
 import queue
+import contextvars
 import threading
 from typing import Callable, Iterator
 
@@ -64,7 +65,8 @@ class ExecutionPool:
             except Exception as exc:  # collected and re-raised below, after all have tried
                 errors.append(exc)
 
-        threads = [threading.Thread(target=boot, args=(w,)) for w in workers]
+        # Started in the caller's context: the gate (pipeline.access) sees who asked for the sandbox.
+        threads = [threading.Thread(target=contextvars.copy_context().run, args=(boot, w)) for w in workers]
         for t in threads:
             t.start()
         for t in threads:

@@ -68,9 +68,13 @@ class EvalConfig(JobConfig):
 def submit_eval(store, config: EvalConfig) -> int:
     from pipeline import jobs
 
+    from pipeline import access
+
     config.validate()
     if config.execute:
         require_execution_allowed()
+        access.require(access.Cap.RUN_CODE, access.Target(weak_sandbox=config.allow_weak_sandbox,
+                                                          what=f"evaluate {config.model} by running its code"))
     if config.suite == "humaneval":
         import_humaneval(store)
     store.get_suite(config.suite)

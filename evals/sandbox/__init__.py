@@ -131,10 +131,11 @@ class SandboxLimits:
 
 
 def execution_allowed(env=None) -> tuple[bool, str]:
-    """(allowed, why): the hosted profile's one rule (pipeline.hosted.code_execution_allowed)."""
-    from pipeline import hosted
+    """(allowed, why) for this server (STUDIO_ALLOW_CODE_EXECUTION); who may run code is the gate's
+    (pipeline.access, capability RUN_CODE)."""
+    from pipeline.access import code_execution_flag
 
-    return hosted.code_execution_allowed(env)
+    return code_execution_flag(env)
 
 
 def require_execution_allowed(env=None) -> None:
@@ -196,6 +197,13 @@ class SandboxWorker:
         self.close()
 
     def start(self) -> None:
+        from pipeline import access
+
+        s = access.scope()
+        if not (s and s.housekeeping):
+            access.require(access.Cap.RUN_CODE, access.Target(weak_sandbox=self.limits.allow_weak,
+                                                              what="start the sandbox"))
+            access.reached(access.Cap.RUN_CODE)
         launcher = namespace_launcher()
         if not launcher and not self.limits.allow_weak:
             raise WeakSandbox(missing_protections_message(list(MINIMUM_PROTECTIONS), "no `unshare` variant works"))
@@ -289,9 +297,12 @@ def _probe() -> tuple[dict, str | None]:
     if not namespace_launcher():
         return {key: key not in MINIMUM_PROTECTIONS + ("unprivileged_uid",) for key in PROTECTION_LABELS}, \
             "no namespace launcher works here"
+    from pipeline import access
+
     worker = SandboxWorker(SandboxLimits(allow_weak=True))
     try:
-        worker.start()
+        with access.housekeeping():   # the studio checking its own sandbox: no model-written code runs
+            worker.start()
         return dict(worker.protections), worker.setup_error
     finally:
         worker.close()

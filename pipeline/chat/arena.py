@@ -27,6 +27,9 @@ def pick_battle(models: list[str], rng: random.Random | None = None) -> list[str
 
 def vote(store, chat_id: int, winner: str) -> dict:
     """Record the vote on the last turn; returns {'a': model, 'b': model, 'winner': winner}."""
+    from pipeline import access
+
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"vote on conversation {chat_id}"))
     if winner not in VOTE_LABELS:
         raise ChatError(f"unknown vote {winner!r}; use one of {', '.join(VOTE_LABELS)}")
     chat = store.get_chat(chat_id)

@@ -153,7 +153,9 @@ def cmd_export(args) -> int:
 
 
 def cmd_delete(args) -> int:
-    open_store().delete_chat(args.chat_id)
+    from pipeline.chat.conversation import delete
+
+    delete(open_store(), args.chat_id)
     print(f"deleted conversation {args.chat_id}")
     return 0
 

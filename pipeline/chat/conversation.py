@@ -12,6 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import IO, Iterable, Iterator
 
+from pipeline import access
 from pipeline.chat import ChatError
 from pipeline.chat.streaming import Column, ColumnState, run_columns
 
@@ -21,6 +22,7 @@ MAX_PROMPT_CHARS = 200_000    # beyond this a paste is a mistake, not a prompt t
 
 def new_chat(store, models: list[str], *, mode: str = "single", system: str = "",
              title: str | None = None, params: dict | None = None) -> int:
+    access.require(access.Cap.WRITE_DATA, access.Target(what="start a conversation"))
     if not models:
         raise ChatError("pick at least one model")
     if len(models) > MAX_COLUMNS:
@@ -55,6 +57,7 @@ def history(chat: dict, col: int, system: str = "") -> list[dict]:
 def send(store, chat_id: int, prompt: str, columns: list[Column], *, run_key: str | None = None,
          api_key: str | None = None) -> Iterator[list[ColumnState]]:
     """Store the message, stream every column's answer, store each answer when it ends."""
+    _require_answering(chat_id)
     check_prompt(prompt)
     chat = store.get_chat(chat_id)
     _check_columns(chat, columns)
@@ -72,6 +75,7 @@ def send(store, chat_id: int, prompt: str, columns: list[Column], *, run_key: st
 def regenerate(store, chat_id: int, columns: list[Column], *, run_key: str | None = None,
                api_key: str | None = None) -> Iterator[list[ColumnState]]:
     """Answer the last message again (its old answers are replaced)."""
+    _require_answering(chat_id)
     chat = store.get_chat(chat_id)
     _check_columns(chat, columns)
     users = [m for m in chat["messages"] if m["role"] == "user"]
@@ -81,6 +85,17 @@ def regenerate(store, chat_id: int, columns: list[Column], *, run_key: str | Non
     columns = resolve_columns(store, columns)
     store.delete_answers(chat_id, turn)
     yield from _answer(store, store.get_chat(chat_id), turn, columns, run_key, api_key)
+
+
+def _require_answering(chat_id: int) -> None:
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"add to conversation {chat_id}"))
+    access.require(access.Cap.SPEND_COMPUTE, access.Target(what=f"answer in conversation {chat_id}"))
+
+
+def delete(store, chat_id: int) -> None:
+    """Delete a conversation and its messages (its votes and the pairs made from it stay)."""
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"delete conversation {chat_id}"))
+    store.delete_chat(chat_id)
 
 
 def _answer(store, chat: dict, turn: int, columns, run_key, api_key):
@@ -139,7 +154,9 @@ def export_jsonl(store, chat_ids: Iterable[int] | None, out: str | Path | IO[str
         for r in records:
             out.write(json.dumps(r, ensure_ascii=False) + "\n")
     else:
-        path = Path(out)
+        from pipeline.paths import check_output_path
+
+        path = check_output_path(out, "conversations export")   # the validator, then the gate
         tmp = path.with_name(path.name + ".part")  # a crash never leaves half a file under the real name
         with tmp.open("w", encoding="utf-8") as f:
             for r in records:
@@ -161,6 +178,7 @@ def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output:
 
     if is_blind(store.get_chat(chat_id)):
         raise ChatError("vote on this battle first: its answers become pairs once the vote reveals the models")
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"add pairs from conversation {chat_id}"))
     if message_id is not None:
         message = store.get_message(message_id)
         if message["chat_id"] != chat_id:

@@ -10,6 +10,7 @@ within a token.
 from __future__ import annotations
 
 import queue
+import contextvars
 import threading
 import time
 from dataclasses import dataclass, field
@@ -112,8 +113,9 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                     state.error = (state.error + "; " if state.error else "") + f"not saved: {exc}"
             changed.put(i)
 
-    threads = [threading.Thread(target=work, args=(i,), daemon=True, name=f"chat-col-{i}")
-               for i in range(len(columns))]
+    # Each column runs in the caller's context: it loads its model as the caller (pipeline.access).
+    threads = [threading.Thread(target=contextvars.copy_context().run, args=(work, i), daemon=True,
+                                name=f"chat-col-{i}") for i in range(len(columns))]
     for t in threads:
         t.start()
     try:

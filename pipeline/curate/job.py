@@ -86,9 +86,9 @@ def start_curate(store: Store, cfg: CurateConfig, title: str = "curate") -> int:
 
 def add_local_repo(store: Store, path: str, subdir: str | None = None) -> int:
     """Register a local folder or git repo; a `subdir` limits extraction to that folder."""
-    from pipeline import hosted
+    from pipeline.paths import server_path
 
-    hosted.refuse_server_folder(f"adding the local folder {path}")
+    server_path(path, "the local folder")   # the gate: only the owner reads the server's folders
     record = fetch.local_source(path)
     if subdir:
         fetch.safe_subpath(Path(record["url"].removeprefix("file://")), subdir)

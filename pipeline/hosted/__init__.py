@@ -1,45 +1,34 @@
-"""The hosted profile: what changes when the studio is served to the public.
+"""The hosted profile: how the studio is served to the public (SPACE_ID or STUDIO_HOSTED=1).
 
-On under SPACE_ID (a Hugging Face Space) or STUDIO_HOSTED=1. Then, and only then:
+Who may do what is not decided here: every operation asks the one gate, pipeline.access, whose
+table depends on the principal (owner / logged-in user / anonymous visitor). This module keeps
+what only the server start needs:
 
 - the app refuses to start without STUDIO_AUTH=user:password[,user2:password2] (a login page);
-- visitors have no server folders: add-local, server-side paths and exports outside
-  $STUDIO_HOME are refused (`refuse_server_folder`, pipeline.paths.check_output_path);
-- an endpoint key comes from the visitor (pasted for their session, never stored) or from an
-  environment variable the owner listed in STUDIO_KEY_ENVS (`check_key_env`): a visitor cannot
-  register a model that reads HF_TOKEN and have the server send it to their URL;
-- hub pushes go only to namespaces the owner listed in STUDIO_HUB_NAMESPACES (`check_hub_repo`);
-- running model-written code and the compile level of the validity check stay off unless the
-  owner sets STUDIO_ALLOW_CODE_EXECUTION=1 (`code_execution_allowed`, which the sandbox asks).
+  logins listed in STUDIO_OWNERS act as the owner, the others as users;
+- STUDIO_PUBLIC_ARENA=1 also serves the public arena at / to anonymous visitors (the studio
+  itself moves behind the login at /studio);
+- on a Space the data folder defaults to /data/codetune-studio when persistent storage is
+  mounted (/data writable), and Settings warns when it is not (`data_folder_warning`).
 
-The Settings tab shows the hosted settings in force (names only, never secrets).
-
-Not protected: what the owner's own allow-lists permit; denial of service by a logged-in user.
+The Settings tab shows the settings in force (names only, never secrets).
+Not protected: denial of service by a logged-in user (the arena's visitors have limits).
 """
 from __future__ import annotations
 
 import os
-import re
+from pathlib import Path
 
+from pipeline.access import (AccessDenied, code_execution_flag, hosted as enabled, key_bindings, names,
+                             owners)
 from pipeline.errors import StudioError
 
-
-class HostedRefusal(StudioError):
-    """Something a visitor of the hosted studio may not do; the message says who can allow it."""
+HostedRefusal = AccessDenied   # older name for the gate's refusal
+SPACE_SUBFOLDER = "codetune-studio"
 
 
 class HostedConfigError(StudioError):
     """The hosted studio is not configured to start safely (e.g. no STUDIO_AUTH)."""
-
-
-def enabled(env=None) -> bool:
-    env = os.environ if env is None else env
-    return bool(env.get("SPACE_ID")) or (env.get("STUDIO_HOSTED") or "").strip() == "1"
-
-
-def _names(variable: str, env=None) -> list[str]:
-    env = os.environ if env is None else env
-    return [n.strip() for n in re.split(r"[,\s]+", env.get(variable) or "") if n.strip()]
 
 
 def auth_pairs(env=None) -> list[tuple[str, str]]:
@@ -53,6 +42,11 @@ def auth_pairs(env=None) -> list[tuple[str, str]]:
     return pairs
 
 
+def public_arena(env=None) -> bool:
+    env = os.environ if env is None else env
+    return enabled(env) and (env.get("STUDIO_PUBLIC_ARENA") or "").strip() == "1"
+
+
 def check_startup(env=None) -> None:
     """Raise HostedConfigError when the hosted studio would serve without a login."""
     if enabled(env) and not auth_pairs(env):
@@ -61,78 +55,55 @@ def check_startup(env=None) -> None:
             "STUDIO_AUTH=user:password (several: user1:pw1,user2:pw2) in the Space settings or the environment")
 
 
-def check_key_env(name: str | None, env=None) -> None:
-    """Hosted: an endpoint's key may only come from an env var the owner listed in STUDIO_KEY_ENVS."""
-    if not name or not enabled(env):
-        return
-    allowed = _names("STUDIO_KEY_ENVS", env)
-    if name not in allowed:
-        raise HostedRefusal(
-            f"this hosted studio does not let a model read the server's environment variable {name!r}: paste your "
-            f"own key for this session instead" + (f" (variables the owner allows: {', '.join(allowed)})"
-                                                   if allowed else " (the owner can allow names in STUDIO_KEY_ENVS)"))
+def space_storage(env=None) -> Path | None:
+    """The Space's persistent storage (/data) when it is mounted and writable, else None."""
+    env = os.environ if env is None else env
+    if not env.get("SPACE_ID"):
+        return None
+    data = Path(env.get("STUDIO_SPACE_STORAGE") or "/data")  # where Spaces mount persistent storage
+    return data if data.is_dir() and os.access(data, os.W_OK) else None
 
 
-def check_hub_repo(repo_id: str, env=None) -> None:
-    """Hosted: a push may only go to a namespace the owner listed in STUDIO_HUB_NAMESPACES."""
-    if not enabled(env):
-        return
-    allowed = _names("STUDIO_HUB_NAMESPACES", env)
-    namespace = (repo_id or "").strip().partition("/")[0]
-    if namespace not in allowed:
-        raise HostedRefusal(
-            f"this hosted studio pushes only to the owner's namespaces "
-            f"({', '.join(allowed) if allowed else 'none set: the owner lists them in STUDIO_HUB_NAMESPACES'}), "
-            f"not to {repo_id!r}")
+def default_home(env=None) -> Path:
+    """STUDIO_HOME's default: /data/codetune-studio on a Space with persistent storage, else ./studio_data."""
+    storage = space_storage(env)
+    return storage / SPACE_SUBFOLDER if storage else Path("studio_data")
 
 
-def refuse_server_folder(what: str, env=None) -> None:
-    """Hosted: visitors have no folders on the server (add-local, server paths)."""
-    if enabled(env):
-        raise HostedRefusal(f"{what} reads folders of the server, which the hosted studio does not allow; "
-                            "upload files or use a GitHub repository instead")
+def data_folder_warning(env=None) -> str | None:
+    """A Space whose data would not survive a restart says so (app banner and Settings)."""
+    env = os.environ if env is None else env
+    if not env.get("SPACE_ID") or env.get("STUDIO_HOME") or space_storage(env):
+        return None
+    return ("This Space has no persistent storage: runs, datasets, votes and models are lost at every restart. "
+            "Enable persistent storage in the Space settings (mounted at /data) or set STUDIO_HOME to a "
+            "folder that survives restarts.")
 
 
-def check_model_paths(spec: dict, env=None) -> None:
-    """Hosted: a local model (or an adapter's base) must live under $STUDIO_HOME (trained
-    checkpoints, the embedded model), never in another folder of the server."""
-    if not enabled(env) or spec.get("kind") not in ("local", "gguf"):
-        return
-    from pathlib import Path
+def zero_gpu(env=None) -> bool:
+    """A Space on ZeroGPU hardware: the `spaces` package is installed (generation then runs
+    under its GPU decorator, see studio.common.bind_principals) and training is off."""
+    import importlib.util
 
-    from pipeline.paths import studio_home
+    env = os.environ if env is None else env
+    return bool(env.get("SPACE_ID")) and importlib.util.find_spec("spaces") is not None
 
-    home = studio_home().resolve()
-    for field, value in (("path", spec.get("path")), ("base", spec.get("base"))):
-        if not value or (field == "base" and not str(value).startswith(("/", ".", "~"))):
-            continue  # a base given as a hub id is not a folder
-        path = Path(str(value)).expanduser().resolve()
-        if path != home and home not in path.parents:
-            raise HostedRefusal(f"model {spec.get('name')!r} points at {value}, a folder of the server outside the "
-                                "studio's data; the hosted studio loads only its own checkpoints")
+
+ZERO_GPU_NO_TRAINING = ("training is off on ZeroGPU hardware: a GPU is lent only for the span of one call "
+                        "(about a minute), and a run needs it for hours; train on a machine or Space with "
+                        "a dedicated GPU and publish the checkpoint here")
 
 
 def code_execution_allowed(env=None) -> tuple[bool, str]:
-    """(allowed, why) for running model-written code here: on in local mode unless
-    STUDIO_ALLOW_CODE_EXECUTION says otherwise; off on a hosted studio unless the owner allows it.
-    The sandbox, the validity compile level and the UI all ask this one rule."""
-    env = os.environ if env is None else env
-    flag = (env.get("STUDIO_ALLOW_CODE_EXECUTION") or "").strip().lower()
-    if enabled(env):
-        if flag in ("1", "true", "yes", "on"):
-            return True, "enabled on this hosted studio by STUDIO_ALLOW_CODE_EXECUTION=1"
-        return False, ("Running model-written code is disabled on this hosted studio: the owner can set the "
-                       "secret/variable STUDIO_ALLOW_CODE_EXECUTION=1 to enable it.")
-    if flag and flag not in ("1", "true", "yes", "on"):
-        return False, (f"Running model-written code is disabled by STUDIO_ALLOW_CODE_EXECUTION="
-                       f"{flag}; unset it or set it to 1.")
-    return True, "enabled (local mode)"
+    return code_execution_flag(env)
 
 
 def summary(env=None) -> dict:
     """The hosted settings in force, for Settings and the CLI (names only, never secrets)."""
     env = os.environ if env is None else env
-    return {"hosted": enabled(env), "login_users": [u for u, _ in auth_pairs(env)],
-            "key_envs_allowed": _names("STUDIO_KEY_ENVS", env),
-            "hub_namespaces_allowed": _names("STUDIO_HUB_NAMESPACES", env),
-            "code_execution": code_execution_allowed(env)[0]}
+    return {"hosted": enabled(env), "login_users": [u for u, _ in auth_pairs(env)], "owners": owners(env),
+            "public_arena": public_arena(env),
+            "key_envs_allowed": [f"{k} → {h or 'any host (local only)'}" for k, h in key_bindings(env).items()],
+            "hub_namespaces_allowed": names("STUDIO_HUB_NAMESPACES", env),
+            "code_execution": code_execution_flag(env)[0], "data_warning": data_folder_warning(env),
+            "zero_gpu": zero_gpu(env)}

@@ -109,6 +109,9 @@ def submit(store: Store, kind: str, params: dict | None = None, title: str | Non
     session API key, say): it is never stored, so a resume must pass it again."""
     if kind not in job_kinds():
         raise JobError(f"unknown job kind {kind!r}; known: {', '.join(sorted(job_kinds()))}")
+    from pipeline import access
+
+    access.require_job(kind, params)
     job_id = store.create_job(kind, params or {}, title)
     if spawn:
         start(store, job_id, env=env)
@@ -121,6 +124,10 @@ def start(store: Store, job_id: int, env: dict | None = None):
     log_path.parent.mkdir(parents=True, exist_ok=True)
     child_env = dict(os.environ, STUDIO_HOME=str(studio_home()), STUDIO_DB=str(store.path), PYTHONUNBUFFERED="1")
     child_env.update({str(k): str(v) for k, v in (env or {}).items()})
+    from pipeline import access
+
+    access.reached(access.Cap.SPEND_COMPUTE)
+    child_env["STUDIO_PRINCIPAL"] = access.current().encode()   # the child acts as who started it
     root = Path(__file__).resolve().parents[2]
     child_env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(root), child_env.get("PYTHONPATH")]))
     try:
@@ -204,6 +211,9 @@ def cancel(store: Store, job_id: int, *, wait: bool = True) -> dict:
     """Cancel a job. Queued: cancelled at once (its child will not start it). Running: asked to
     stop, then (after `cancel_grace_s`) its process group is killed; with wait=False this
     returns at once and a background thread enforces the grace."""
+    from pipeline import access
+
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"cancel job {job_id}"))
     state = store.request_cancel(job_id)
     if state == "stopped_queued":
         return store.get_job(job_id)
@@ -225,8 +235,11 @@ def enforce_cancel(store: Store, job_id: int) -> None:
     if job_id in _enforcing:
         return
     _enforcing.add(job_id)
+    from pipeline import access
+
     try:
-        _enforce_cancel(store, job_id)
+        with access.housekeeping():   # on its own thread: the cancel was allowed when it was asked
+            _enforce_cancel(store, job_id)
     finally:
         _enforcing.discard(job_id)
 
@@ -247,6 +260,13 @@ def supervise(store: Store) -> list[int]:
     """Settle jobs whose process is gone: running → interrupted (cancelled when a cancel was
     asked), queued whose child died before claiming → interrupted. Also kills a cancelled job
     that outlived its grace. Returns the ids it moved."""
+    from pipeline import access
+
+    with access.housekeeping():   # settling dead jobs is the studio's upkeep, whoever's page asked
+        return _supervise(store)
+
+
+def _supervise(store: Store) -> list[int]:
     moved = []
     now = time.time()
     for job in store.active_jobs():
@@ -288,8 +308,11 @@ def start_supervisor(store: Store, every_s: float = SUPERVISE_EVERY_S) -> thread
 def resume(store: Store, job_id: int, env: dict | None = None, *, api_key: str | None = None) -> dict:
     """Run a failed, cancelled or interrupted job again where it stopped (once, however many
     people click). `api_key` is handed to the child like the first run's session key."""
+    from pipeline import access
+
     supervise(store)
     job = store.get_job(job_id)
+    access.require_job(job["kind"], job.get("params"))
     if job["status"] == "done":
         raise JobError(f"job {job_id} is done; nothing to resume")
     if job["status"] in ACTIVE:

@@ -22,6 +22,7 @@ from __future__ import annotations
 from pipeline.errors import StudioError
 
 import os
+import re
 import threading
 from collections import OrderedDict
 from dataclasses import asdict, dataclass, field
@@ -135,6 +136,56 @@ def _key(spec: dict) -> tuple:
     return (spec["kind"], spec.get("path"), spec.get("base"))
 
 
+HUB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
+
+
+def is_hub_id(value: str) -> bool:
+    """`owner/name` (or a bare `name`) that is not also a folder here: transformers would load a
+    folder of that name from the working directory instead of the hub."""
+    value = str(value or "")
+    return bool(HUB_ID_RE.fullmatch(value)) and ".." not in value and not Path(value).expanduser().exists()
+
+
+def checked_spec(spec: dict, *, naming: bool = True) -> dict:
+    """The one validator for a model's files, every kind: a folder or file (local, gguf, an hf
+    `path` or `base` that is not a hub id) goes through pipeline.paths.server_path, so the gate
+    decides who may read it; a name must be a safe name. Returns the spec with resolved paths."""
+    from pipeline.paths import check_name, server_path
+
+    spec = dict(spec)
+    if naming:   # a registered name later becomes files (merge, exports)
+        check_name(str(spec.get("name") or ""), "model")
+    kind = spec.get("kind")
+    for field_ in ("path", "base"):
+        value = spec.get(field_)
+        if not value or kind == "openai" and field_ == "path":
+            continue   # an endpoint's path is the model id it serves
+        if kind == "hf" or field_ == "base":
+            if is_hub_id(value):
+                continue
+        spec[field_] = str(server_path(value, f"model {spec.get('name')!r} {field_}"))
+    return spec
+
+
+def register(store, name: str, kind: str, path: str | None = None, *, base: str | None = None,
+             endpoint: str | None = None, api_key_env: str | None = None, template: str = "chat",
+             replace: bool = False) -> dict:
+    """Register a model (UI and CLI): paths through the validator, the key's name bound to the
+    endpoint's host, the write asked of the gate."""
+    from pipeline import access
+
+    spec = checked_spec({"name": (name or "").strip(), "kind": kind, "path": (path or "").strip() or None,
+                         "base": (base or "").strip() or None})
+    if api_key_env:
+        from pipeline.models.backends.openai_compat import secret_target
+
+        access.require(access.Cap.USE_SECRET, secret_target(api_key_env, endpoint))
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"register model {spec['name']}"))
+    return store.register_model(spec["name"], kind, spec["path"], base=spec["base"], endpoint=endpoint,
+                                api_key_env=api_key_env, template=template, replace=replace,
+                                meta={"registered_by": str(access.current())})
+
+
 def _cached(key: tuple):
     with _cache_lock:
         if key in _cache:
@@ -145,9 +196,11 @@ def _cached(key: tuple):
 
 def _loaded(spec: dict):
     """Load once, reuse everywhere; any number of threads asking at once get one load each."""
-    from pipeline import hosted
+    from pipeline import access
 
-    hosted.check_model_paths(spec)  # hosted: no server folders outside $STUDIO_HOME
+    checked_spec(spec, naming=False)   # a row written before the validator (or by hand) is checked again here
+    access.require(access.Cap.SPEND_COMPUTE, access.Target(what=f"load {spec.get('name')}"))
+    access.reached(access.Cap.SPEND_COMPUTE)
     key = _key(spec)
     hit = _cached(key)
     if hit is not None:

@@ -54,14 +54,18 @@ def cmd_list(args) -> int:
 
 
 def cmd_add(args) -> int:
-    m = open_store().register_model(args.name, args.kind, args.path, base=args.base, endpoint=args.endpoint,
-                                    api_key_env=args.api_key_env, template=args.template,
-                                    replace=args.replace)
+    from pipeline.models import register
+
+    m = register(open_store(), args.name, args.kind, args.path, base=args.base, endpoint=args.endpoint,
+                 api_key_env=args.api_key_env, template=args.template, replace=args.replace)
     print(f"registered {m['name']} ({m['kind']})")
     return 0
 
 
 def cmd_remove(args) -> int:
+    from pipeline import access
+
+    access.require(access.Cap.WRITE_DATA, access.Target(what=f"remove model {args.name}"))
     open_store().delete_model(args.name)
     print(f"removed {args.name}")
     return 0

@@ -206,12 +206,14 @@ def save_to_disk(store: Store, ref, path: str | Path | None = None) -> dict:
 def push_to_hub(store: Store, ref, repo_id: str, private: bool = True, token_env: str = "HF_TOKEN") -> dict:
     """Upload as a Parquet dataset repo. The token is read from the env var named `token_env`
     and never stored or echoed."""
-    from pipeline import hosted
+    from pipeline import access
 
     dataset = resolve(store, ref)
     if not (repo_id or "").strip() or repo_id.count("/") > 1:
         raise ExportError(f"hub repo id {repo_id!r} should look like 'user/name'")
-    hosted.check_hub_repo(repo_id)
+    access.require(access.Cap.PUSH_HUB, access.Target(namespace=repo_id.strip().partition("/")[0],
+                                                      secret=token_env, what=f"push a dataset to {repo_id}"))
+    access.reached(access.Cap.PUSH_HUB)
     token = os.environ.get(token_env, "").strip()
     if not token:
         raise ExportError(f"set {token_env} to a Hugging Face token with write access to push {_label(dataset)}")

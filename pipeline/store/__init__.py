@@ -22,15 +22,16 @@ import sqlite_utils
 from pipeline.store.base import (  # noqa: F401  (re-exported)
     ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json,
 )
-from pipeline.store import (chat, curate, evals, jobs, judge, labels, lineage, owncode, pairs, provenance,
-                           schema, train)
+from pipeline.store import (arena, chat, curate, evals, jobs, judge, labels, lineage, owncode, pairs,
+                           provenance, schema, train)
 from pipeline.store.jobs import JobsMixin
 from pipeline.store.models import ModelsMixin
 
 # Core schema first, then each area's own steps; a step is applied once, recorded by name.
 MIGRATIONS = (schema.MIGRATIONS + curate.MIGRATIONS + labels.MIGRATIONS + pairs.MIGRATIONS
               + evals.MIGRATIONS + train.MIGRATIONS + chat.MIGRATIONS + judge.MIGRATIONS
-              + jobs.MIGRATIONS + lineage.MIGRATIONS + provenance.MIGRATIONS + owncode.MIGRATIONS)
+              + jobs.MIGRATIONS + lineage.MIGRATIONS + provenance.MIGRATIONS + owncode.MIGRATIONS
+              + arena.MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -46,7 +47,7 @@ def _locked(path: Path, exc: sqlite3.OperationalError) -> Exception:
 
 class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pairs.PairsMixin,
             evals.EvalsMixin, train.TrainMixin, chat.ChatMixin, judge.JudgeMixin, lineage.LineageMixin,
-            provenance.ProvenanceMixin, owncode.OwnCodeMixin):
+            provenance.ProvenanceMixin, owncode.OwnCodeMixin, arena.ArenaMixin):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()
@@ -89,6 +90,12 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
     @contextmanager
     def tx(self) -> Iterator[sqlite_utils.Database]:
         """A write transaction that takes the lock up front, so read-modify-write is atomic."""
+        from pipeline import access
+
+        # Every write of the studio's data asks the gate (once per door's call): a door or a new
+        # operation that forgot to ask cannot write as a visitor. The studio's own upkeep
+        # (migrations, settling dead jobs) runs under access.housekeeping().
+        access.require_write(f"write to {self.path.name}")
         db = self.db
         if db.conn.in_transaction:  # nested: join the outer one
             yield db
@@ -110,6 +117,8 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
     # -- migrations -------------------------------------------------------------------------
     def migrate(self) -> list[str]:
         """Apply pending migrations; return the names applied now."""
+        from pipeline import access
+
         db = self.db
         db.execute(
             "CREATE TABLE IF NOT EXISTS _migrations (name TEXT PRIMARY KEY, applied_at TEXT)"
@@ -119,7 +128,7 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
         for name, step in MIGRATIONS:
             if name in done:
                 continue
-            with self.tx():
+            with access.housekeeping(), self.tx():   # upgrading the file is nobody's write
                 if name in {r[0] for r in db.execute("SELECT name FROM _migrations")}:
                     continue  # another process migrated while we waited for the lock
                 if callable(step):

@@ -141,8 +141,10 @@ class ChatMixin:
                                        "answer_b": answer_b, "mode": mode}).last_pk
 
     def list_votes(self) -> list[dict]:
+        from pipeline.store.arena import COUNTED   # votes of voters the owner excluded do not count
+
         return list(self.db.query("SELECT id, chat_id, turn, model_a, model_b, winner, mode, at FROM votes "
-                                  "ORDER BY id"))
+                                  f"WHERE {COUNTED} ORDER BY id"))
 
     def vote_for_turn(self, chat_id: int, turn: int) -> dict | None:
         rows = list(self.db.query("SELECT * FROM votes WHERE chat_id = ? AND turn = ?", [chat_id, turn]))

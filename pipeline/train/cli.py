@@ -15,7 +15,6 @@ starting anything; `start` saves exactly those with the run.
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 
@@ -187,8 +186,8 @@ def cmd_merge(args) -> int:
 def cmd_push(args) -> int:
     from pipeline.train.outputs import push_to_hub
 
-    url = push_to_hub(open_store(), args.model, args.repo, token=os.environ.get("HF_TOKEN"),
-                      private=not args.public)
+    # The server's HF_TOKEN: the gate checks the namespace against STUDIO_HUB_NAMESPACES.
+    url = push_to_hub(open_store(), args.model, args.repo, token_env="HF_TOKEN", private=not args.public)
     print(f"pushed to {url}")
     return 0
 

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 
 from pipeline.errors import ConfigError
-from pipeline.paths import studio_home
+from pipeline.paths import named_path, studio_home
 from pipeline.store import NotFoundError
 from pipeline.train import TrainError
 from pipeline.train import data as train_data
@@ -43,14 +43,19 @@ def resolve_base(store, name: str) -> tuple[str, str]:
         model = store.get_model(name)
     except NotFoundError:
         if Path(name).is_dir():
-            return Path(name).name, str(Path(name).absolute())
+            from pipeline.paths import server_path
+
+            folder = server_path(name, "base model folder")   # the gate: whose folders may be read
+            return folder.name, str(folder)
         known = ", ".join(m["name"] for m in store.list_models() if m["kind"] in ("local", "hf")) or "none"
         raise TrainError(f"base model {name!r} is neither a registered model nor a folder here; "
                          f"registered local models: {known}") from None
     if model["kind"] not in ("local", "hf"):
         raise TrainError(f"model {name!r} is a {model['kind']} model; fine-tuning needs a local "
                          "folder or a hub id (GGUF: prepare it as a folder first)")
-    path = model["path"] or ""
+    from pipeline.models import checked_spec
+
+    path = checked_spec(model, naming=False)["path"] or ""   # a folder through the one validator
     if (Path(path) / "adapter_config.json").exists():
         raise TrainError(f"model {name!r} is a LoRA adapter; merge it first (`train merge`) or "
                          "continue it with init_from_run")
@@ -90,7 +95,7 @@ def plan_run(store, cfg: TrainConfig) -> dict:
     train_rows, eval_rows = train_data.split_rows(rows, cfg.eval_fraction, cfg.seed)
     stats.update(train=len(train_rows), eval=len(eval_rows))
     name = cfg.run_name.strip() or f"{dataset['name']}-{cfg.method}-{time.strftime('%m%d-%H%M%S')}"
-    run_dir = runs_dir() / _safe(name)
+    run_dir = named_path("runs", _safe(name).replace("@", "_"))   # the one validator: stays in runs/
     try:
         estimate = launch.estimate_memory(cfg, hw, base_path)
     except (OSError, ValueError) as exc:  # an unusual config.json must not block the run

@@ -12,7 +12,7 @@ import json
 import shutil
 from pathlib import Path
 
-from pipeline.paths import models_dir
+from pipeline.paths import named_path
 from pipeline.train import MARKER, TrainError
 from pipeline.train.config import config_diff
 
@@ -23,15 +23,20 @@ def merge_adapter(store, model_name: str, out_name: str | None = None) -> dict:
     from peft import PeftModel
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    from pipeline import access
+    from pipeline.models import checked_spec
     from pipeline.models.backends.hf import _adapter_base
 
     model = store.get_model(model_name)
+    out_name = out_name or f"{model_name}-merged"
+    out_dir = named_path("models", out_name)      # the one validator: no '..', no '/', inside models/
+    checked_spec(model, naming=False)             # its adapter and base: folders the caller may read
+    access.require(access.Cap.WRITE_DATA, access.Target(path=out_dir, what=f"merge {model_name} into {out_name}"))
+    access.require(access.Cap.SPEND_COMPUTE, access.Target(what=f"merge {model_name}"))
     path = Path(model["path"] or "")
     if not (path / "adapter_config.json").exists():
         raise TrainError(f"model {model_name!r} is not a LoRA adapter (no adapter_config.json in {path})")
     base = model["base"] or _adapter_base(str(path))
-    out_name = out_name or f"{model_name}-merged"
-    out_dir = models_dir() / out_name
     if out_dir.exists():
         raise TrainError(f"{out_dir} already exists; pick another name for the merged model")
     from pipeline.models import LOAD_LOCK, torch_globals_restored
@@ -52,23 +57,38 @@ def merge_adapter(store, model_name: str, out_name: str | None = None) -> dict:
                                 run_id=model["run_id"], meta=marker)
 
 
-def push_to_hub(store, model_name: str, repo_id: str, *, token: str | None, private: bool = True) -> str:
-    """Upload a model or adapter folder (with its codetune.json) to the hub; returns its URL."""
+def push_to_hub(store, model_name: str, repo_id: str, *, token: str | None = None, private: bool = True,
+                token_env: str = "HF_TOKEN") -> str:
+    """Upload a model or adapter folder (with its codetune.json) to the hub; returns its URL.
+    `token` is one pasted for the session; without it the server's `token_env` is used, which the
+    gate allows only for the owner's namespaces (STUDIO_HUB_NAMESPACES)."""
+    import os
+
     from huggingface_hub import HfApi
     from huggingface_hub.errors import HfHubHTTPError, OfflineModeIsEnabled
 
+    from pipeline import access
+    from pipeline.paths import server_path
+
     model = store.get_model(model_name)
-    folder = Path(model["path"] or "")
-    if model["kind"] != "local" or not folder.is_dir():
+    if model["kind"] != "local" or not model["path"]:
         raise TrainError(f"model {model_name!r} is not a local folder; only local models can be pushed")
     if "/" not in repo_id.strip("/"):
         raise TrainError(f"hub repo {repo_id!r} must be owner/name")
+    folder = server_path(model["path"], f"model {model_name!r} folder")   # the validator, then the gate
+    access.require(access.Cap.PUSH_HUB, access.Target(
+        path=folder, namespace=repo_id.strip("/").partition("/")[0], secret=None if token else token_env,
+        what=f"push {model_name} to {repo_id}"))
+    if not folder.is_dir():
+        raise TrainError(f"model {model_name!r} is not a local folder; only local models can be pushed")
+    token = token or os.environ.get(token_env)
     if not token:
         raise TrainError("pushing needs a Hugging Face token with write access: set HF_TOKEN or paste one")
     from pipeline.lineage.cards import model_card
 
     card = model_card(store, model_name)  # made and validated before anything is uploaded
     api = HfApi(token=token)
+    access.reached(access.Cap.PUSH_HUB)
     try:
         api.create_repo(repo_id, private=private, exist_ok=True)
         api.upload_folder(folder_path=str(folder), repo_id=repo_id,

@@ -25,10 +25,15 @@ ROOT = Path(__file__).resolve().parents[2]
 
 @pytest.fixture
 def hosted_env(monkeypatch, studio_home):
+    """A hosted studio, called as a logged-in user who is not the owner (pipeline.access)."""
+    from pipeline import access
+
     monkeypatch.setenv("STUDIO_HOSTED", "1")
-    for name in ("STUDIO_KEY_ENVS", "STUDIO_HUB_NAMESPACES", "STUDIO_ALLOW_CODE_EXECUTION", "SPACE_ID"):
+    for name in ("STUDIO_KEY_ENVS", "STUDIO_HUB_NAMESPACES", "STUDIO_ALLOW_CODE_EXECUTION", "SPACE_ID",
+                 "STUDIO_OWNERS", "STUDIO_PRINCIPAL"):
         monkeypatch.delenv(name, raising=False)
-    return monkeypatch
+    with access.acting_as(access.Principal(access.Role.USER, "visitor")):
+        yield monkeypatch
 
 
 def _app_env(studio_home, **extra):
@@ -80,18 +85,24 @@ def test_the_hosted_studio_serves_nothing_before_login(studio_home):
         proc.wait(timeout=30)
 
 
-def test_an_endpoint_cannot_read_a_server_secret_unless_the_owner_allows_its_name(hosted_env, store):
+def test_an_endpoint_cannot_read_a_server_secret_unless_the_owner_bound_it_to_that_host(hosted_env, store):
+    from pipeline import access
     from pipeline.models import GenParams, generate
 
     hosted_env.setenv("HF_TOKEN", "hf_owner_secret_123")
     with LabelServer() as server:
         store.register_model("evil", "openai", "served-model", endpoint=server.base_url, api_key_env="HF_TOKEN")
-        with pytest.raises(hosted.HostedRefusal, match="does not let a model read the server's environment "
-                                                       "variable 'HF_TOKEN'"):
+        with pytest.raises(hosted.HostedRefusal, match="spending with the server's key 'HF_TOKEN' is the owner's"):
             generate("evil", [[{"role": "user", "content": "def f(): pass"}]], GenParams(max_new_tokens=8))
-        assert server.requests == 0  # nothing left the server
-        hosted_env.setenv("STUDIO_KEY_ENVS", "OPENAI_API_KEY,HF_TOKEN")
-        generate("evil", [[{"role": "user", "content": "def f(): pass"}]], GenParams(max_new_tokens=8))
+        with access.acting_as(access.OWNER):   # even the owner: only to the host it is bound to
+            with pytest.raises(hosted.HostedRefusal, match="not bound to a host"):
+                generate("evil", [[{"role": "user", "content": "def f(): pass"}]], GenParams(max_new_tokens=8))
+            hosted_env.setenv("STUDIO_KEY_ENVS", "HF_TOKEN=api.example.com")
+            with pytest.raises(hosted.HostedRefusal, match="may only be sent to api.example.com, not to 127.0.0.1"):
+                generate("evil", [[{"role": "user", "content": "def f(): pass"}]], GenParams(max_new_tokens=8))
+            assert server.requests == 0  # nothing left the server
+            hosted_env.setenv("STUDIO_KEY_ENVS", "HF_TOKEN=127.0.0.1")
+            generate("evil", [[{"role": "user", "content": "def f(): pass"}]], GenParams(max_new_tokens=8))
         assert server.requests >= 1
 
 
@@ -110,33 +121,38 @@ def test_hub_pushes_go_only_to_namespaces_the_owner_set(hosted_env, store):
     hosted_env.delenv("HF_TOKEN", raising=False)
     add_pairs(store, [{"instruction": "Reverse", "output": "xs[::-1]", "status": "approved"}])
     freeze_dataset(store, "sft", {"status": "approved"})
-    with pytest.raises(hosted.HostedRefusal, match="none set: the owner lists them in STUDIO_HUB_NAMESPACES"):
+    with pytest.raises(hosted.HostedRefusal, match="pushes with the server's token are the owner's"):
         push_to_hub(store, "sft", "visitor/stolen")
-    hosted_env.setenv("STUDIO_HUB_NAMESPACES", "owner-org")
-    with pytest.raises(hosted.HostedRefusal, match=r"\(owner-org\), not to 'visitor/stolen'"):
-        push_to_hub(store, "sft", "visitor/stolen")
-    with pytest.raises(ExportError, match="set HF_TOKEN"):  # allowed: on to the token check
-        push_to_hub(store, "sft", "owner-org/sft")
+    from pipeline import access
+
+    with access.acting_as(access.OWNER):
+        with pytest.raises(hosted.HostedRefusal, match="none set: the owner lists them in STUDIO_HUB_NAMESPACES"):
+            push_to_hub(store, "sft", "visitor/stolen")
+        hosted_env.setenv("STUDIO_HUB_NAMESPACES", "owner-org")
+        with pytest.raises(hosted.HostedRefusal, match=r"\(owner-org\), not to the namespace 'visitor'"):
+            push_to_hub(store, "sft", "visitor/stolen")
+        with pytest.raises(ExportError, match="set HF_TOKEN"):  # allowed: on to the token check
+            push_to_hub(store, "sft", "owner-org/sft")
 
 
-def test_add_local_cannot_read_a_server_folder(hosted_env, store, tmp_path):
+def test_add_local_cannot_read_a_server_folder(hosted_env, store, tmp_path_factory):
     from pipeline.curate.job import add_local_repo
 
+    tmp_path = tmp_path_factory.mktemp("server")
     (tmp_path / "secret").mkdir()
     (tmp_path / "secret" / "a.py").write_text("def f():\n    return 1\n")
-    with pytest.raises(hosted.HostedRefusal, match="reads folders of the server"):
+    with pytest.raises(hosted.HostedRefusal, match="a folder of the server outside the studio's data folder"):
         add_local_repo(store, str(tmp_path / "secret"))
     assert store.count("repos") == 0
 
 
 def test_exports_cannot_be_written_outside_the_data_folder(hosted_env, store, tmp_path_factory):
-    from pipeline.paths import UnsafeNameError
     from pipeline.pairs.export import export_jsonl, freeze_dataset
 
     add_pairs(store, [{"instruction": "Reverse", "output": "xs[::-1]", "status": "approved"}])
     freeze_dataset(store, "sft", {"status": "approved"})
     outside = tmp_path_factory.mktemp("outside") / "x.jsonl"
-    with pytest.raises(UnsafeNameError, match="outside the studio's data folder"):
+    with pytest.raises(hosted.HostedRefusal, match="outside the studio's data folder"):
         export_jsonl(store, "sft", outside)
     assert not outside.exists()
     assert Path(export_jsonl(store, "sft")["path"]).exists()  # the default place still works
@@ -157,12 +173,12 @@ def test_code_execution_and_the_compile_level_stay_off_unless_the_owner_allows(h
 
 
 def test_a_local_model_cannot_point_at_a_server_folder(hosted_env, store, tmp_path_factory):
-    from pipeline.models import load
+    from pipeline.models import checked_spec, load
 
     outside = tmp_path_factory.mktemp("server-folder")
     (outside / "config.json").write_text("{}")
     store.register_model("peek", "local", str(outside))
     with pytest.raises(hosted.HostedRefusal, match="a folder of the server outside the studio's data"):
         load("peek")
-    hosted.check_model_paths({"name": "mine", "kind": "local", "path": str(store.path.parent / "models" / "ckpt"),
-                              "base": "HuggingFaceTB/SmolLM2-135M-Instruct"})  # its own checkpoints: allowed
+    checked_spec({"name": "mine", "kind": "local", "path": str(store.path.parent / "models" / "ckpt"),
+                  "base": "HuggingFaceTB/SmolLM2-135M-Instruct"})  # its own checkpoints: allowed

@@ -15,13 +15,28 @@ from pipeline.models import GenParams, ModelError, Prompt, cut_at_stop
 TIMEOUT_S = float(os.environ.get("STUDIO_OPENAI_TIMEOUT", "120"))
 
 
+def secret_target(env_name: str, endpoint: str | None):
+    """The gate's target for sending the server's variable `env_name` to `endpoint`."""
+    from urllib.parse import urlsplit
+
+    from pipeline import access
+
+    host = (urlsplit(endpoint or "").hostname or "").lower() or None
+    return access.Target(secret=env_name, host=host, what=f"send {env_name} to {host or 'an endpoint'}")
+
+
 def resolve_key(spec: dict, api_key: str | None = None) -> str:
-    if api_key:
-        return api_key
-    from pipeline import hosted
+    """The session's key, else the server's variable the model names, if the gate lets it go to
+    this endpoint's host (the owner binds each secret to one host in STUDIO_KEY_ENVS)."""
+    from pipeline import access
 
     env_name = spec.get("api_key_env")
-    hosted.check_key_env(env_name)  # hosted: only env vars the owner allows may leave the server
+    access.require(access.Cap.SPEND_MONEY, access.Target(secret=None if api_key else env_name,
+                                                         what=f"call {spec.get('endpoint')}"))
+    if api_key:
+        return api_key
+    if env_name:
+        access.require(access.Cap.USE_SECRET, secret_target(env_name, spec.get("endpoint")))
     if env_name and os.environ.get(env_name):
         return os.environ[env_name]
     return "not-needed"  # vLLM/llama.cpp/Ollama accept any key; OpenAI will say 401 clearly
