@@ -120,20 +120,23 @@ class Road:
         return None
 
     def blockers(self) -> list[str]:
-        """What would stop the road at a later step, found before it starts (a hosted studio reads
-        no server folder and may not run model-written code): said up front, not at step 2."""
-        from pipeline import hosted
+        """What would stop the road at a later step, found before it starts (the gate's answer for
+        this caller: reading the code folder, running model-written code): said up front, not at step 2."""
+        from pipeline import access
         from pipeline.errors import StudioError as Refused
+        from pipeline.paths import server_path
 
         found = []
         if _curate_done(self) is None and self.repo() is None:
             try:
-                hosted.refuse_server_folder(f"the quickstart's code folder {self.cfg.source}")
+                server_path(self.cfg.source, "the quickstart's code folder")
             except Refused as exc:
                 found.append(str(exc))
-        allowed, why = hosted.code_execution_allowed()
-        if not allowed and (_eval_done(self, "base") is None or _eval_done(self, "tuned") is None):
-            found.append("the eval steps run model-written code in the sandbox: " + why)
+        if _eval_done(self, "base") is None or _eval_done(self, "tuned") is None:
+            who = access.current()
+            why = access.decide(who, access.Cap.RUN_CODE, access.Target(what="the eval steps"))
+            if why:
+                found.append(f"the eval steps run model-written code, refused for the {who.role.value}: {why}")
         return found
 
     def totals_text(self) -> str:

@@ -103,8 +103,8 @@ def test_hosted_the_road_says_what_would_stop_it_before_it_starts(store, tmp_pat
     cfg = tiny_road(tmp_path)
     blockers = Road(store, cfg).blockers()
     assert len(blockers) == 2
-    assert "reads folders of the server" in blockers[0] and "model-written code" in blockers[1]
-    with pytest.raises(StudioError, match="cannot run here: .*reads folders of the server"):
+    assert "read a server path" in blockers[0] and "model-written code" in blockers[1]
+    with pytest.raises(StudioError, match="cannot run here: .*read a server path"):
         start_quickstart(store, cfg)
     assert store.list_jobs(kind="quickstart") == []          # nothing started, nothing half-done
     monkeypatch.delenv("STUDIO_HOSTED")
