@@ -178,6 +178,8 @@ JOB_CAPABILITIES = {
     "label": Cap.SPEND_COMPUTE, "label_batch": Cap.SPEND_COMPUTE, "judge": Cap.SPEND_COMPUTE,
     "quickstart": Cap.SPEND_COMPUTE, "train": Cap.SPEND_COMPUTE, "eval_generate": Cap.SPEND_COMPUTE,
     "eval_execute": Cap.RUN_CODE,
+    # generation and scoring; its doctests ask RUN_CODE themselves where they run (the sandbox)
+    "owncode_eval": Cap.SPEND_COMPUTE,
 }
 
 
