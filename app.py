@@ -99,10 +99,6 @@ def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
                         elem_id="store-error")
         with gr.Tabs() as ctx.tabs:   # a tab can send the person to another (ctx.go_to)
             for entry in TABS:
-                if isinstance(entry, tuple):
-                    with gr.Tab(entry[0], id=entry[0].lower()):
-                        gr.Markdown(entry[1])
-                    continue
                 tab = importlib.import_module(entry)
                 with gr.Tab(tab.TITLE, id=tab.TITLE.lower()) as ctx.tab:
                     tab.build(ctx)

@@ -51,7 +51,7 @@ def test_every_tab_is_in_the_readme():
     import app
 
     for entry in app.TABS:
-        title = entry[0] if isinstance(entry, tuple) else importlib.import_module(entry).TITLE
+        title = importlib.import_module(entry).TITLE
         assert f"| {title} |" in README, f"tab {title} is not in the README's tab table"
 
 
@@ -95,3 +95,16 @@ def test_every_picture_the_readme_shows_is_in_the_repository():
 
     for target in re.findall(r"!\[[^\]]*\]\(([^)]+)\)", README):
         assert (ROOT / target).is_file(), f"README shows {target}, which is not in the repository"
+
+
+def test_every_setting_the_code_reads_is_in_the_readme():
+    import re
+
+    read = set()
+    for path in [ROOT / "app.py", *(ROOT / "pipeline").rglob("*.py"), *(ROOT / "evals").rglob("*.py"),
+                 *(ROOT / "studio").rglob("*.py")]:
+        text = path.read_text()
+        read |= set(re.findall(r"(?:environ(?:\.get)?\(|env(?:iron)?\.get\(|getenv\(|\[)[\"'](STUDIO_[A-Z0-9_]+)[\"']", text))
+    assert read, "no STUDIO_* setting found: the pattern is wrong"
+    missing = sorted(name for name in read if name not in README)
+    assert not missing, f"settings read by the code but not in the README's table: {missing}"

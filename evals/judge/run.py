@@ -96,10 +96,6 @@ class JudgeOutcome:
 class JudgeTally(RequestTally):
     """Counts for the judging job's progress message; `unusable` are unparseable verdicts."""
 
-    @property
-    def unparseable(self) -> int:
-        return self.unusable
-
     def message(self) -> str:
         return (f"judged {self.done}/{self.total} · {self.ok} ok · {self.unusable} unparseable · "
                 f"{self.failed} failed · {self.usage()}")

@@ -84,9 +84,6 @@ class NearDuplicateFinder:
     def edges(self) -> list[tuple[Hashable, Hashable]]:
         return [(a, b) for a, b, _ in self._edges]
 
-    def scored_edges(self) -> list[tuple[Hashable, Hashable, float]]:
-        return list(self._edges)
-
 
 def duplicate_groups(edges: Iterable[tuple[Hashable, Hashable]],
                      keep_rank: Callable[[Hashable], tuple] = lambda key: (key,)) -> dict[Hashable, Hashable]:

@@ -13,10 +13,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-FLAG_NAMES = ("short_instruction", "short_output", "too_long", "long_line", "low_alnum",
-              "code_in_instruction", "echo")
-
-
 @dataclass
 class QualityThresholds:
     min_instruction_chars: int = field(default=10, metadata={"help": "flag instructions shorter than this (characters)"})

@@ -160,10 +160,6 @@ def language_for_path(path: str) -> LanguageSpec | None:
     return _BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
 
 
-def language_names() -> list[str]:
-    return sorted(LANGUAGES)
-
-
 @lru_cache(maxsize=None)
 def compiled(name: str):
     """(Parser, Query) for a language, built once per process; a missing wheel is a clear error."""

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pipeline.errors import StudioError
-from pipeline.paths import area_dir, check_output_path, named_path
+from pipeline.paths import check_output_path, named_path
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter, as_filter
 from pipeline.models.templates import check_template, render, to_messages
@@ -33,10 +33,6 @@ META_FILE = "codetune_dataset.json"
 
 class ExportError(StudioError):
     """A dataset cannot be frozen, written or pushed; the message says why."""
-
-
-def datasets_dir() -> Path:
-    return area_dir("datasets")
 
 
 def _output_path(dataset: dict, path, suffix: str) -> Path:

@@ -146,13 +146,6 @@ class EvalsMixin:
                 db["evals"].update(eval_id, dict(fields, updated_at=now_iso()))
         return self.get_eval(eval_id)
 
-    def delete_eval(self, eval_id: int) -> None:
-        with self.tx() as db:
-            self.row("evals", eval_id)
-            db.execute("DELETE FROM judgments WHERE eval_id=?", [eval_id])
-            db.execute("DELETE FROM eval_samples WHERE eval_id=?", [eval_id])
-            db.execute("DELETE FROM evals WHERE id=?", [eval_id])
-
     # -- samples ------------------------------------------------------------------------------
     def add_eval_samples(self, eval_id: int, samples: Iterable[dict]) -> int:
         """Insert or replace generated samples (task_id, sample_idx, prompt, raw, completion,

@@ -17,7 +17,6 @@ from typing import Any
 from pipeline.store.base import ConflictError, NotFoundError, from_json, now_iso, to_json
 
 ACTIVE = ("queued", "running")
-FINISHED = ("done", "failed", "cancelled", "interrupted")
 RESUMABLE = ("failed", "cancelled", "interrupted")
 
 MIGRATIONS: list = [

@@ -173,13 +173,6 @@ class JudgeMixin:
             db["judge_runs"].update(run_id, dict(fields, updated_at=now_iso()))
         return self.get_judge_run(run_id)
 
-    def delete_judge_run(self, run_id: int) -> None:
-        with self.tx() as db:
-            self.row("judge_runs", run_id)
-            db.execute("DELETE FROM judgments WHERE run_id=?", [run_id])
-            db.execute("DELETE FROM judge_answers WHERE run_id=?", [run_id])
-            db.execute("DELETE FROM judge_runs WHERE id=?", [run_id])
-
     # -- answers ----------------------------------------------------------------------------
     def add_judge_answers(self, run_id: int, model: str, answers: dict[str, str]) -> int:
         """Store a contestant's answers; an answer already stored for (run, model, item) is kept."""

@@ -11,7 +11,6 @@ import string
 
 from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
 
-LABEL_ORIGINS = ("label", "docstring")
 
 # $ per million tokens (input, output) and the Batch API discount (fraction off). Public list
 # prices when this was written; editable in the Label tab or `python -m pipeline label prices set`.
@@ -249,12 +248,6 @@ class LabelsMixin:
         return self._dicts("SELECT id, snippet_id, language, path, labeller, prompt_version, error, raw_reply, "
                            "updated_at FROM pairs WHERE " + " AND ".join(where) + " ORDER BY id LIMIT ?",
                            args + [limit])
-
-    def label_counts(self, labeller: str, prompt_version: str) -> dict:
-        rows = self.db.execute("SELECT status, COUNT(*) FROM pairs WHERE labeller=? AND prompt_version=? "
-                               "AND origin IN ('label','docstring') GROUP BY status",
-                               [labeller, prompt_version]).fetchall()
-        return {status: n for status, n in rows}
 
     def label_spend(self, job_id: int | None = None) -> dict:
         """Requests, tokens and $ paid (per job, or in total), from the ledger."""
