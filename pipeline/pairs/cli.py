@@ -86,7 +86,7 @@ def register(sub) -> None:
     exp = ps.add_parser("export", help="write a frozen dataset to JSONL, a datasets folder, or the hub")
     exp.add_argument("dataset", help="name (latest version), name@version, or id")
     exp.add_argument("--to", dest="target", default="jsonl", choices=["jsonl", "disk", "hub"], help="where to write")
-    exp.add_argument("--form", default="alpaca", choices=list(FORMS), help="JSONL records: alpaca fields or chat messages")
+    exp.add_argument("--form", default="alpaca", choices=list(FORMS), help="JSONL records: alpaca fields (conversations: + history/system), OpenAI messages, or ShareGPT conversations")
     exp.add_argument("--out", help="output file (jsonl) or folder (disk); default under $STUDIO_HOME/datasets")
     exp.add_argument("--repo-id", help="hub dataset repo, user/name (token from $HF_TOKEN)")
     exp.add_argument("--public", action="store_true", help="make the hub repo public (default private)")

@@ -25,8 +25,10 @@ from pipeline.paths import area_dir, check_output_path, named_path
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter, as_filter
 from pipeline.models.templates import check_template, render, to_messages
+from pipeline.pairs.conversations import conversation_record
+from pipeline.train.conversation_rows import render_conversation
 
-FORMS = ("alpaca", "messages")
+FORMS = ("alpaca", "messages", "sharegpt")  # conversations: see pipeline.pairs.conversations
 TARGETS = ("jsonl", "disk", "hub")
 META_FILE = "codetune_dataset.json"
 
@@ -73,10 +75,12 @@ def records(store: Store, dataset: dict, form: str = "alpaca") -> Iterator[dict]
     if form not in FORMS:
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
     for pair in store.dataset_examples(dataset["id"]):
-        if form == "alpaca":
+        if pair.get("messages"):  # a conversation: every turn, in the form asked for
+            yield conversation_record(pair["messages"], form)
+        elif form == "alpaca":
             yield {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
         else:
-            yield {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+            yield conversation_record(to_messages(pair["instruction"], pair["input"], pair["output"]), form)
 
 
 def freshness(store: Store, dataset: dict) -> dict:
@@ -118,6 +122,10 @@ def build_hf_dataset(store: Store, dataset: dict):
         for key in ("instruction", "input", "output"):
             columns[key].append(pair[key])
         columns["language"].append(pair["language"])
+        if pair.get("messages"):
+            columns["messages"].append(pair["messages"])
+            columns["text"].append(render_conversation(dataset["template"], pair["messages"]))
+            continue
         columns["messages"].append(to_messages(pair["instruction"], pair["input"], pair["output"]))
         columns["text"].append(render(dataset["template"], pair["instruction"], pair["input"], pair["output"]))
     return datasets.Dataset.from_dict(columns)

@@ -14,6 +14,7 @@ import json
 from typing import Iterable, Iterator
 
 from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+from pipeline.store.conversations import add_snapshot_messages, copy_snapshot_messages
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 EXAMPLE_FIELDS = ("pair_id", "instruction", "input", "output")
@@ -94,6 +95,7 @@ class DatasetsMixin:
                 "filter": to_json(filter), "template": template, "content_hash": content_hash(rows),
                 "size": len(rows)}).last_pk
             _insert_snapshot(db, dataset_id, rows)
+            copy_snapshot_messages(db, dataset_id)
         return self.get_dataset_by_id(dataset_id)
 
     def dataset_examples(self, dataset_id: int, *, with_language: bool = False) -> list[dict]:
@@ -104,6 +106,7 @@ class DatasetsMixin:
         cur = self.db.execute(f"SELECT {', '.join(fields)} FROM dataset_examples WHERE dataset_id = ? "
                               "ORDER BY position", [int(dataset_id)])
         rows = [dict(zip(fields, r)) for r in cur.fetchall()]
+        add_snapshot_messages(self.db, int(dataset_id), rows)
         if rows or not dataset["pair_ids"]:
             return rows
         self._snapshot_legacy(dataset)

@@ -12,7 +12,7 @@ from pipeline.store.pairs_query import FLAG_SQL, PairFilter, as_filter
 FLAG_KINDS = ("duplicate", "contaminated", "filtered")
 _FLAG_COLUMN = {"duplicate": "dup_group", "contaminated": "contaminated_by", "filtered": "flags"}
 IMPORT_COLUMNS = ("instruction", "input", "output", "origin", "language", "status", "path",
-                  "labeller", "import_ref")
+                  "labeller", "import_ref", "messages")  # messages: conversations only (store.conversations)
 
 
 class PairFlagsMixin:

@@ -17,7 +17,7 @@ from pipeline.train import TrainError
 
 
 def dataset_examples(store, dataset_id: int) -> list[dict]:
-    """The frozen pairs, as dicts(pair_id, instruction, input, output), read from the dataset's
+    """The frozen pairs, as dicts(pair_id, instruction, input, output, messages), read from the dataset's
     snapshot (never the live pairs, which may have been edited since the freeze)."""
     return list(store.dataset_examples(dataset_id))
 
@@ -39,11 +39,20 @@ def build_rows(examples: list[dict], template: str, tokenizer, max_length: int) 
                          "(Pairs tab → Datasets, or `python -m pipeline pairs freeze`)")
     rows, lengths, too_long = [], [], 0
     eos = 1 if tokenizer.eos_token_id is not None else 0
+    # A dataset with conversations trains on pre-tokenized rows whose mask covers every assistant
+    # turn (pipeline.train.conversation_rows); a single-turn dataset keeps prompt/completion rows.
+    conversations = any(ex.get("messages") for ex in examples)
     for ex in examples:
         if not (ex.get("output") or "").strip():
             continue
-        row = prompt_completion(template, ex, tokenizer)
-        n = len(tokenizer(row["prompt"] + row["completion"], add_special_tokens=False)["input_ids"]) + eos
+        if conversations:
+            from pipeline.train.conversation_rows import tokenized_row
+
+            row = tokenized_row(template, ex, tokenizer)
+            n = len(row["input_ids"])
+        else:
+            row = prompt_completion(template, ex, tokenizer)
+            n = len(tokenizer(row["prompt"] + row["completion"], add_special_tokens=False)["input_ids"]) + eos
         if n > max_length:
             too_long += 1
             continue
@@ -74,7 +83,8 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         for r in rows:
-            fh.write(json.dumps({"prompt": r["prompt"], "completion": r["completion"]}) + "\n")
+            keys = ("input_ids", "assistant_masks") if "input_ids" in r else ("prompt", "completion")
+            fh.write(json.dumps({k: r[k] for k in keys}) + "\n")
 
 
 def read_jsonl(path: Path) -> list[dict]:

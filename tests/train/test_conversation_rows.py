@@ -1,0 +1,89 @@
+"""Training on conversations: loss on every assistant turn and on nothing else, through TRL's own
+data preparation (packed and not), on the tiny model's tokenizer whose chat template has no
+generation markers."""
+from __future__ import annotations
+
+import pytest
+
+from pipeline.train.conversation_rows import segments
+from pipeline.train.data import build_rows, dataset_examples
+
+SYSTEM = "Answer in GDScript only."
+QUESTIONS = ["Write a function that adds two numbers.", "Now print the sum when ready."]
+ANSWERS = ["func add(a, b):\n\treturn a + b\n", "func _ready():\n\tprint(add(1, 2))\n"]
+TALK = [{"role": "system", "content": SYSTEM}, {"role": "user", "content": QUESTIONS[0]},
+        {"role": "assistant", "content": ANSWERS[0]}, {"role": "user", "content": QUESTIONS[1]},
+        {"role": "assistant", "content": ANSWERS[1]}]
+EXAMPLES = [{"pair_id": 1, "instruction": QUESTIONS[0], "input": "", "output": ANSWERS[1], "messages": TALK},
+            {"pair_id": 2, "instruction": "Reverse a string.", "input": "", "output": "def reverse(s):\n    return s[::-1]\n",
+             "messages": None}]
+
+
+@pytest.fixture(scope="module")
+def tokenizer(tiny_model_dir):
+    from transformers import AutoTokenizer
+
+    return AutoTokenizer.from_pretrained(tiny_model_dir)
+
+
+def trainer_rows(tiny_model_dir, tokenizer, rows, packing):
+    from datasets import Dataset
+    from transformers import AutoModelForCausalLM
+    from trl import SFTConfig, SFTTrainer
+
+    data = Dataset.from_list([{"input_ids": r["input_ids"], "assistant_masks": r["assistant_masks"]} for r in rows])
+    trainer = SFTTrainer(
+        model=AutoModelForCausalLM.from_pretrained(tiny_model_dir), processing_class=tokenizer, train_dataset=data,
+        args=SFTConfig(output_dir="/tmp/unused", completion_only_loss=True, packing=packing, packing_strategy="bfd",
+                       padding_free=packing, max_length=512, report_to="none", use_cpu=True))
+    return list(trainer.train_dataset)
+
+
+@pytest.mark.parametrize("template", ["alpaca", "octopack", "chat"])
+def test_no_user_or_system_token_carries_a_label(template, tiny_model_dir, tokenizer):
+    assert "{% generation %}" not in tokenizer.chat_template  # the case TRL's assistant_only_loss can't do
+    rows, stats = build_rows(EXAMPLES, template, tokenizer, 512)
+    assert stats["used"] == 2
+    prepared = trainer_rows(tiny_model_dir, tokenizer, rows, packing=False)
+    for row, item in zip(rows, prepared):
+        assert item["input_ids"] == row["input_ids"]
+        assert [lab != -100 for lab in item["labels"]] == [bool(m) for m in row["assistant_masks"]]
+    # token by token through the segments: user/system/headers unlabelled, each answer labelled
+    item, position = prepared[0], 0
+    for text, trained, eos in segments(template, TALK, tokenizer):
+        n = len(tokenizer(text, add_special_tokens=False)["input_ids"]) + int(eos)
+        labels = item["labels"][position:position + n]
+        assert all(lab != -100 for lab in labels) if trained else all(lab == -100 for lab in labels)
+        position += n
+    assert position == len(item["input_ids"])
+    labelled = tokenizer.decode([t for t, lab in zip(item["input_ids"], item["labels"]) if lab != -100])
+    assert ANSWERS[0] in labelled and ANSWERS[1] in labelled
+    assert not any(text in labelled for text in (SYSTEM, *QUESTIONS))
+
+
+def test_packing_keeps_the_masks(tiny_model_dir, tokenizer):
+    rows, _ = build_rows(EXAMPLES * 3, "chat", tokenizer, 512)
+    packed = trainer_rows(tiny_model_dir, tokenizer, rows, packing=True)
+    assert len(packed) < len(rows)  # rows really were packed together
+    labelled = sum(lab != -100 for item in packed for lab in item["labels"])
+    assert labelled == sum(sum(r["assistant_masks"]) for r in rows)
+    text = tokenizer.decode([t for item in packed for t, lab in zip(item["input_ids"], item["labels"]) if lab != -100])
+    assert not any(q in text for q in QUESTIONS) and text.count(ANSWERS[1]) == 3
+
+
+def test_single_turn_datasets_keep_prompt_completion_rows(tokenizer):
+    rows, _ = build_rows([dict(EXAMPLES[1])], "alpaca", tokenizer, 512)
+    assert set(rows[0]) == {"prompt", "completion", "pair_id"}
+
+
+def test_frozen_conversation_reaches_training(store, tmp_path, tokenizer):
+    import json
+
+    from pipeline.pairs.importer import ImportConfig, import_file
+
+    path = tmp_path / "c.jsonl"
+    path.write_text(json.dumps({"messages": TALK}) + "\n")
+    import_file(store, ImportConfig(path=str(path)))
+    ds = store.create_dataset("talk", store.pair_ids({}), {}, "chat")
+    rows, _ = build_rows(dataset_examples(store, ds["id"]), "chat", tokenizer, 512)
+    assert sum(rows[0]["assistant_masks"]) > 0 and rows[0]["input_ids"]
