@@ -1,4 +1,4 @@
-"""`python -m pipeline chat talk|list|show|export|delete|to-pairs|vote|leaderboard|unload`.
+"""`python -m pipeline chat talk|list|show|export|delete|to-pairs|vote|leaderboard|battles|unload`.
 
     python -m pipeline chat talk SmolLM2-135M-Instruct --prompt "Reverse a string in Lua"
     python -m pipeline chat talk model-a model-b          # side by side; reads turns from stdin
@@ -53,6 +53,9 @@ def register(sub) -> None:
     un = csub.add_parser("unload", help="free a loaded model (all when no name is given)")
     un.add_argument("model", nargs="?", help="registered model name")
     un.set_defaults(func=cmd_unload)
+    from pipeline.chat import exchange_cli
+
+    exchange_cli.register(csub)
 
 
 def cmd_talk(args) -> int:
@@ -176,7 +179,8 @@ def cmd_leaderboard(args) -> int:
     for r in rows:
         print(f"{r['model']:<28} BT {rating_text(r['bt'], r['bt_low'], r['bt_high'], r['battles']):<40} "
               f"Elo {rating_text(r['elo'], r['elo_low'], r['elo_high'], r['battles']):<40} "
-              f"{r['wins']}W {r['losses']}L {r['ties']}T")
+              f"{r['wins']}W {r['losses']}L {r['ties']}T"
+              + (f" ({r['imported']} imported)" if r.get("imported") else ""))
     return 0
 
 

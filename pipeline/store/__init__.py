@@ -22,14 +22,17 @@ import sqlite_utils
 from pipeline.store.base import (  # noqa: F401  (re-exported)
     ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json,
 )
-from pipeline.store import chat, conversations, curate, evals, jobs, judge, labels, lineage, pairs, schema, train
+from pipeline.store import (
+    chat, conversations, curate, evals, jobs, judge, labels, lineage, pairs, schema, train, votes_exchange,
+)
 from pipeline.store.jobs import JobsMixin
 from pipeline.store.models import ModelsMixin
 
 # Core schema first, then each area's own steps; a step is applied once, recorded by name.
 MIGRATIONS = (schema.MIGRATIONS + curate.MIGRATIONS + labels.MIGRATIONS + pairs.MIGRATIONS
               + evals.MIGRATIONS + train.MIGRATIONS + chat.MIGRATIONS + judge.MIGRATIONS
-              + jobs.MIGRATIONS + lineage.MIGRATIONS + conversations.MIGRATIONS)
+              + jobs.MIGRATIONS + lineage.MIGRATIONS + conversations.MIGRATIONS
+              + votes_exchange.MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -45,7 +48,7 @@ def _locked(path: Path, exc: sqlite3.OperationalError) -> Exception:
 
 class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pairs.PairsMixin,
             evals.EvalsMixin, train.TrainMixin, chat.ChatMixin, judge.JudgeMixin, lineage.LineageMixin,
-            conversations.ConversationsMixin):
+            conversations.ConversationsMixin, votes_exchange.VotesExchangeMixin):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()

@@ -23,18 +23,28 @@ MIGRATIONS: list = [
 ]
 
 
+def _has_messages(db) -> bool:
+    # A snapshot table rebuilt by an older step (0403 re-run on a rolled-back file) lacks the column.
+    return any(r[1] == "messages" for r in db.execute("PRAGMA table_info(dataset_examples)").fetchall())
+
+
 def copy_snapshot_messages(db, dataset_id: int) -> None:
     """Called inside the freeze's transaction, right after the snapshot rows are written."""
+    if not _has_messages(db):
+        return
     db.execute("UPDATE dataset_examples SET messages = (SELECT p.messages FROM pairs p WHERE p.id = "
                "dataset_examples.pair_id) WHERE dataset_id = ?", [int(dataset_id)])
 
 
 def add_snapshot_messages(db, dataset_id: int, rows: list[dict]) -> None:
-    """Give each frozen example its `messages` (a list for conversations, None otherwise)."""
+    """Give each frozen conversation its `messages` list; single-turn examples stay as they were."""
+    if not _has_messages(db):
+        return
     stored = dict(db.execute("SELECT pair_id, messages FROM dataset_examples WHERE dataset_id = ? "
                              "AND messages IS NOT NULL", [int(dataset_id)]).fetchall())
     for row in rows:
-        row["messages"] = json.loads(stored[row["pair_id"]]) if row["pair_id"] in stored else None
+        if row["pair_id"] in stored:
+            row["messages"] = json.loads(stored[row["pair_id"]])
 
 
 def _check_messages(messages: list[dict]) -> list[dict]:
