@@ -20,6 +20,10 @@ MIGRATIONS: list = [
         ALTER TABLE dataset_examples ADD COLUMN messages TEXT;
         ALTER TABLE chat_pairs ADD COLUMN context TEXT;  -- conversation | turn_only (the note shown)
     """),
+    ("2503_judge_item_turns", """
+        ALTER TABLE judge_items ADD COLUMN turns TEXT;   -- JSON: every question of a multi-turn item
+        ALTER TABLE judge_items ADD COLUMN refs TEXT;    -- JSON: a reference answer per turn
+    """),
 ]
 
 
