@@ -42,6 +42,8 @@ def register(sub) -> None:
     tp.add_argument("chat_id", type=int, help="conversation id")
     tp.add_argument("--message", type=int, help="only this answer (message id)")
     tp.add_argument("--output-file", help="a corrected answer to use instead of the model's text")
+    tp.add_argument("--turn-only", action="store_true",
+                    help="only the answered turn, without the earlier turns (default: the conversation up to it)")
     tp.set_defaults(func=cmd_to_pairs)
     vote = csub.add_parser("vote", help="vote on the last turn of a two-model conversation")
     vote.add_argument("chat_id", type=int, help="conversation id")
@@ -157,7 +159,8 @@ def cmd_to_pairs(args) -> int:
     from pipeline.chat import send_to_pairs
 
     output = Path(args.output_file).read_text(encoding="utf-8") if args.output_file else None
-    ids = send_to_pairs(open_store(), args.chat_id, message_id=args.message, output=output)
+    ids = send_to_pairs(open_store(), args.chat_id, message_id=args.message, output=output,
+                        keep_context=not args.turn_only)
     print(f"pair(s) {', '.join(map(str, ids))} (origin chat, draft): review them in the Pairs tab")
     return 0
 

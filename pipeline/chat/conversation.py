@@ -149,16 +149,29 @@ def read_jsonl(path: str | Path) -> list[dict]:
 
 
 def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output: str | None = None,
-                  instruction: str | None = None) -> list[int]:
+                  instruction: str | None = None, keep_context: bool = True) -> list[int]:
     """One answer (optionally a corrected version), or every finished answer of a conversation,
-    as draft pairs with origin 'chat'. Returns the pair ids."""
+    as draft pairs with origin 'chat'. Returns the pair ids. With `keep_context` an answer after
+    the first turn becomes a conversation pair holding the turns up to it (and the system
+    prompt); without it, only that turn, noted as sent without its context (store.conversations)."""
     if message_id is not None:
         message = store.get_message(message_id)
         if message["chat_id"] != chat_id:
             raise ChatError(f"message {message_id} is not part of conversation {chat_id}")
-        return [store.pair_from_chat(message_id, output=output, instruction=instruction)]
+        if keep_context and instruction is None:
+            return [store.conversation_pair_from_chat(message_id, output=output)]
+        pair_id = store.pair_from_chat(message_id, output=output, instruction=instruction)
+        if message["turn"] > 0:
+            store.mark_chat_pair_turn_only(pair_id)
+        return [pair_id]
     chat = store.get_chat(chat_id)
     answers = [m for m in chat["messages"] if m["role"] == "assistant" and m["status"] == "done" and m["content"].strip()]
     if not answers:
         raise ChatError("this conversation has no finished answer to turn into a pair")
-    return [store.pair_from_chat(m["id"]) for m in answers]
+    if keep_context:
+        return [store.conversation_pair_from_chat(m["id"]) for m in answers]
+    ids = [store.pair_from_chat(m["id"]) for m in answers]
+    for m, pair_id in zip(answers, ids):
+        if m["turn"] > 0:
+            store.mark_chat_pair_turn_only(pair_id)
+    return ids

@@ -146,6 +146,20 @@ class ConversationsMixin:
                                                                                      and output != answer["content"])])
         return pair_id
 
+    def chat_origins(self, pair_ids: list[int]) -> list[dict]:
+        """Lineage: the conversations (and answers) these pairs were sent from."""
+        if not pair_ids:
+            return []
+        marks = ",".join("?" * len(pair_ids))
+        return list(self.db.query(
+            f"SELECT cp.pair_id, cp.chat_id, cp.message_id, cp.model, cp.context, COALESCE(m.turn, 0) AS turn "
+            f"FROM chat_pairs cp LEFT JOIN messages m ON m.id = cp.message_id WHERE cp.pair_id IN ({marks}) "
+            "ORDER BY cp.pair_id", [int(p) for p in pair_ids]))
+
+    def chat_pair_ids(self, chat_id: int) -> list[int]:
+        return [r[0] for r in self.db.execute("SELECT pair_id FROM chat_pairs WHERE chat_id = ? ORDER BY pair_id",
+                                              [int(chat_id)]).fetchall()]
+
     def mark_chat_pair_turn_only(self, pair_id: int) -> None:
         """Note that a pair was sent without its earlier turns (the person chose it)."""
         with self.tx() as db:
