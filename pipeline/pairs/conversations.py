@@ -138,6 +138,18 @@ def search_text(messages: list[dict]) -> str:
     return "\n".join(m["content"] for m in messages)
 
 
+def clean_fields(pair: dict) -> tuple[str, str, str]:
+    """(instruction, input, output) that dedup, decontamination and quality filters read: for a
+    conversation every user (and system) turn, then every assistant turn."""
+    stored = pair.get("messages")
+    if not stored:
+        return pair["instruction"], pair["input"], pair["output"]
+    messages = json.loads(stored) if isinstance(stored, str) else stored
+    asked = "\n\n".join(m["content"] for m in messages if m["role"] != "assistant")
+    answered = "\n\n".join(m["content"] for m in messages if m["role"] == "assistant")
+    return asked, "", answered
+
+
 def conversation_diff(before: list[dict], after: list[dict]) -> str:
     return "\n".join(difflib.unified_diff(transcript(before).splitlines(), transcript(after).splitlines(),
                                           fromfile="messages (before)", tofile="messages (now)",

@@ -24,7 +24,7 @@ class PairFlagsMixin:
         last = 0
         while True:
             cur = self.db.execute(
-                "SELECT id, instruction, input, output, status, human_edits, language FROM pairs "
+                "SELECT id, instruction, input, output, status, human_edits, language, messages FROM pairs "
                 f"WHERE ({where}) AND id > ? ORDER BY id LIMIT ?", [*args, last, batch_size])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur.fetchall()]

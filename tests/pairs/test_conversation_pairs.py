@@ -94,3 +94,25 @@ def test_cli_imports_and_exports_sharegpt(studio_home, tmp_path):
     result = run("export", "sg", "--form", "sharegpt", "--out", str(tmp_path / "out.jsonl"))
     assert result.returncode == 0, result.stderr
     assert json.loads((tmp_path / "out.jsonl").read_text()) == {"conversations": sharegpt(TALK)}
+
+
+def test_dedup_and_decontamination_read_every_turn(store, tmp_path):
+    from pipeline.clean.job import CleanConfig, run_clean
+
+    tunnel = ("def zorblax_quantum_tunnel(particles, barrier_height):\n"
+              "    return sum(p.energy > barrier_height for p in particles) / len(particles)\n")
+    suite = tmp_path / "suite.jsonl"
+    suite.write_text(json.dumps({"task_id": "ex/1", "prompt": tunnel}) + "\n")
+    hidden = [dict(m) for m in TALK]
+    hidden[2]["content"] = tunnel  # the eval item sits in the middle turn, not in the mirrored ends
+    other = [dict(m) for m in TALK]
+    other[3]["content"] = "Now sort it too."  # differs from TALK only in a middle turn
+    import_file(store, ImportConfig(path=str(write(tmp_path / "c.jsonl", [{"messages": TALK}, {"messages": hidden},
+                                                                         {"messages": other}, {"messages": TALK[:3] + TALK[3:]}]))))
+    ids = sorted(r["id"] for r in store.query_pairs({})["rows"])
+    summary = run_clean(store, CleanConfig(suites=[str(suite)], near_dedup=False, filters=False, dedup_on="pair"),
+                        log=lambda m: None)
+    assert summary["contaminated"] == 1 and store.get_pair(ids[1])["contaminated_by"] == "suite:ex/1"
+    groups = [store.get_pair(i)["dup_group"] for i in ids]
+    assert groups[0] is not None and groups[0] == groups[3]  # the same conversation twice
+    assert groups[2] is None  # same ends, another middle turn: not a duplicate
