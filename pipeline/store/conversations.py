@@ -24,6 +24,15 @@ MIGRATIONS: list = [
         ALTER TABLE judge_items ADD COLUMN turns TEXT;   -- JSON: every question of a multi-turn item
         ALTER TABLE judge_items ADD COLUMN refs TEXT;    -- JSON: a reference answer per turn
     """),
+    # instruction/output of a conversation only mirror its messages: a write to them that leaves
+    # the messages as they were would make the two disagree (training reads the messages).
+    ("2504_conversation_mirror_guard", lambda db: db.execute(
+        """CREATE TRIGGER pairs_conversation_mirror BEFORE UPDATE OF instruction, input, output ON pairs
+WHEN OLD.messages IS NOT NULL AND NEW.messages IS OLD.messages AND (NEW.instruction IS NOT OLD.instruction
+     OR NEW.input IS NOT OLD.input OR NEW.output IS NOT OLD.output)
+BEGIN
+  SELECT RAISE(ABORT, 'this pair is a conversation: edit its messages (Store.edit_pair_messages)');
+END""")),
 ]
 
 

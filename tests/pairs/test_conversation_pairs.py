@@ -116,3 +116,22 @@ def test_dedup_and_decontamination_read_every_turn(store, tmp_path):
     groups = [store.get_pair(i)["dup_group"] for i in ids]
     assert groups[0] is not None and groups[0] == groups[3]  # the same conversation twice
     assert groups[2] is None  # same ends, another middle turn: not a duplicate
+
+
+def test_review_panel_edits_the_conversation_not_its_mirror(store, tmp_path):
+    import sqlite3
+
+    from pipeline.pairs.conversations import ConversationError
+    from studio.conversation_view import messages_json, save_conversation
+
+    import_file(store, ImportConfig(path=str(write(tmp_path / "c.jsonl", [{"messages": TALK}]))))
+    pair = store.get_pair(store.query_pairs({})["rows"][0]["id"])
+    seen = {"id": pair["id"], "revision": pair["revision"]}
+    assert json.loads(messages_json(pair)) == TALK
+    with pytest.raises(ConversationError, match="ends with a user message.*nothing was saved"):
+        save_conversation(store, seen, json.dumps(TALK[:4]))
+    after = save_conversation(store, seen, json.dumps(sharegpt(TALK[:3])))  # ShareGPT JSON is accepted too
+    assert json.loads(after["messages"]) == TALK[:3]
+    with pytest.raises(sqlite3.IntegrityError, match="this pair is a conversation"):
+        store.edit_pair(pair["id"], {"output": "x"}, revision=after["revision"])
+    assert store.edit_pair(pair["id"], status="approved", revision=after["revision"])["status"] == "approved"
