@@ -104,3 +104,19 @@ def test_cli_round_trip(studio_home, tmp_path):
     assert "(3 imported)" in run("leaderboard", "--rounds", "0").stdout
     assert run("battles", "export", str(tmp_path / "out.json")).returncode == 0
     assert len(json.loads((tmp_path / "out.json").read_text())) == 3
+
+
+def test_chat_tab_handlers_import_and_export(store, tmp_path):
+    from studio.arena_exchange import export_battles_file, import_battles_file
+    from studio.chat_tab import LEADERBOARD_COLUMNS, leaderboard_rows
+
+    path = tmp_path / "clean.json"
+    path.write_text(json.dumps(CLEAN_BATTLES))
+    note = import_battles_file(store, str(path))
+    assert "Imported **3** votes" in note and "line" in note
+    with pytest.raises(ChatError, match="choose a FastChat battle file"):
+        import_battles_file(store, None)
+    rows = leaderboard_rows(arena_leaderboard(store, rounds=0))
+    assert LEADERBOARD_COLUMNS[-1] == "imported" and {r[0]: r[-1] for r in rows}["koala-13b"] == 3
+    out = export_battles_file(store)
+    assert out.startswith(str(store.path.parent)) and len(json.loads(open(out).read())) == 3

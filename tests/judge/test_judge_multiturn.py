@@ -145,3 +145,14 @@ def test_cli_imports_mt_bench_with_references(studio_home, tmp_path):
                              "--name", "mt-bench"], capture_output=True, text=True, env=dict(os.environ))
     assert result.returncode == 0, result.stderr
     assert "3 items (3 multi-turn, 2 with a reference)" in result.stdout
+
+
+def test_judge_panel_shows_the_turn_table(store, mt_bench):
+    from studio.judge_panel import results_markdown
+
+    with JudgeServer(lambda p, a: "") as server:
+        register_models(store, server)
+        contestants_and_judge(server, lambda prompt: "Rating: [[6]]")
+        run_id = run(store, mt_bench, "single")
+    text = results_markdown(store.get_judge_run(run_id))
+    assert "**By turn**" in text and "| turn 2 · coding | 6.00 (n=1) | 6.00 (n=1) |" in text
