@@ -87,3 +87,29 @@ def test_frozen_conversation_reaches_training(store, tmp_path, tokenizer):
     ds = store.create_dataset("talk", store.pair_ids({}), {}, "chat")
     rows, _ = build_rows(dataset_examples(store, ds["id"]), "chat", tokenizer, 512)
     assert sum(rows[0]["assistant_masks"]) > 0 and rows[0]["input_ids"]
+
+
+@pytest.mark.slow
+def test_a_conversation_dataset_trains_through_the_real_run(store, tiny_model_dir, tmp_path):  # noqa: D103
+    """job → accelerate launch → SFTTrainer on pre-tokenized conversation rows, packing on."""
+    import json
+    from pathlib import Path
+
+    from pipeline import jobs
+    from pipeline.pairs.importer import ImportConfig, import_file
+    from pipeline.train.job import start_run
+    from tests.train_helpers import register_tiny, tiny_config
+
+    register_tiny(store, tiny_model_dir)
+    for n in range(8):  # eight distinct conversations
+        talk = [dict(m) for m in TALK]
+        talk[3]["content"] += f" ({n})"
+        (tmp_path / f"c{n}.jsonl").write_text(json.dumps({"messages": talk}) + "\n")
+        import_file(store, ImportConfig(path=str(tmp_path / f"c{n}.jsonl"), status="approved"))
+    store.create_dataset("toy", store.pair_ids({}), {}, "chat")
+    run = start_run(store, tiny_config(run_name="talk", template="chat", max_steps=4, save_steps=4))
+    job = jobs.wait(store, store.get_run(run["id"])["job_id"], timeout=400)
+    assert job["status"] == "done", (job["error"], jobs.tail_log(job["id"], 3000))
+    rows = [json.loads(x) for x in (Path(store.get_run(run["id"])["output_dir"]).parent / "train.jsonl").read_text().splitlines()]
+    assert rows and set(rows[0]) == {"input_ids", "assistant_masks"}
+    assert store.get_run(run["id"])["step"] == 4
