@@ -86,10 +86,17 @@ def mirror(messages: list[dict]) -> tuple[str, str]:
 
 
 def pair_row(messages: list[dict]) -> dict:
-    """The pair columns for a conversation: single-turn ones stay plain instruction/output."""
+    """The pair columns for a conversation: single-turn ones stay plain instruction/output. A
+    conversation's `input` holds the system prompt and the turns between its first question and
+    its last answer as a transcript, so full-text search, length filters and the frozen content
+    hash see every turn (nothing renders it: training and exports read `messages`)."""
     instruction, output = mirror(messages)
-    stored = json.dumps(messages, ensure_ascii=False) if is_conversation(messages) else None
-    return {"instruction": instruction, "input": "", "output": output, "messages": stored}
+    if not is_conversation(messages):
+        return {"instruction": instruction, "input": "", "output": output, "messages": None}
+    first = next(i for i, m in enumerate(messages) if m["role"] == "user")
+    middle = [m for m in messages[:first] if m["role"] == "system"] + messages[first + 1:-1]
+    return {"instruction": instruction, "input": transcript(middle), "output": output,
+            "messages": json.dumps(messages, ensure_ascii=False)}
 
 
 def pair_messages(pair: dict) -> list[dict]:

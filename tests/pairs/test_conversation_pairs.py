@@ -48,6 +48,7 @@ def test_import_keeps_every_turn_and_single_turns_stay_plain(store, tmp_path):
     assert json.loads(second["messages"]) == TALK[1:]
     assert plain["messages"] is None and (plain["instruction"], plain["output"]) == ("Say hi", "hi")
     assert store.count_pairs({"search": "reverses"}) == 2
+    assert store.count_pairs({"search": "place"}) == 2  # a middle turn is searchable too
 
 
 def test_freeze_and_export_every_form(store, tmp_path):
