@@ -61,6 +61,23 @@ def test_no_user_or_system_token_carries_a_label(template, tiny_model_dir, token
     assert not any(text in labelled for text in (SYSTEM, *QUESTIONS))
 
 
+def test_same_masks_as_trl_assistant_only_loss_where_the_template_has_generation_markers(tokenizer):
+    """On a template with {% generation %} markers (what TRL's assistant_only_loss needs) that
+    renders the same text, our rows equal the ids and assistant masks the tokenizer itself gives."""
+    from pipeline.train.conversation_rows import tokenized_row
+
+    marked = ("{% for m in messages %}{% if m['role'] == 'assistant' %}<|assistant|>{% generation %}"
+              "{{ m['content'] }}\n{% endgeneration %}{% else %}<|{{ m['role'] }}|>{{ m['content'] }}\n{% endif %}"
+              "{% endfor %}{% if add_generation_prompt %}<|assistant|>{% endif %}")
+    assert tokenizer.apply_chat_template(TALK, tokenize=False, chat_template=marked) == \
+        tokenizer.apply_chat_template(TALK, tokenize=False)
+    theirs = tokenizer.apply_chat_template(TALK, chat_template=marked, tokenize=True, return_dict=True,
+                                           return_assistant_tokens_mask=True)
+    ours = tokenized_row("chat", {"messages": TALK}, tokenizer)
+    assert ours["input_ids"] == list(theirs["input_ids"])
+    assert ours["assistant_masks"] == list(theirs["assistant_masks"])
+
+
 def test_packing_keeps_the_masks(tiny_model_dir, tokenizer):
     rows, _ = build_rows(EXAMPLES * 3, "chat", tokenizer, 512)
     packed = trainer_rows(tiny_model_dir, tokenizer, rows, packing=True)
