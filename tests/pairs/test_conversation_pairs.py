@@ -136,3 +136,21 @@ def test_review_panel_edits_the_conversation_not_its_mirror(store, tmp_path):
     with pytest.raises(sqlite3.IntegrityError, match="this pair is a conversation"):
         store.edit_pair(pair["id"], {"output": "x"}, revision=after["revision"])
     assert store.edit_pair(pair["id"], status="approved", revision=after["revision"])["status"] == "approved"
+
+
+def test_cli_shows_and_edits_a_conversation(studio_home, store, tmp_path):
+    import os
+
+    import_file(store, ImportConfig(path=str(write(tmp_path / "c.jsonl", [{"messages": TALK}]))))
+    pair_id = store.query_pairs({})["rows"][0]["id"]
+    run = lambda *a: subprocess.run([sys.executable, "-m", "pipeline", "pairs", *a], capture_output=True, text=True,
+                                    env=dict(os.environ))
+    shown = run("show", str(pair_id))
+    assert "--- conversation" in shown.stdout and "[user]\nNow make it work in place." in shown.stdout
+    refused = run("edit", str(pair_id), "--field", "output", "--value", "x")
+    assert refused.returncode == 2 and "is a conversation" in refused.stderr and "Traceback" not in refused.stderr
+    edited = sharegpt(TALK)
+    edited[4]["value"] = "func rev(a):\n\ta.reverse()  # in place"
+    (tmp_path / "e.json").write_text(json.dumps(edited))
+    assert run("messages", str(pair_id), "--file", str(tmp_path / "e.json")).returncode == 0
+    assert json.loads(run("messages", str(pair_id)).stdout)[4]["content"].endswith("# in place")
