@@ -156,3 +156,6 @@ def test_judge_panel_shows_the_turn_table(store, mt_bench):
         run_id = run(store, mt_bench, "single")
     text = results_markdown(store.get_judge_run(run_id))
     assert "**By turn**" in text and "| turn 2 · coding | 6.00 (n=1) | 6.00 (n=1) |" in text
+    from evals.judge.cli import format_run  # what `python -m evals judge show ID` prints
+
+    assert "  turn 2 · math                  alpha 6.00 (n=1) | beta 6.00 (n=1)" in format_run(store.get_judge_run(run_id))
