@@ -49,6 +49,9 @@ def normalize(value, what: str = "messages") -> list[dict]:
             raise ConversationError(f"message {i} has role {raw_role!r}; use system, user or assistant "
                                     f"(ShareGPT: system, human, gpt)")
         content = message.get("content", message.get("value"))
+        if isinstance(content, list) and content and all(isinstance(p, dict) and p.get("type") == "text"
+                                                         and isinstance(p.get("text"), str) for p in content):
+            content = "".join(p["text"] for p in content)  # OpenAI content parts, text only
         if not isinstance(content, str):
             raise ConversationError(f"message {i} ({role}) has no text content")
         out.append({"role": role, "content": content})

@@ -33,7 +33,7 @@ def test_import_keeps_every_turn_and_single_turns_stay_plain(store, tmp_path):
     path = write(tmp_path / "chat.jsonl", [
         {"messages": TALK},
         {"messages": [{"role": "user", "content": "Say hi"}, {"role": "assistant", "content": "hi"}]},
-        {"messages": [{"role": "user", "content": "a"}, {"role": "user", "content": "b"},
+        {"messages": [{"role": "user", "content": [{"type": "text", "text": "a"}]}, {"role": "user", "content": "b"},
                       {"role": "assistant", "content": "c"}]},
     ])
     report = import_file(store, ImportConfig(path=str(path)))
