@@ -8,6 +8,8 @@ a line; its reference answers are a separate file of {"question_id", "model_id",
 [{"index", "turns": [r1, r2]}]}, matched by question_id and — as FastChat's gen_judgment does —
 used for the categories that need one (math, reasoning, coding) unless every category is asked for.
 
+Contestants answer at MT-bench's per-category temperatures (writing and roleplay 0.7, stem and
+humanities 0.1, the rest greedy), as FastChat's gen_model_answer does, seeded by the run's seed.
 A question of N turns is judged as N items, `QID/t1` … `QID/tN` (`expand_turns`), each with its
 turn number. Contestants answer turn by turn, each turn seeing the model's own earlier answers
 (`answer_turns`). A turn-1 item is judged like any single-turn item; a later turn gets MT-bench's
@@ -19,11 +21,20 @@ Results per turn and per category: `turn_summary`.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from evals.judge import prompts
 
 NEED_REF_CATS = ("math", "reasoning", "coding", "arena-hard-200")   # FastChat's common.py
+# FastChat's gen_model_answer.py samples MT-bench answers at these temperatures (0 = greedy).
+TEMPERATURE = {"writing": 0.7, "roleplay": 0.7, "extraction": 0.0, "math": 0.0, "coding": 0.0,
+               "reasoning": 0.0, "stem": 0.1, "humanities": 0.1, "arena-hard-200": 0.0}
+
+
+def answer_temperature(item: dict) -> float:
+    """MT-bench's per-category temperature for its multi-turn questions; greedy for the rest."""
+    return TEMPERATURE.get(item["category"], 0.7) if item.get("turn") else 0.0
 
 
 def question_fields(raw: dict) -> dict:
@@ -131,7 +142,8 @@ def answer_turns(store, run: dict, items: list[dict], cfg, progress, log) -> Non
     """Contestants answer turn by turn: turn k is asked once the model's turn k-1 answer is stored."""
     from pipeline.models import GenParams, generate
 
-    params = GenParams(max_new_tokens=cfg.answer_max_new_tokens, temperature=0.0, batch_size=cfg.answer_batch_size)
+    params = GenParams(max_new_tokens=cfg.answer_max_new_tokens, temperature=0.0, batch_size=cfg.answer_batch_size,
+                       seed=cfg.seed)
     total = len(cfg.contestants) * len(items)
     for turn in sorted({i.get("turn") or 1 for i in items}):
         have = {k: r["answer"] for k, r in store.judge_answers(run["id"]).items()}
@@ -139,8 +151,11 @@ def answer_turns(store, run: dict, items: list[dict], cfg, progress, log) -> Non
             spec = store.get_model(model)
             todo = [i for i in items if (i.get("turn") or 1) == turn and (model, i["id"]) not in have]
             log(f"answers: turn {turn}, {model}: {len(todo)} to generate")
-            for start in range(0, len(todo), cfg.answer_batch_size):
-                chunk = todo[start:start + cfg.answer_batch_size]
+            todo.sort(key=answer_temperature)  # stable: suite order within each temperature
+            chunks = [todo[s:s + cfg.answer_batch_size] for s in range(0, len(todo), cfg.answer_batch_size)]
+            chunks = [[i for i in c if answer_temperature(i) == t] for c in chunks
+                      for t in sorted({answer_temperature(i) for i in c})]
+            for chunk in chunks:
                 asks = []
                 for item in chunk:
                     if item.get("turn"):
@@ -148,7 +163,7 @@ def answer_turns(store, run: dict, items: list[dict], cfg, progress, log) -> Non
                         asks.append(contestant_conversation(item, earlier))
                     else:
                         asks.append(prompts.contestant_messages(item))
-                replies = generate(spec, asks, params)
+                replies = generate(spec, asks, replace(params, temperature=answer_temperature(chunk[0])))
                 store.add_judge_answers(run["id"], model, {i["id"]: r for i, r in zip(chunk, replies)})
                 have.update({(model, i["id"]): r for i, r in zip(chunk, replies)})
                 done = sum(1 for m in cfg.contestants for i in items if (m, i["id"]) in have)

@@ -107,6 +107,9 @@ def test_single_mode_answers_turn_by_turn_and_judges_each_turn(store, mt_bench):
     asks = [b for b in seen if b["model"] != "judge-model"]
     second = [b for b in asks if len(b["messages"]) == 3]
     assert len(asks) == 12 and len(second) == 6
+    # MT-bench's answer temperatures: writing sampled at 0.7, math and coding greedy
+    assert {b.get("temperature", 0) for b in asks if "Hawaii" in b["messages"][0]["content"]} == {0.7}
+    assert {b.get("temperature", 0) for b in asks if "Hawaii" not in b["messages"][0]["content"]} == {0}
     for body in second:  # turn 2 sees the model's own turn-1 answer
         own = "ALPHA answer" if body["model"] == "alpha-model" else "BETA answer"
         assert body["messages"][1]["role"] == "assistant" and body["messages"][1]["content"].startswith(own)
