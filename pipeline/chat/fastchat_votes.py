@@ -40,9 +40,11 @@ def _conversations(store, vote: dict) -> tuple[list[dict], list[dict]]:
     """Both sides' conversations up to the voted turn: from the chat while it exists, else the
     prompt and answers the vote kept."""
     if vote.get("chat_id") is not None and vote.get("turn") is not None:
+        from pipeline.store import NotFoundError
+
         try:
             chat = store.get_chat(vote["chat_id"])
-        except Exception:  # deleted meanwhile: the vote's own copy below
+        except NotFoundError:  # deleted meanwhile: the vote's own copy below
             chat = None
         if chat:
             sides = ([], [])
@@ -107,8 +109,7 @@ def vote_from_record(data: dict, source: str) -> tuple[dict | None, str | None]:
         return None, f"winner {data['winner']!r} is not one of {', '.join(FROM_FASTCHAT)}"
     if data["model_a"] == data["model_b"]:
         return None, "model_a and model_b are the same model"
-    prompt, answer_a, error = ("", "", None)
-    answer_b = ""
+    prompt = answer_a = answer_b = ""
     if "conversation_a" in data or "conversation_b" in data:
         prompt, answer_a, error = _last_exchange(data.get("conversation_a"), "a")
         if not error:
