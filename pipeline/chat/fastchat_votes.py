@@ -13,7 +13,8 @@ until the vote) are `anony: true`, side-by-side votes `anony: false` — elo_ana
 anonymous ones, as the arena does. An export is a JSON array for `.json` (what clean_battle_data
 writes) and one record a line for `.jsonl`; import reads either. Imported votes count in the
 ratings like ours and are marked (`source`, and an `imported` count per model in the leaderboard).
-The judge field is a salted hash of nothing personal: we export "local" for our own votes.
+FastChat's `judge` is an anonymised voter id; ours is "local" (a studio has no voter accounts).
+An exported file is checked against FastChat's own rating code in tests/chat/test_fastchat_battles.py.
 """
 from __future__ import annotations
 
