@@ -62,7 +62,9 @@ def build_rows(examples: list[dict], template: str, tokenizer, max_length: int) 
         raise TrainError(
             f"all {len(examples)} pairs are longer than max_length={max_length} tokens (or have no "
             f"output); raise max_length or freeze a dataset of shorter pairs")
+    talks = {ex.get("pair_id") for ex in examples if ex.get("messages")}
     stats = {"pairs": len(examples), "used": len(rows), "too_long": too_long,
+             "conversations": sum(1 for r in rows if r["pair_id"] in talks),
              "tokens": sum(lengths), "longest": max(lengths), "mean_length": sum(lengths) / len(lengths)}
     return rows, stats
 

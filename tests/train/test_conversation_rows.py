@@ -43,7 +43,7 @@ def trainer_rows(tiny_model_dir, tokenizer, rows, packing):
 def test_no_user_or_system_token_carries_a_label(template, tiny_model_dir, tokenizer):
     assert "{% generation %}" not in tokenizer.chat_template  # the case TRL's assistant_only_loss can't do
     rows, stats = build_rows(EXAMPLES, template, tokenizer, 512)
-    assert stats["used"] == 2
+    assert stats["used"] == 2 and stats["conversations"] == 1
     prepared = trainer_rows(tiny_model_dir, tokenizer, rows, packing=False)
     for row, item in zip(rows, prepared):
         assert item["input_ids"] == row["input_ids"]
