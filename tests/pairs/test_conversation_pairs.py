@@ -64,6 +64,13 @@ def test_freeze_and_export_every_form(store, tmp_path):
     assert out["alpaca"][0] == {"instruction": TALK[3]["content"], "input": "", "output": TALK[4]["content"],
                                 "history": [[TALK[1]["content"], TALK[2]["content"]]], "system": TALK[0]["content"]}
     assert out["alpaca"][1] == {"instruction": "Say hi", "input": "", "output": "hi"}
+    from datasets import load_from_disk
+
+    from pipeline.pairs.export import save_to_disk
+
+    on_disk = load_from_disk(save_to_disk(store, "talk", tmp_path / "disk")["path"])
+    assert on_disk[0]["messages"] == TALK and TALK[2]["content"] in on_disk[0]["text"]
+    assert TALK[4]["content"] in on_disk[0]["text"]  # the `text` column holds every turn
     # a sharegpt export imports back as the same conversations
     again = import_file(store, ImportConfig(path=str(tmp_path / "sharegpt.jsonl")))
     assert again["imported"] == 2 and store.count_pairs() == 4
