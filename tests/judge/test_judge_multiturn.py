@@ -70,6 +70,9 @@ def test_bad_files_are_refused_with_the_line(store, tmp_path):
 def test_verdicts_in_mt_bench_formats():
     assert parse_single("The answer is accurate and helpful.\n\nRating: [[8]]") == {"score": 8.0}
     assert parse_single('Rating: "[[6.5]]"') == {"score": 6.5}
+    assert parse_single("The answer misses the edge case.\nRating: [4]") == {"score": 4.0}  # MT-bench's fallback
+    with pytest.raises(VerdictError):
+        parse_single("See step [3] of the answer.")  # a bracketed number alone is not a rating
     assert parse_pairwise("Assistant B follows the instruction. Final verdict: [[B]]") == "B"
     assert parse_pairwise("Both are equally good. [[C]]") == "tie"
     with pytest.raises(VerdictError):
