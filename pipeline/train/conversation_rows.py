@@ -7,9 +7,10 @@ TRL's `assistant_only_loss` needs a chat template with `{% generation %}` marker
 models' templates (and the alpaca/octopack templates here) lack; this builds the same thing for
 any template. The conversation is cut into segments by rendering growing prefixes — the text up
 to each assistant turn's generation prompt, then up to the end of that turn — so a segment is
-exactly what the template writes there. Each segment is tokenized on its own and marked: 1 for
-an assistant turn (its text, its end-of-turn, and the EOS the alpaca/octopack templates close
-an answer with), 0 for system and user text and the role headers. The rows are pre-tokenized
+exactly what the template writes there, in the layout the chat and the judge use for a model's
+multi-turn prompt (pipeline.chat.prompting.render_turns). Each segment is tokenized on its own
+and marked: 1 for an assistant turn (its text, its end-of-turn, and for alpaca/octopack the EOS
+closing the last answer), 0 for system and user text and the role headers. The rows are pre-tokenized
 (`input_ids` + `assistant_masks`), which SFTTrainer turns into labels (-100 where the mask is 0)
 and packs as it packs any row. A single-turn pair in the same dataset gets the same cut as its
 prompt/completion row would (prompt 0, completion + EOS 1).
@@ -20,7 +21,7 @@ a message rather than trained with shifted labels.
 """
 from __future__ import annotations
 
-from pipeline.models.templates import ALPACA_PREAMBLE, check_template
+from pipeline.models.templates import check_template, render
 from pipeline.train import TrainError
 
 
@@ -37,18 +38,23 @@ def segments(template: str, messages: list[dict], tokenizer=None) -> list[tuple[
     if template == "chat" and tokenizer is not None and getattr(tokenizer, "chat_template", None):
         return _template_segments(messages, tokenizer)
     out: list[tuple[str, bool, bool]] = []
-    for i in range(0, len(body) - 1, 2):
-        user, answer = body[i]["content"].strip(), body[i + 1]["content"]
-        if template == "alpaca":
-            head = (system or ALPACA_PREAMBLE.format(extra="")) + "\n\n" if i == 0 else "\n\n"
-            out += [(f"{head}### Instruction:\n{user}\n\n### Response:\n", False, False), (answer, True, True)]
-        elif template == "octopack":
-            head = "" if i == 0 else "\n\n"
-            out += [(f"{head}Question: {user}\n\nAnswer:", False, False), (f" {answer}", True, True)]
-        else:  # ChatML, as pipeline.models.templates renders without a tokenizer template
-            head = f"<|im_start|>system\n{system}<|im_end|>\n" if system and i == 0 else ""
-            out += [(f"{head}<|im_start|>user\n{user}<|im_end|>\n<|im_start|>assistant\n", False, False),
-                    (f"{answer}<|im_end|>\n", True, False)]
+    if template in ("alpaca", "octopack"):
+        # The chat's multi-turn layout (pipeline.chat.prompting.render_turns): the system prompt
+        # folded into the first question, one template block per turn, blocks joined by a blank
+        # line. Only the last answer ends with EOS, so every earlier turn reads exactly as the chat
+        # and the judge show it later (the template's stop words end an answer there).
+        turns = [dict(m) for m in body]
+        if system:
+            turns[0]["content"] = f"{system}\n\n{turns[0]['content']}"
+        for i in range(0, len(turns) - 1, 2):
+            prompt = render(template, turns[i]["content"], "")
+            full = render(template, turns[i]["content"], "", turns[i + 1]["content"])
+            out += [(("\n\n" if i else "") + prompt, False, False), (full[len(prompt):], True, i + 2 >= len(turns))]
+        return out
+    for i in range(0, len(body) - 1, 2):  # ChatML: a chat model without a tokenizer template
+        head = f"<|im_start|>system\n{system}<|im_end|>\n" if system and i == 0 else ""
+        out += [(f"{head}<|im_start|>user\n{body[i]['content']}<|im_end|>\n<|im_start|>assistant\n", False, False),
+                (f"{body[i + 1]['content']}<|im_end|>\n", True, False)]
     return out
 
 

@@ -78,6 +78,20 @@ def test_same_masks_as_trl_assistant_only_loss_where_the_template_has_generation
     assert ours["assistant_masks"] == list(theirs["assistant_masks"])
 
 
+@pytest.mark.parametrize("template", ["alpaca", "octopack", "chat", "chatml"])
+def test_training_text_before_each_answer_is_the_chat_prompt(template, tokenizer):
+    """What the model trains on before answer k is byte for byte the prompt the chat (and the
+    judge's multi-turn contestants) give it at turn k."""
+    from pipeline.chat.prompting import render_turns
+
+    tok = None if template == "chatml" else tokenizer
+    template = "chat" if template == "chatml" else template
+    parts = segments(template, TALK, tok)
+    for k, answer_at in enumerate(i for i, m in enumerate(TALK) if m["role"] == "assistant"):
+        before = "".join(text for text, _, _ in parts[:2 * k + 1])
+        assert before == render_turns(template, TALK[:answer_at], tok)
+
+
 def test_packing_keeps_the_masks(tiny_model_dir, tokenizer):
     rows, _ = build_rows(EXAMPLES * 3, "chat", tokenizer, 512)
     packed = trainer_rows(tiny_model_dir, tokenizer, rows, packing=True)
