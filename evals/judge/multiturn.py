@@ -138,6 +138,17 @@ def contestant_conversation(item: dict, earlier: list[str]) -> list[dict]:
     return messages
 
 
+def turn_prompt(spec: dict, messages: list[dict], max_new_tokens: int):
+    """A later turn's prompt exactly as the chat builds it for this model (its template's
+    multi-turn layout for a local checkpoint, the messages for an endpoint), cut to its context:
+    (prompt, stop words)."""
+    from pipeline.chat.prompting import prepare
+    from pipeline.chat.settings import ChatSettings
+
+    prepared = prepare(spec, messages, ChatSettings(max_new_tokens=max_new_tokens))
+    return prepared.prompt, prepared.stop
+
+
 def answer_turns(store, run: dict, items: list[dict], cfg, progress, log) -> None:
     """Contestants answer turn by turn: turn k is asked once the model's turn k-1 answer is stored."""
     from pipeline.models import GenParams, generate
@@ -156,14 +167,16 @@ def answer_turns(store, run: dict, items: list[dict], cfg, progress, log) -> Non
             chunks = [[i for i in c if answer_temperature(i) == t] for c in chunks
                       for t in sorted({answer_temperature(i) for i in c})]
             for chunk in chunks:
-                asks = []
+                asks, stop = [], []
                 for item in chunk:
-                    if item.get("turn"):
+                    if (item.get("turn") or 1) > 1:
                         earlier = [have[(model, f"{item['question_id']}/t{k}")] for k in range(1, item["turn"])]
-                        asks.append(contestant_conversation(item, earlier))
+                        ask, stop = turn_prompt(spec, contestant_conversation(item, earlier),
+                                                cfg.answer_max_new_tokens)
+                        asks.append(ask)
                     else:
                         asks.append(prompts.contestant_messages(item))
-                replies = generate(spec, asks, replace(params, temperature=answer_temperature(chunk[0])))
+                replies = generate(spec, asks, replace(params, temperature=answer_temperature(chunk[0]), stop=stop))
                 store.add_judge_answers(run["id"], model, {i["id"]: r for i, r in zip(chunk, replies)})
                 have.update({(model, i["id"]): r for i, r in zip(chunk, replies)})
                 done = sum(1 for m in cfg.contestants for i in items if (m, i["id"]) in have)

@@ -165,3 +165,17 @@ def test_judge_panel_shows_the_turn_table(store, mt_bench):
     from evals.judge.cli import format_run  # what `python -m evals judge show ID` prints
 
     assert "  turn 2 · math                  alpha 6.00 (n=1) | beta 6.00 (n=1)" in format_run(store.get_judge_run(run_id))
+
+
+def test_a_local_contestant_sees_its_own_first_answer_in_its_template(store, tiny_model_dir):
+    """A local OctoPack checkpoint's turn-2 prompt is the chat's multi-turn layout with its own
+    turn-1 answer in it (not just the questions)."""
+    from evals.judge.multiturn import contestant_conversation, expand_turns, turn_prompt
+
+    store.register_model("tiny", "local", str(tiny_model_dir), template="octopack", replace=True)
+    turns = ["Add a and b.", "Now in GDScript."]  # short: the tiny model's context is 256 tokens
+    item = expand_turns([{"id": "81", "category": "writing", "turns": turns}])[1]
+    prompt, stop = turn_prompt(store.get_model("tiny"), contestant_conversation(item, ["MY FIRST ANSWER"]), 8)
+    assert isinstance(prompt, str) and "\nQuestion:" in stop
+    assert prompt.index(turns[0]) < prompt.index("MY FIRST ANSWER") < prompt.index(turns[1])
+    assert prompt.endswith("Answer:")
