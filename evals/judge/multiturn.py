@@ -102,8 +102,12 @@ def attach_references(items: list[dict], refs: dict[str, list[str]], all_categor
     return attached
 
 
-def expand_turns(items: list[dict]) -> list[dict]:
+def expand_turns(items: list[dict], mode: str = "single") -> list[dict]:
     """Each question of several turns as one item per turn (`QID/tN`); others unchanged."""
+    if mode in ("multi", "rubric") and any(i.get("turns") for i in items):
+        from pipeline.errors import ConfigError
+
+        raise ConfigError("this suite has multi-turn questions; judge it in single or pairwise mode (as MT-bench does)")
     out = []
     for item in items:
         turns = item.get("turns") or []

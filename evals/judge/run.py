@@ -111,10 +111,7 @@ def _items(store, cfg: JudgeConfig) -> list[dict]:
     if cfg.categories:
         items = [i for i in items if i["category"] in cfg.categories]
     items = spread(items, cfg.limit) if cfg.limit else items
-    if cfg.mode in ("multi", "rubric") and any(i.get("turns") for i in items):
-        raise ConfigError(f"suite {cfg.suite!r} has multi-turn questions; judge it in single or pairwise mode "
-                          "(as MT-bench does)")
-    return expand_turns(items)  # a question of N turns is judged as N items
+    return expand_turns(items, cfg.mode)  # a question of N turns is judged as N items
 
 
 def spread(items: list[dict], n: int) -> list[dict]:

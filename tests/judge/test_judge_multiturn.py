@@ -179,3 +179,13 @@ def test_a_local_contestant_sees_its_own_first_answer_in_its_template(store, tin
     assert isinstance(prompt, str) and "\nQuestion:" in stop
     assert prompt.index(turns[0]) < prompt.index("MY FIRST ANSWER") < prompt.index(turns[1])
     assert prompt.endswith("Answer:")
+
+
+def test_multi_and_rubric_modes_refuse_a_multi_turn_suite(store, mt_bench):
+    from evals.judge.run import estimate_judging
+    from pipeline.errors import ConfigError
+
+    store.register_model("j", "openai", "judge-model", endpoint="http://127.0.0.1:9/v1")
+    for mode in ("multi", "rubric"):
+        with pytest.raises(ConfigError, match="single or pairwise"):
+            estimate_judging(store, JudgeConfig(judge="j", contestants=["j"], suite=mt_bench, mode=mode))
