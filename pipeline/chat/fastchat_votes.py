@@ -20,10 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from pathlib import Path
 
 from pipeline.chat import ChatError
 
+# FastChat's model names ("gpt-4-0613", "llama-2-70b-chat", "claude-2.1", "org/model"): a name from a
+# file is shown on every leaderboard, so anything else (markup, control characters) is refused.
+MODEL_NAME = re.compile(r"[\w][\w .:/@+()\-]{0,99}")
+BATCH = 1000
 TO_FASTCHAT = {"a": "model_a", "b": "model_b", "tie": "tie", "both_bad": "tie (bothbad)"}
 FROM_FASTCHAT = {v: k for k, v in TO_FASTCHAT.items()}
 
@@ -106,6 +111,9 @@ def vote_from_record(data: dict, source: str) -> tuple[dict | None, str | None]:
     for key in ("model_a", "model_b", "winner"):
         if not isinstance(data.get(key), str) or not data[key].strip():
             return None, f"missing {key!r}"
+    for key in ("model_a", "model_b"):
+        if not MODEL_NAME.fullmatch(data[key]):
+            return None, f"{key} {data[key][:40]!r} is not a model name (letters, digits, - _ . : / @ + ( ) and spaces)"
     if data["winner"] not in FROM_FASTCHAT:
         return None, f"winner {data['winner']!r} is not one of {', '.join(FROM_FASTCHAT)}"
     if data["model_a"] == data["model_b"]:
@@ -134,6 +142,13 @@ def import_battles(store, path: str | Path, max_errors: int = 200) -> dict:
     fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "json"
     report = {"file": path.name, "records": 0, "imported": 0, "already_present": 0, "malformed": 0, "errors": []}
     batch: list[dict] = []
+
+    def flush() -> None:  # in batches: a big file never sits in memory whole
+        inserted, present = store.insert_imported_votes(batch)
+        report["imported"] += inserted
+        report["already_present"] += present
+        batch.clear()
+
     try:
         for record in read_records(path, fmt):
             report["records"] += 1
@@ -144,12 +159,14 @@ def import_battles(store, path: str | Path, max_errors: int = 200) -> dict:
                     report["errors"].append({"line": record.line, "error": error})
                 continue
             batch.append(row)
+            if len(batch) >= BATCH:
+                flush()
     except ImportFileError as exc:
         raise ChatError(str(exc)) from None
-    if not batch and report["malformed"]:
+    if not batch and not report["imported"] and not report["already_present"] and report["malformed"]:
         raise ChatError(f"no usable battle in {path.name}: " + "; ".join(
             f"line {e['line']}: {e['error']}" for e in report["errors"][:3]))
-    report["imported"], report["already_present"] = store.insert_imported_votes(batch)
+    flush()
     return report
 
 

@@ -146,3 +146,16 @@ def test_fastchat_own_rating_code_reads_our_export_and_agrees(store, tmp_path):
     assert list(theirs.index) == ["strong", "middle", "weak"] == sorted(ours, key=lambda m: -ours[m])
     # ours counts the one named vote too; without it the fits differ only by rounding
     assert all(abs(theirs[m] - ours[m]) < 5 for m in names), (dict(theirs), ours)
+
+
+def test_a_hostile_file_adds_no_markup_and_is_read_in_batches(store, tmp_path):
+    """A visitor's upload: model names carrying markup are refused by line; thousands of records go
+    in batch by batch, each counted once."""
+    bad = dict(CLEAN_BATTLES[0], model_a='<img src=x onerror="alert(1)">')
+    rows = [dict(CLEAN_BATTLES[0], question_id=f"q{i}", tstamp=float(i)) for i in range(2500)]
+    path = tmp_path / "big.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in [bad, *rows, "not a record"]))
+    report = import_battles(store, path)
+    assert (report["imported"], report["malformed"]) == (2500, 2)
+    assert "is not a model name" in report["errors"][0]["error"] and report["errors"][0]["line"] == 1
+    assert not any("<" in v["model_a"] for v in store.list_votes())
