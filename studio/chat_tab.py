@@ -11,6 +11,7 @@ import gradio as gr
 from pipeline.chat import ChatSettings, Column, new_chat, regenerate, send, send_to_pairs, stop_run
 from pipeline.chat.arena import VOTE_LABELS, pick_battle, vote
 from pipeline.chat.conversation import check_prompt, delete as delete_chat, export_jsonl, last_turn
+from studio.arena_exchange import export_battles_file, import_battles_file
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Chat"
@@ -20,7 +21,7 @@ STATUS_TEXT = {"starting": "thinking…", "loading": "loading the model…",
                "waiting": "waiting: another chat is using this model", "streaming": "answering…",
                "done": "done", "stopped": "stopped (partial answer kept)", "error": "failed"}
 LEADERBOARD_COLUMNS = ["model", "rating (Bradley-Terry, 95% interval)", "online Elo", "battles", "wins",
-                       "losses", "ties", "both bad"]
+                       "losses", "ties", "both bad", "imported"]
 
 
 CODE_START = re.compile(
@@ -62,7 +63,7 @@ def leaderboard_rows(rows: list[dict]) -> list[list]:
 
     return [[r["model"], rating_text(r["bt"], r["bt_low"], r["bt_high"], r["battles"]),
              rating_text(r["elo"], r["elo_low"], r["elo_high"], r["battles"]),
-             r["battles"], r["wins"], r["losses"], r["ties"], r["both_bad"]] for r in rows]
+             r["battles"], r["wins"], r["losses"], r["ties"], r["both_bad"], r.get("imported", 0)] for r in rows]
 
 
 def build(ctx: StudioContext) -> None:
@@ -108,11 +109,22 @@ def build(ctx: StudioContext) -> None:
             pair_col = gr.Radio(list(LETTERS), value="A", label="Answer of model")
             pair_btn = gr.Button("Send this answer as a draft pair")
         corrected = gr.Textbox(label="Corrected answer (optional: used instead of the model's text)", lines=4)
+        keep_context = gr.Checkbox(True, label="Keep the conversation before it",
+                                   info="the pair holds the earlier turns and the system prompt; unticked: only "
+                                        "this turn, noted as sent without its context", elem_id="chat-keep-context")
     with gr.Accordion("Leaderboard", open=False):
         lb_refresh = gr.Button("Refresh leaderboard")
         leaderboard = gr.Dataframe(headers=LEADERBOARD_COLUMNS, interactive=False, elem_id="chat-leaderboard",
                                    label="Bradley-Terry and Elo ratings with 95% bootstrap intervals")
         winrate = gr.Plot(label="Win rate")
+        with gr.Row():
+            battles_in = gr.File(label="FastChat battles to import (.json / .jsonl)", file_types=[".json", ".jsonl"],
+                                 type="filepath", elem_id="chat-battles-file")
+            with gr.Column():
+                battles_import_btn = gr.Button("Import votes", elem_id="chat-battles-import")
+                battles_export_btn = gr.Button("Export votes as FastChat battles", elem_id="chat-battles-export")
+        battles_note = gr.Markdown(elem_id="chat-battles-note")
+        battles_out = gr.File(label="FastChat battle file (elo_analysis.py reads it)", interactive=False)
     with gr.Accordion("Conversations", open=False):
         chats_table = gr.Dataframe(headers=["id", "updated", "mode", "turns", "models", "title"],
                                    interactive=False)
@@ -247,7 +259,7 @@ def build(ctx: StudioContext) -> None:
         return leaderboard_rows(arena_leaderboard(ctx.store())), win_rate_figure(ctx.store())
 
     @ui_errors
-    def do_pair(st, letter, fixed):
+    def do_pair(st, letter, fixed, keep):
         if not st.get("chat_id"):
             raise gr.Error("No conversation yet")
         chat = ctx.store().get_chat(st["chat_id"])
@@ -256,7 +268,7 @@ def build(ctx: StudioContext) -> None:
         if not answers:
             raise gr.Error(f"Model {letter} has no answer in this conversation")
         ids = send_to_pairs(ctx.store(), st["chat_id"], message_id=answers[-1]["id"],
-                            output=fixed if fixed and fixed.strip() else None)
+                            output=fixed if fixed and fixed.strip() else None, keep_context=bool(keep))
         gr.Info(f"Pair {ids[0]} added as a draft (origin chat): review it in the Pairs tab")
 
     @ui_errors
@@ -305,10 +317,10 @@ def build(ctx: StudioContext) -> None:
         return str(path)
 
     @ui_errors
-    def do_all_pairs(chat_id):
+    def do_all_pairs(chat_id, keep):
         if chat_id is None:
             raise gr.Error("Give a conversation id from the list")
-        ids = send_to_pairs(ctx.store(), int(chat_id))
+        ids = send_to_pairs(ctx.store(), int(chat_id), keep_context=bool(keep))
         gr.Info(f"{len(ids)} draft pair(s) added (origin chat)")
 
     @ui_errors
@@ -341,11 +353,14 @@ def build(ctx: StudioContext) -> None:
     for key_, btn in vote_btns.items():
         btn.click(lambda st, k=key_: do_vote(st, k), state, [reveal, leaderboard, winrate])
     lb_refresh.click(leaderboard_view, None, [leaderboard, winrate])
-    pair_btn.click(do_pair, [state, pair_col, corrected], None)
+    pair_btn.click(do_pair, [state, pair_col, corrected, keep_context], None)
     open_btn.click(do_open, chat_pick, [state, mode, n_cols, system, *pickers, *chatbots])
     delete_btn.click(do_delete, [state, chat_pick], [state, chats_table])
     export_btn.click(do_export, None, export_file)
-    to_pairs_btn.click(do_all_pairs, chat_pick, None)
+    to_pairs_btn.click(do_all_pairs, [chat_pick, keep_context], None)
+    battles_import_btn.click(ui_errors(lambda f: import_battles_file(ctx.store(), f)), battles_in, battles_note).then(
+        leaderboard_view, None, [leaderboard, winrate])
+    battles_export_btn.click(ui_errors(lambda: export_battles_file(ctx.store())), None, battles_out)
     unload_btn.click(do_unload)
     ctx.on_load(refresh_models, pickers, pickers)
     ctx.on_load(list_chats, None, chats_table)

@@ -58,7 +58,25 @@ def results_markdown(run: dict) -> str:
     return (reliability_markdown(run) + f"**Judged eval {run['id']}** · {run['mode']} · judge `{run['judge']}` · suite {run['suite']} · "
             f"{run['status']} · judgments: {counts} · ${(m.get('spend') or {}).get('cost', 0):.4f}\n\n"
             "| model | score | judged | syntax | verbosity |\n|---|---|---|---|---|\n" + rows
+            + turns_markdown(m)
             + "\n\n**Bias figures**\n\n" + "\n".join("- " + line.strip() for line in format_bias(m["bias"])))
+
+
+def turns_markdown(metrics: dict) -> str:
+    """Multi-turn suites (MT-bench): the score per turn, and per category within each turn."""
+    table = metrics.get("turns")
+    if not table:
+        return ""
+    models = sorted({model for row in table.values() for model in row})
+
+    def cell(c: dict | None) -> str:
+        if not c:
+            return ""
+        return f"{c['mean']:.2f} (n={c['n']})" if "mean" in c else f"{c.get('wins', 0)}W {c.get('losses', 0)}L {c.get('ties', 0)}T"
+
+    head = "| turn | " + " | ".join(models) + " |\n|---|" + "---|" * len(models)
+    rows = "\n".join(f"| {key} | " + " | ".join(cell(row.get(m)) for m in models) + " |" for key, row in table.items())
+    return "\n\n**By turn**\n\n" + head + "\n" + rows
 
 
 def category_table(run: dict) -> tuple[list[str], list[list]]:
@@ -104,8 +122,11 @@ def build(ctx: StudioContext) -> None:
     categories = gr.Dataframe(label="Judge score by category × model", interactive=False, elem_id="judge-categories")
     with gr.Accordion("Import or write a judge suite", open=False, elem_id="judge-suite-editor"):
         with gr.Row():
-            suite_file = gr.File(label="Suite JSONL (id, category, instruction, language?, reference?)",
+            suite_file = gr.File(label="Suite JSONL (id, category, instruction, language?, reference?) or "
+                                       "MT-bench's question.jsonl (question_id, category, turns)",
                                  file_types=[".jsonl"], type="filepath")
+            refs_file = gr.File(label="Reference answers (optional: MT-bench's reference_answer/*.jsonl)",
+                                file_types=[".jsonl"], type="filepath", elem_id="judge-references-file")
             suite_name = gr.Textbox(label="Suite name", elem_id="judge-suite-name")
         import_btn = gr.Button("Import file")
         suite_rows = gr.Dataframe(headers=SUITE_COLUMNS, datatype=["str"] * 5, row_count=3,
@@ -169,14 +190,14 @@ def build(ctx: StudioContext) -> None:
                 *(refresh(current_run) if not running else [gr.update()] * 6))
 
     @ui_errors
-    def import_file(f, name):
+    def import_file(f, name, refs=None):
         from pathlib import Path
 
         from evals.judge.suites import import_judge_suite
 
         if not f:
             raise gr.Error("Choose a suite file first")
-        saved = import_judge_suite(ctx.store(), (name or "").strip() or Path(f).stem, f)
+        saved = import_judge_suite(ctx.store(), (name or "").strip() or Path(f).stem, f, references=refs or None)
         gr.Info(f"Imported judge suite {saved['name']}: {saved['items']} items")
         return gr.update(choices=choices()[1], value=saved["name"])
 
@@ -201,6 +222,6 @@ def build(ctx: StudioContext) -> None:
     refresh_btn.click(refresh, [run_pick], outputs)
     run_pick.input(show, [run_pick], [results, categories])
     ctx.shared["judge.pick"] = (run_pick, show, [results, categories])   # opened from the Compare page
-    import_btn.click(import_file, [suite_file, suite_name], [suite])
+    import_btn.click(import_file, [suite_file, suite_name, refs_file], [suite])
     save_btn.click(save_written, [suite_rows, suite_name], [suite])
     ctx.on_load(refresh, [run_pick], outputs)

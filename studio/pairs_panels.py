@@ -130,7 +130,9 @@ def build_clean_panel(ctx: StudioContext) -> None:
 # -- Import ---------------------------------------------------------------------------------------
 def build_import_panel(ctx: StudioContext) -> None:
     gr.Markdown("Import pairs from JSONL, JSON, CSV/TSV or Parquet, in alpaca form (instruction / input / "
-                "output columns) or messages form. Upload, check the preview and the column mapping, import. "
+                "output columns) or messages form (OpenAI `messages` or ShareGPT `conversations`; a conversation "
+                "of several turns or with a system prompt stays whole). Upload, check the preview and the column "
+                "mapping, import. "
                 "Bad records are listed with their line numbers; the good ones are imported.")
     with gr.Row():
         upload = gr.File(label="File", file_types=[".jsonl", ".ndjson", ".json", ".csv", ".tsv", ".parquet"],

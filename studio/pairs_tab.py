@@ -9,6 +9,8 @@ edit is refused with a message and the typed text stays in the boxes).
 """
 from __future__ import annotations
 
+import json
+
 import gradio as gr
 
 from pipeline.curate.scrub import describe_findings
@@ -16,6 +18,7 @@ from pipeline.languages import highlight
 from pipeline.store.pairs import FLAG_CHOICES, STATUSES, TEXT_FIELDS
 from studio import pairs_panels
 from studio.common import StudioContext, ui_errors
+from studio.conversation_view import messages_json, save_conversation
 
 TITLE = "Pairs"
 PAGE_SIZES = [25, 50, 100, 200]
@@ -43,6 +46,8 @@ def table_rows(rows: list[dict]) -> list[list]:
 def pair_header(p: dict) -> str:
     bits = [f"**Pair {p['id']}**", f"`{p['status']}`", p["origin"], p["language"] or "no language",
             f"revision {p['revision']}"]
+    if p.get("messages"):
+        bits.append(f"conversation of {sum(m['role'] == 'user' for m in json.loads(p['messages']))} turns")
     if p.get("repo_name"):
         bits.append(p["repo_name"] + (f" · {p['snippet_path']}" if p.get("snippet_path") else ""))
     if p.get("labeller"):
@@ -95,6 +100,11 @@ def build(ctx: StudioContext) -> None:
                     input_box = gr.Textbox(label="Input", lines=1, max_lines=8, elem_id="pair-input")
                     output = gr.Textbox(label="Output", lines=10, max_lines=30, elem_id="pair-output",
                                         elem_classes=["code-text"])
+                    # A conversation pair is edited as its messages (instruction/output only mirror it).
+                    conversation = gr.Code(label="Conversation (messages; edit, then Save conversation)",
+                                           language="json", visible=False, interactive=True, lines=12,
+                                           max_lines=40, elem_id="pair-conversation")
+                    save_conv_btn = gr.Button("Save conversation", visible=False, elem_id="pair-save-conversation")
                     with gr.Row():
                         save_btn = gr.Button("Save", elem_id="pair-save")
                         approve_btn = gr.Button("Approve ▶", variant="primary", elem_id="pair-approve")
@@ -122,15 +132,16 @@ def build(ctx: StudioContext) -> None:
             pairs_panels.build_datasets_panel(ctx, applied)
 
     filter_inputs = [status, language, repo, origin, labeller, flag, min_len, max_len, search]
-    pair_outputs = [current, header, code, instruction, input_box, output, history, diff]
+    pair_outputs = [current, header, code, instruction, input_box, output, history, diff, conversation,
+                    save_conv_btn]
 
     def show_pair(pair_id):
         if pair_id is None:
             return [None, "No more pairs in this filter.", gr.update(value="", language=None), "", "", "",
-                    [], ""]
+                    [], "", gr.update(value="", visible=False), gr.update(visible=False)]
         store = ctx.store()
         p = store.get_pair(int(pair_id))
-        seen = {"id": p["id"], **{f: p[f] for f in TEXT_FIELDS}}
+        seen = {"id": p["id"], "revision": p["revision"], **{f: p[f] for f in TEXT_FIELDS}}
         edits = [[e["at"], e["field"], e["before"], e["after"]] for e in store.pair_history(p["id"])]
         diffs = store.label_diff(p["id"])
         diff_md = "\n\n".join(f"```diff\n{d}\n```" for d in diffs.values()) or "No human edit of the text yet."
@@ -138,10 +149,19 @@ def build(ctx: StudioContext) -> None:
         code_label = "Source snippet" if p.get("snippet_code") else "Output (no source snippet)"
         code_update = gr.update(value=p.get("snippet_code") or p["output"], label=code_label,
                                 language=highlight(p["language"]))
+        talk = messages_json(p)
+        if talk:
+            diff_md = (f"```diff\n{store.messages_diff(p['id'])}\n```" if store.messages_diff(p["id"])
+                       else "No human edit of the conversation yet.")
+        boxes = [gr.update(value=p[f], interactive=not talk) for f in TEXT_FIELDS]
         found = store.pair_scrub(p["id"])
         header = pair_header(p) + (f"\n\n🔒 replaced before storing: {describe_findings(found)}" if found else "")
-        return [seen, header, code_update,
-                p["instruction"], p["input"], p["output"], edits, diff_md]
+        return [seen, header, code_update, *boxes, edits, diff_md,
+                gr.update(value=talk, visible=bool(talk)), gr.update(visible=bool(talk))]
+
+    @ui_errors
+    def do_save_conversation(seen, text):
+        return show_pair(save_conversation(ctx.store(), seen, text)["id"])
 
     @ui_errors
     def load_page(flt, page_no, size):
@@ -222,6 +242,7 @@ def build(ctx: StudioContext) -> None:
                                                            [table, summary, page])
     for box in (instruction, input_box, output):
         box.submit(lambda s, i, x, o, f: save_and_move(s, i, x, o, None, 0, f), [*texts, applied], pair_outputs)
+    save_conv_btn.click(do_save_conversation, [current, conversation], pair_outputs)
     bulk_btn.click(bulk, [applied, bulk_action], bulk_note).then(load_page, [applied, page, page_size],
                                                                   [table, summary, page])
     stats_btn.click(stats, applied, [stats_md, stats_plot])

@@ -6,7 +6,8 @@ instructions in six categories, Godot 4 GDScript among them); `prompts` holds th
 each mode (multi-system 0–10, single 1–10 reference-guided, pairwise with both orders, rubric);
 `verdicts` parses replies strictly; `requests` plans what is asked; `run` is the job (answers,
 then judgments through the labeller's request engine, resumable without paying twice); `bias`
-turns stored judgments into scores and bias figures.
+turns stored judgments into scores and bias figures. `multiturn` brings MT-bench's question and
+reference-answer files as published: answers turn by turn, its multi-turn judge prompts, per-turn results.
 
     python -m evals judge suites|import|estimate|run|list|show|export
 """

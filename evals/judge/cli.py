@@ -22,8 +22,12 @@ def register(sub) -> None:
     a = p.add_subparsers(dest="judge_command", required=True, metavar="ACTION")
     a.add_parser("suites", help="judge suites (the built-in one is added on first use)").set_defaults(func=cmd_suites)
     imp = a.add_parser("import", help="import a judge suite from JSONL (id, category, instruction, "
-                                      "language?, reference?)")
+                                      "language?, reference?), or MT-bench's question file (question_id, "
+                                      "category, turns, reference?)")
     imp.add_argument("file", help="the JSONL file")
+    imp.add_argument("--references", help="MT-bench reference answers (question_id, model_id, choices[0].turns)")
+    imp.add_argument("--all-references", action="store_true",
+                     help="use the reference answers in every category (default: math, reasoning, coding, as MT-bench)")
     imp.add_argument("--name", help="suite name (default: the file name)")
     imp.add_argument("--replace", action="store_true", help="replace a suite with the same name")
     imp.set_defaults(func=cmd_import)
@@ -66,8 +70,12 @@ def cmd_suites(args) -> int:
 def cmd_import(args) -> int:
     from evals.judge.suites import import_judge_suite
 
-    suite = import_judge_suite(open_store(), args.name or Path(args.file).stem, args.file, args.replace)
-    print(f"imported judge suite {suite['name']}: {suite['items']} items")
+    suite = import_judge_suite(open_store(), args.name or Path(args.file).stem, args.file, args.replace,
+                               references=args.references, all_references=args.all_references)
+    items = open_store().judge_items(suite["name"])
+    multi = sum(1 for i in items if i.get("turns"))
+    refs = sum(1 for i in items if i.get("references") or i.get("reference"))
+    print(f"imported judge suite {suite['name']}: {suite['items']} items ({multi} multi-turn, {refs} with a reference)")
     return 0
 
 
@@ -146,6 +154,10 @@ def format_run(run: dict) -> str:
         for cat, by_model in m["categories"].items():
             lines.append(f"  {cat:<22} " + " | ".join("-" if by_model.get(x) is None else f"{by_model[x]:.2f}"
                                                       for x in models))
+    if m.get("turns"):
+        from evals.judge.multiturn import format_turns
+
+        lines += format_turns(m["turns"])
     return "\n".join(lines + ["bias:"] + format_bias(m["bias"]))
 
 

@@ -21,9 +21,24 @@ MAX_SYSTEMS = len(prompts.SYSTEM_LABELS)
 
 def plan_requests(mode: str, items: list[dict], contestants: list[str], answers: dict, seed: int = 0) -> list[dict]:
     """Every request of a judged eval whose answers exist; `answers` maps (model, item id) -> text."""
+    from evals.judge.multiturn import later_turn_messages
+
     out = []
     for item in items:
         have = [m for m in contestants if (m, item["id"]) in answers]
+        if (item.get("turn") or 1) > 1:  # MT-bench's multi-turn prompts show the whole conversation
+            pairs = [[m] for m in have] if mode == "single" else [list(p) for p in itertools.combinations(have, 2)]
+            for systems in pairs:
+                orders = [("", systems)] if mode == "single" else [("AB", systems), ("BA", systems[::-1])]
+                for order, shown in orders:
+                    messages = later_turn_messages(mode, item, shown, answers)
+                    if messages is None:
+                        continue
+                    key = (f"single:{item['id']}:{shown[0]}" if mode == "single"
+                           else f"pairwise:{item['id']}:{systems[0]}|{systems[1]}:{order}")
+                    out.append({"key": key, "item": item, "systems": shown, "swapped": order == "BA",
+                                "messages": messages})
+            continue
         if mode == "multi":
             if len(have) < 1:
                 continue

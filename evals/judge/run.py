@@ -101,10 +101,13 @@ class JudgeTally(RequestTally):
                 f"{self.failed} failed · {self.usage()}")
 
 def _items(store, cfg: JudgeConfig) -> list[dict]:
+    from evals.judge.multiturn import expand_turns
+
     items = store.judge_items(cfg.suite)
     if cfg.categories:
         items = [i for i in items if i["category"] in cfg.categories]
-    return spread(items, cfg.limit) if cfg.limit else items
+    items = spread(items, cfg.limit) if cfg.limit else items
+    return expand_turns(items, cfg.mode)  # a question of N turns is judged as N items
 
 
 def spread(items: list[dict], n: int) -> list[dict]:
@@ -210,6 +213,10 @@ def run_judging(store, run_id: int, cfg: JudgeConfig, *, api_key=None, progress=
     metrics = summarize(run, store.judgments(run_id), answers, items, store.vote_tallies(),
                         {k: r["valid"] for k, r in answers_rows.items()})
     metrics["spend"] = store.judge_spend(run_id)
+    if any(i.get("turn") for i in items):
+        from evals.judge.multiturn import turn_summary
+
+        metrics["turns"] = turn_summary(store.judgments(run_id), items)
     status = "stopped" if stopped else "done"
     note = (f"stopped at the ${cfg.budget_usd:g} budget; raise it and resume to finish" if stopped
             else f"{metrics['counts']['ok']} judgments, {metrics['counts']['unparseable']} unparseable, "
@@ -224,6 +231,10 @@ def answer_all(store, run: dict, items: list[dict], cfg: JudgeConfig, progress, 
     from evals.judge.prompts import contestant_messages
     from pipeline.models import GenParams, generate
 
+    if any(i.get("turn") for i in items):  # multi-turn: answered turn by turn
+        from evals.judge.multiturn import answer_turns
+
+        return answer_turns(store, run, items, cfg, progress, log)
     have = store.judge_answers(run["id"])
     todo = [(m, i) for m in cfg.contestants for i in items if (m, i["id"]) not in have]
     total, done = len(todo), 0

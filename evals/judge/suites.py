@@ -5,7 +5,9 @@
     ensure_builtin_suite(store)              # the built-in suite (builtin_suite.jsonl), once
 
 One JSON object a line: {"id", "category", "instruction", "language"?, "reference"?}. `prompt` is
-accepted for `instruction` and `task_id` for `id` (MT-bench and HumanEval habits). Every problem
+accepted for `instruction` and `task_id` for `id` (MT-bench and HumanEval habits), and MT-bench's
+own shape {"question_id", "category", "turns": [..], "reference"?: [..]} as it is published
+(multi-turn questions: evals/judge/multiturn.py). Every problem
 in a file is reported at once, with its line number, so a person fixes the file in one go.
 """
 from __future__ import annotations
@@ -26,12 +28,26 @@ class SuiteFileError(StudioError):
 
 def normalize_item(raw, where: str) -> tuple[dict | None, list[str]]:
     """(item, []) or (None, problems) for one suite entry."""
+    from evals.judge.multiturn import question_fields
+
     if not isinstance(raw, dict):
         return None, [f"{where}: expected a JSON object, got {type(raw).__name__}"]
+    raw = question_fields(raw)  # MT-bench's question_id / turns / reference list
     item = {"id": raw.get("id", raw.get("task_id")), "category": raw.get("category"),
             "instruction": raw.get("instruction", raw.get("prompt")),
             "language": raw.get("language") or None, "reference": raw.get("reference") or None}
-    problems = []
+    problems = [f"{where}: {raw['turns_error']}"] if raw.get("turns_error") else []
+    if isinstance(item["id"], int) and not isinstance(item["id"], bool):
+        item["id"] = str(item["id"])  # MT-bench numbers its questions
+    if raw.get("turns") and len(raw["turns"]) > 1:
+        item["turns"] = raw["turns"]
+    if raw.get("references") is not None:
+        if not (isinstance(raw["references"], list) and all(isinstance(r, str) for r in raw["references"])):
+            problems.append(f"{where}: 'reference' must be a string or a list of strings (one per turn)")
+        elif len(raw.get("turns") or [None]) > 1:
+            item["references"] = raw["references"]
+        else:
+            item["reference"] = raw["references"][0] if raw["references"] else None
     for field in ("id", "category", "instruction"):
         value = item[field]
         if value is None or not str(value).strip():
@@ -91,8 +107,16 @@ def load_suite_file(path: str | Path) -> list[dict]:
     return parse_suite_text(text)
 
 
-def import_judge_suite(store, name: str, path: str | Path, replace: bool = False) -> dict:
-    return store.create_judge_suite(name, load_suite_file(path), source=str(path), replace=replace)
+def import_judge_suite(store, name: str, path: str | Path, replace: bool = False,
+                       references: str | Path | None = None, all_references: bool = False) -> dict:
+    """A suite file (ours, or MT-bench's question file) with, optionally, MT-bench's reference
+    answers file (question_id -> choices[0].turns; see evals.judge.multiturn)."""
+    from evals.judge.multiturn import attach_references, load_references
+
+    items = load_suite_file(path)
+    if references:
+        attach_references(items, load_references(references), all_references)
+    return store.create_judge_suite(name, items, source=str(path), replace=replace)
 
 
 def save_judge_suite(store, name: str, rows: list[dict], replace: bool = False) -> dict:

@@ -19,6 +19,9 @@ from pipeline.errors import StudioError
 
 NUMBER = r"(-?\d+(?:\.\d+)?)"
 RATING = re.compile(r"\[\[\s*" + NUMBER + r"\s*(?:/\s*10\s*)?\]\]")
+# MT-bench's fallback when a judge writes one bracket ("Rating: [7]"); only after "Rating:", so a
+# list index or a citation in the explanation is never read as a score.
+RATING_SINGLE_BRACKET = re.compile(r"Rating:?\s*\[\s*" + NUMBER + r"\s*(?:/\s*10\s*)?\]", re.I)
 PAIR = re.compile(r"\[\[\s*([A-Za-z]+)\s*\]\]")
 # Horizontal space only after the number: "System A: 7/10" with no reason must not swallow the next line.
 SYSTEM_LINE = re.compile(r"^[^\w\n]*System[ \t]+([A-Z])[^\w\n]*?[ \t]*[:=\-][ \t]*" + NUMBER
@@ -50,8 +53,8 @@ def _one_score(values: list[str], low: float, high: float, what: str) -> float:
 
 
 def parse_single(reply: str, low: float = 1, high: float = 10) -> dict:
-    """MT-bench single grading: "Rating: [[N]]"."""
-    found = RATING.findall(reply or "")
+    """MT-bench single grading: "Rating: [[N]]" (its fallback "Rating: [N]" too)."""
+    found = RATING.findall(reply or "") or RATING_SINGLE_BRACKET.findall(reply or "")
     if not found:
         raise _nothing(reply, "rating [[N]]")
     return {"score": _one_score(found, low, high, "rating")}

@@ -9,8 +9,9 @@
 Entry points: `conversation` (new_chat, send, regenerate, export, send-to-pairs), `streaming`
 (parallel columns, waiting state, Stop), `prompting` (the checkpoint's template, multi-turn
 rendering, history cut to fit the context), `arena` (battles and votes), `leaderboard`
-(`arena_leaderboard(store)`: Elo and Bradley-Terry with bootstrap intervals, win-rate matrix).
-CLI: `python -m pipeline chat talk|list|show|export|delete|to-pairs|vote|leaderboard|unload`.
+(`arena_leaderboard(store)`: Elo and Bradley-Terry with bootstrap intervals, win-rate matrix),
+`fastchat_votes` (votes as FastChat battle records, both ways; imported ones marked).
+CLI: `python -m pipeline chat talk|list|show|export|delete|to-pairs|vote|leaderboard|battles|unload`.
 
 Chat is interactive, so it declares no job kinds: a reply streams in the caller's process, from
 the model cache that every browser session shares (pipeline.models).

@@ -1,4 +1,4 @@
-"""`python -m pipeline chat talk|list|show|export|delete|to-pairs|vote|leaderboard|unload`.
+"""`python -m pipeline chat talk|list|show|export|delete|to-pairs|vote|leaderboard|battles|unload`.
 
     python -m pipeline chat talk SmolLM2-135M-Instruct --prompt "Reverse a string in Lua"
     python -m pipeline chat talk model-a model-b          # side by side; reads turns from stdin
@@ -42,6 +42,8 @@ def register(sub) -> None:
     tp.add_argument("chat_id", type=int, help="conversation id")
     tp.add_argument("--message", type=int, help="only this answer (message id)")
     tp.add_argument("--output-file", help="a corrected answer to use instead of the model's text")
+    tp.add_argument("--turn-only", action="store_true",
+                    help="only the answered turn, without the earlier turns (default: the conversation up to it)")
     tp.set_defaults(func=cmd_to_pairs)
     vote = csub.add_parser("vote", help="vote on the last turn of a two-model conversation")
     vote.add_argument("chat_id", type=int, help="conversation id")
@@ -53,6 +55,9 @@ def register(sub) -> None:
     un = csub.add_parser("unload", help="free a loaded model (all when no name is given)")
     un.add_argument("model", nargs="?", help="registered model name")
     un.set_defaults(func=cmd_unload)
+    from pipeline.chat import exchange_cli
+
+    exchange_cli.register(csub)
 
 
 def cmd_talk(args) -> int:
@@ -166,7 +171,8 @@ def cmd_to_pairs(args) -> int:
     from pipeline.chat import send_to_pairs
 
     output = Path(args.output_file).read_text(encoding="utf-8") if args.output_file else None
-    ids = send_to_pairs(open_store(), args.chat_id, message_id=args.message, output=output)
+    ids = send_to_pairs(open_store(), args.chat_id, message_id=args.message, output=output,
+                        keep_context=not args.turn_only)
     print(f"pair(s) {', '.join(map(str, ids))} (origin chat, draft): review them in the Pairs tab")
     return 0
 
@@ -188,7 +194,8 @@ def cmd_leaderboard(args) -> int:
     for r in rows:
         print(f"{r['model']:<28} BT {rating_text(r['bt'], r['bt_low'], r['bt_high'], r['battles']):<40} "
               f"Elo {rating_text(r['elo'], r['elo_low'], r['elo_high'], r['battles']):<40} "
-              f"{r['wins']}W {r['losses']}L {r['ties']}T {r['both_bad']} both bad")
+              f"{r['wins']}W {r['losses']}L {r['ties']}T {r['both_bad']} both bad"
+              + (f" ({r['imported']} imported)" if r.get("imported") else ""))
     return 0
 
 

@@ -170,10 +170,12 @@ def read_jsonl(path: str | Path) -> list[dict]:
 
 
 def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output: str | None = None,
-                  instruction: str | None = None) -> list[int]:
+                  instruction: str | None = None, keep_context: bool = True) -> list[int]:
     """One answer (optionally a corrected version), or every finished answer of a conversation,
-    as draft pairs with origin 'chat'. Returns the pair ids. An unvoted battle's answers wait for
-    the vote: a pair names the model that wrote it, which would reveal the battle."""
+    as draft pairs with origin 'chat'. Returns the pair ids. With `keep_context` an answer after
+    the first turn becomes a conversation pair holding the turns up to it (and the system
+    prompt); without it, only that turn, noted as sent without its context (store.conversations). An unvoted battle's answers wait for the vote: a pair names the model
+    that wrote it, which would reveal the battle. Everything sent goes through the scrub pass first."""
     from pipeline.chat.arena import is_blind
 
     if is_blind(store.get_chat(chat_id)):
@@ -183,12 +185,23 @@ def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output:
         message = store.get_message(message_id)
         if message["chat_id"] != chat_id:
             raise ChatError(f"message {message_id} is not part of conversation {chat_id}")
-        return [_scrubbed_pair_from_chat(store, message, output=output, instruction=instruction)]
+        if keep_context and instruction is None:
+            return [_scrubbed_conversation_pair(store, message, output=output)]
+        pair_id = _scrubbed_pair_from_chat(store, message, output=output, instruction=instruction)
+        if message["turn"] > 0:
+            store.mark_chat_pair_turn_only(pair_id)
+        return [pair_id]
     chat = store.get_chat(chat_id)
     answers = [m for m in chat["messages"] if m["role"] == "assistant" and m["status"] == "done" and m["content"].strip()]
     if not answers:
         raise ChatError("this conversation has no finished answer to turn into a pair")
-    return [_scrubbed_pair_from_chat(store, m) for m in answers]
+    if keep_context:
+        return [_scrubbed_conversation_pair(store, m) for m in answers]
+    ids = [_scrubbed_pair_from_chat(store, m) for m in answers]
+    for m, pair_id in zip(answers, ids):
+        if m["turn"] > 0:
+            store.mark_chat_pair_turn_only(pair_id)
+    return ids
 
 
 def _scrubbed_pair_from_chat(store, message: dict, *, output: str | None = None,
@@ -206,5 +219,21 @@ def _scrubbed_pair_from_chat(store, message: dict, *, output: str | None = None,
     changed = clean != row
     pair_id = store.pair_from_chat(message["id"], instruction=clean["instruction"],
                                    output=clean["output"] if (changed or output is not None) else None)
+    store.set_pair_scrub(pair_id, findings)
+    return pair_id
+
+
+def _scrubbed_conversation_pair(store, message: dict, *, output: str | None = None) -> int:
+    """The conversation up to this answer as one pair, every turn through the scrub pass before it
+    is written; a turn that cannot be made safe refuses the whole pair with the reason."""
+    from pipeline.curate.scrub import scrub_messages
+
+    messages = store.chat_context(message["id"])
+    if output is not None:
+        messages[-1] = {"role": "assistant", "content": output}
+    clean, findings, held = scrub_messages(messages)
+    if held:
+        raise ChatError(f"this conversation cannot go to the dataset: {held}")
+    pair_id = store.conversation_pair_from_chat(message["id"], output=output, messages=clean)
     store.set_pair_scrub(pair_id, findings)
     return pair_id

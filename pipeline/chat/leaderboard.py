@@ -136,8 +136,11 @@ def leaderboard(battles: list[Battle], rounds: int = ROUNDS, seed: int = 0) -> l
 
 
 def arena_leaderboard(store, rounds: int = ROUNDS, seed: int = 0) -> list[dict]:
-    """Every model with votes, best Bradley-Terry rating first (the Compare page reads this)."""
-    return leaderboard(battles_from_votes(store.list_votes()), rounds=rounds, seed=seed)
+    """Every model with votes, best Bradley-Terry rating first (the Compare page reads this);
+    `imported` counts the battles brought from a FastChat file (pipeline.chat.fastchat_votes)."""
+    from pipeline.chat.fastchat_votes import mark_imported
+
+    return mark_imported(store, leaderboard(battles_from_votes(store.list_votes()), rounds=rounds, seed=seed))
 
 
 def win_rate_matrix(battles: list[Battle]) -> tuple[list[str], list[list[float | None]]]:

@@ -23,6 +23,7 @@ from pipeline.clean.decontam import (
 )
 from pipeline.clean.dedup import NearDuplicateFinder, duplicate_groups, exact_key
 from pipeline.clean.quality import QualityThresholds, quality_flags
+from pipeline.pairs.conversations import clean_fields
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter
 
@@ -100,13 +101,14 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
     flagged: dict[int, list[str]] = {}
     done = 0
     for batch in store.iter_pair_texts(scope):
-        rows = [(p["instruction"], p["input"], p["output"]) for p in batch]
+        # A conversation is cleaned on all its turns (users' and assistant's), not just the mirrored ends.
+        rows = [clean_fields(p) for p in batch]
         batch_hits = [set() for _ in batch]
         for prepare, matcher in matchers:
             for k, hits in enumerate(matcher.match_batch(prepare(rows), len(rows))):
                 batch_hits[k].update(hits)
         for p, fields, hits in zip(batch, rows, batch_hits):
-            dedup_text = p["output"] if cfg.dedup_on == "output" else "\n".join(fields)
+            dedup_text = fields[2] if cfg.dedup_on == "output" else "\n".join(fields)
             # Keep the pair a person approved or edited; otherwise the oldest.
             rank[p["id"]] = (p["status"] != "approved", not p["human_edits"], p["id"])
             if dedup_text.strip():

@@ -262,6 +262,22 @@ def scrub_fields(row: dict, fields: tuple[str, ...]) -> tuple[dict, list[dict], 
     return clean, findings, held
 
 
+def scrub_messages(messages: list[dict]) -> tuple[list[dict], list[dict], str | None]:
+    """The pass over a conversation's turns: (clean messages, findings naming the turn, held reason)."""
+    clean, findings, held = [], [], None
+    for i, message in enumerate(messages):
+        content = message.get("content")
+        if not isinstance(content, str):
+            clean.append(dict(message))
+            continue
+        result = scrub_text(content)
+        clean.append({**message, "content": result.text})
+        findings += [{**f, "field": f"turn {i} {message.get('role', '?')}"} for f in result.findings]
+        if result.held and not held:
+            held = f"turn {i}: {result.held}"
+    return clean, findings, held
+
+
 def summarize(findings: list[dict]) -> dict:
     """{kind: count} for display and stats."""
     return dict(Counter(f["kind"] for f in findings))
@@ -304,6 +320,11 @@ def scrub_pair_rows(rows: list[dict], fields=("instruction", "input", "output"))
     kept, held, kinds = [], [], Counter()
     for row in rows:
         clean, findings, reason = scrub_fields(row, fields)
+        if row.get("messages") and not reason:   # a conversation: every turn, in the form it came
+            turns = json.loads(row["messages"]) if isinstance(row["messages"], str) else row["messages"]
+            cleaned, more, reason = scrub_messages(turns)
+            clean["messages"] = json.dumps(cleaned) if isinstance(row["messages"], str) else cleaned
+            findings += more
         if reason:
             held.append({"path": row.get("path"), "ref": row.get("commit_sha") or row.get("import_ref"),
                          "reason": reason})

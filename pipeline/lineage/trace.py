@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 from pipeline.errors import StudioError
 from pipeline.store import NotFoundError, Store
 
-KINDS = ("eval", "judge", "model", "run", "dataset", "pair", "snippet", "repo")
+KINDS = ("eval", "judge", "model", "run", "dataset", "pair", "snippet", "repo", "chat")
 SHOW = 25   # nodes listed per level (the level's total is always given)
 
 
@@ -101,6 +101,16 @@ def _pair_node(p: dict) -> Node:
     return Node(f"pair:{p['id']}", f"pair {p['id']} · {p['origin']} · {p['status']}", (p.get("instruction") or "")[:80])
 
 
+def _chat_node(c: dict) -> Node:
+    # A pair sent from a chat stands on that conversation (up to the answer, or that turn alone).
+    how = {"conversation": "with the turns before it", "turn_only": "that turn only, without its context"}
+    detail = f"turn {c['turn'] + 1} · {how.get(c.get('context'), '')}".rstrip(" ·") if "turn" in c else \
+        f"{c.get('mode', '')} · {', '.join(c.get('models') or [])}"
+    return Node(f"chat:{c['chat_id'] if 'chat_id' in c else c['id']}",
+                f"chat {c['chat_id'] if 'chat_id' in c else c['id']}" + (f" · {c['model']}" if c.get("model") else ""),
+                detail)
+
+
 def _snippet_node(s: dict) -> Node:
     return Node(f"snippet:{s['id']}", f"snippet {s['id']} · {s.get('name') or s['kind']}",
                 f"{s['path']}:{s.get('start_line') or ''}")
@@ -132,6 +142,8 @@ def _resolve(store: Store, kind: str, key: str):
                 return store.lineage_dataset(int(name)) or store.get_dataset_by_id(int(name))
             d = store.get_dataset(name, int(version) if version else None)
             return store.lineage_dataset(d["id"])
+        if kind == "chat":
+            return store.get_chat(int(key))
         if kind == "pair":
             rows = store.lineage_pairs([int(key)])
         elif kind == "snippet":
@@ -150,7 +162,7 @@ def trace(store: Store, ref: str) -> Lineage:
     row = _resolve(store, kind, key)
     focus = {"eval": _eval_node, "judge": _judge_node, "model": _model_node, "run": _run_node,
              "dataset": _dataset_node, "pair": _pair_node, "snippet": _snippet_node,
-             "repo": _repo_node}[kind](row)
+             "repo": _repo_node, "chat": _chat_node}[kind](row)
     sources: list[Source] = []
     upstream = _upstream(store, kind, row, sources)
     return Lineage(focus, upstream, _downstream(store, kind, row), sources)
@@ -184,6 +196,9 @@ def _upstream(store: Store, kind: str, row: dict, sources: list[Source]) -> list
     pairs = store.lineage_pairs(pair_ids)
     if kind != "pair" and pairs:
         levels.append(_level("pair", [_pair_node(p) for p in pairs]))
+    chats = store.chat_origins([p["id"] for p in pairs if p.get("origin") == "chat"])
+    if chats:
+        levels.append(_level("chat", [_chat_node(c) for c in chats]))
     snippet_ids = sorted({p["snippet_id"] for p in pairs if p.get("snippet_id")})
     if kind == "snippet":
         snippet_ids = [row["id"]]
@@ -231,9 +246,11 @@ def _downstream(store: Store, kind: str, row: dict) -> list[Level]:
         pair_ids = store.lineage_pairs_from(snippet_ids=[row["id"]])
     elif kind == "pair":
         pair_ids = [row["id"]]
-    if kind in ("repo", "snippet"):
+    elif kind == "chat":
+        pair_ids = store.chat_pair_ids(row["id"])
+    if kind in ("repo", "snippet", "chat"):
         levels.append(Level("pair", [_pair_node(p) for p in store.lineage_pairs(pair_ids[:SHOW])], len(pair_ids)))
-    datasets = store.lineage_datasets_with(pair_ids) if kind in ("repo", "snippet", "pair") else []
+    datasets = store.lineage_datasets_with(pair_ids) if kind in ("repo", "snippet", "pair", "chat") else []
     if datasets:
         levels.append(_level("dataset", [_dataset_node(d) for d in datasets]))
     dataset_ids = [d["id"] for d in datasets] if kind != "dataset" else [row["id"]]

@@ -1,4 +1,4 @@
-"""`python -m pipeline pairs list|show|edit|approve|reject|bulk|stats|clean|import|freeze|export|datasets`
+"""`python -m pipeline pairs list|show|edit|messages|approve|reject|bulk|stats|clean|import|freeze|export|datasets`
 — the CLI twin of the Pairs tab."""
 from __future__ import annotations
 
@@ -43,6 +43,9 @@ def register(sub) -> None:
     text.add_argument("--value-file", help="read the new text from this file ('-' = stdin)")
     edit.add_argument("--revision", type=int, help="fail if the pair changed since this revision (see `show`)")
     edit.set_defaults(func=cmd_edit)
+    from pipeline.pairs import conversations_cli
+
+    conversations_cli.register(ps)
 
     for action, status in STATUS_ACTIONS.items():
         if action == "draft":
@@ -88,7 +91,7 @@ def register(sub) -> None:
     exp = ps.add_parser("export", help="write a frozen dataset to JSONL, a datasets folder, or the hub")
     exp.add_argument("dataset", help="name (latest version), name@version, or id")
     exp.add_argument("--to", dest="target", default="jsonl", choices=["jsonl", "disk", "hub"], help="where to write")
-    exp.add_argument("--form", default="alpaca", choices=list(FORMS), help="JSONL records: alpaca fields or chat messages")
+    exp.add_argument("--form", default="alpaca", choices=list(FORMS), help="JSONL records: alpaca fields (conversations: + history/system), OpenAI messages, or ShareGPT conversations")
     exp.add_argument("--out", help="output file (jsonl) or folder (disk); default under $STUDIO_HOME/datasets")
     exp.add_argument("--repo-id", help="hub dataset repo, user/name (token from $HF_TOKEN)")
     exp.add_argument("--public", action="store_true", help="make the hub repo public (default private)")
@@ -139,8 +142,13 @@ def cmd_show(args) -> int:
     for name in ("dup_group", "contaminated_by", "flags", "labeller", "prompt_version"):
         if pair.get(name):
             print(f"{name}: {pair[name]}")
-    for name in ("instruction", "input", "output"):
-        print(f"--- {name}\n{pair[name]}")
+    if pair.get("messages"):  # a conversation: its turns (instruction/input/output only mirror them)
+        from pipeline.pairs.conversations import pair_messages, transcript
+
+        print(f"--- conversation\n{transcript(pair_messages(pair))}")
+    else:
+        for name in ("instruction", "input", "output"):
+            print(f"--- {name}\n{pair[name]}")
     if pair.get("snippet_code"):
         print(f"--- snippet {pair.get('snippet_path')}\n{pair['snippet_code']}")
     for e in store.pair_history(args.pair_id):
@@ -155,7 +163,13 @@ def cmd_edit(args) -> int:
     if args.value_file:
         value = sys.stdin.read() if args.value_file == "-" else Path(args.value_file).read_text(encoding="utf-8")
     store = open_store()
-    revision = args.revision if args.revision is not None else store.get_pair(args.pair_id)["revision"]
+    current = store.get_pair(args.pair_id)
+    if current.get("messages"):
+        from pipeline.pairs.conversations import ConversationError
+
+        raise ConversationError(f"pair {args.pair_id} is a conversation: edit its messages with "
+                                f"`python -m pipeline pairs messages {args.pair_id} --file FILE`")
+    revision = args.revision if args.revision is not None else current["revision"]
     pair = store.edit_pair(args.pair_id, {args.field: value}, revision=revision)
     print(f"pair {pair['id']} {args.field} saved (revision {pair['revision']})")
     return 0

@@ -25,8 +25,10 @@ from pipeline.paths import check_output_path, named_path
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter, as_filter
 from pipeline.models.templates import check_template, render, to_messages
+from pipeline.pairs.conversations import conversation_record
+from pipeline.train.conversation_rows import render_conversation
 
-FORMS = ("alpaca", "messages")
+FORMS = ("alpaca", "messages", "sharegpt")  # conversations: see pipeline.pairs.conversations
 TARGETS = ("jsonl", "disk", "hub")
 META_FILE = "codetune_dataset.json"
 
@@ -85,13 +87,16 @@ def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = N
 def gated_examples(store: Store, dataset: dict, gate: dict | None = None, **kw) -> Iterator[dict]:
     """The frozen examples through the scrub pass, the last gate before anything leaves the
     studio: secrets replaced, an example that cannot be made safe left out; `gate` counts both."""
-    from pipeline.curate.scrub import scrub_fields
+    from pipeline.curate.scrub import scrub_fields, scrub_messages
 
     gate = gate if gate is not None else {}
     gate.setdefault("scrubbed", 0)
     gate.setdefault("held_back", 0)
     for pair in store.dataset_examples(dataset["id"], **kw):
         clean, findings, held = scrub_fields(pair, ("instruction", "input", "output"))
+        if pair.get("messages") and not held:   # a conversation: every turn goes through the pass
+            clean["messages"], more, held = scrub_messages(pair["messages"])
+            findings += more
         if held:
             gate["held_back"] += 1
             continue
@@ -113,10 +118,12 @@ def records(store: Store, dataset: dict, form: str = "alpaca", gate: dict | None
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
     test_ids = _test_pair_ids(store, dataset)
     for pair in gated_examples(store, dataset, gate):
-        if form == "alpaca":
+        if pair.get("messages"):  # a conversation: every turn, in the form asked for
+            record = conversation_record(pair["messages"], form)
+        elif form == "alpaca":
             record = {"instruction": pair["instruction"], "input": pair["input"], "output": pair["output"]}
         else:
-            record = {"messages": to_messages(pair["instruction"], pair["input"], pair["output"])}
+            record = conversation_record(to_messages(pair["instruction"], pair["input"], pair["output"]), form)
         if test_ids:   # a dataset with a held-out split says which side each record is on
             record["split"] = "test" if pair["pair_id"] in test_ids else "train"
         yield record
@@ -176,6 +183,10 @@ def build_hf_dataset(store: Store, dataset: dict, gate: dict | None = None):
         for key in ("instruction", "input", "output"):
             columns[key].append(pair[key])
         columns["language"].append(pair["language"])
+        if pair.get("messages"):
+            columns["messages"].append(pair["messages"])
+            columns["text"].append(render_conversation(dataset["template"], pair["messages"]))
+            continue
         columns["messages"].append(to_messages(pair["instruction"], pair["input"], pair["output"]))
         columns["text"].append(render(dataset["template"], pair["instruction"], pair["input"], pair["output"]))
     return datasets.Dataset.from_dict(columns)

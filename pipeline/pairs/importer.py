@@ -131,10 +131,11 @@ def resolve_mapping(cfg: ImportConfig, columns: list[str]) -> tuple[str, dict[st
 def pair_from_record(data: dict, shape: str, mapping: dict[str, str]) -> tuple[dict | None, str | None]:
     """The pair's fields from one record, or why the record can't become a pair."""
     if shape == "messages":
-        instruction, output, error = _from_messages(data.get(mapping["messages"]), mapping["messages"])
+        row, error = _from_messages(data.get(mapping["messages"]), mapping["messages"])
         if error:
             return None, error
-        row = {"instruction": instruction, "input": "", "output": output}
+        if row["messages"] is None:
+            del row["messages"]  # a single turn: the plain pair it always was
     else:
         row = {}
         for target in ("instruction", "input", "output"):
@@ -152,30 +153,23 @@ def pair_from_record(data: dict, shape: str, mapping: dict[str, str]) -> tuple[d
     return row, None
 
 
-def _from_messages(value, column: str) -> tuple[str, str, str | None]:
-    if isinstance(value, str):
-        try:
-            value = json.loads(value)
-        except json.JSONDecodeError:
-            return "", "", f"{column!r} is not a JSON list of messages"
-    if not isinstance(value, list):
-        return "", "", f"{column!r} should be a list of messages, got {type(value).__name__}"
-    user = answer = None
-    for message in value:
-        if not isinstance(message, dict):
-            return "", "", f"{column!r} holds a {type(message).__name__} where a message was expected"
-        role = str(message.get("role", message.get("from", ""))).lower()
-        content = message.get("content", message.get("value"))
-        if user is None and role in USER_ROLES:
-            user = content
-        elif user is not None and role in ASSISTANT_ROLES:
-            answer = content
-            break
-    if not isinstance(user, str) or not user.strip():
-        return "", "", f"{column!r} has no user message"
-    if not isinstance(answer, str) or not answer.strip():
-        return "", "", f"{column!r} has no assistant reply after the first user message"
-    return user, answer, None
+def _from_messages(value, column: str) -> tuple[dict | None, str | None]:
+    """The pair columns for a messages record: a plain pair for one turn, a conversation pair
+    (pipeline.pairs.conversations) for a system prompt or several turns. A trailing question
+    nobody answered is dropped, as FastChat's ShareGPT cleaning does."""
+    from pipeline.pairs.conversations import ConversationError, normalize, pair_row
+
+    if isinstance(value, list) and value:
+        while value and isinstance(value[-1], dict) and \
+                str(value[-1].get("role", value[-1].get("from", ""))).lower() in USER_ROLES:
+            value = value[:-1]
+        if not any(isinstance(m, dict) and str(m.get("role", m.get("from", ""))).lower()
+                             in ASSISTANT_ROLES for m in value):
+            return None, f"{column!r} has no assistant reply after the first user message"
+    try:
+        return pair_row(normalize(value, column)), None
+    except ConversationError as exc:
+        return None, str(exc)
 
 
 def file_fingerprint(path: Path) -> str:

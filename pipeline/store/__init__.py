@@ -22,8 +22,8 @@ import sqlite_utils
 from pipeline.store.base import (  # noqa: F401  (re-exported)
     ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json,
 )
-from pipeline.store import (arena, chat, curate, evals, jobs, judge, labels, lineage, owncode, pairs,
-                           provenance, schema, train)
+from pipeline.store import (arena, chat, conversations, curate, evals, jobs, judge, labels, lineage, owncode,
+                           pairs, provenance, schema, train, votes_exchange)
 from pipeline.store.jobs import JobsMixin
 from pipeline.store.models import ModelsMixin
 
@@ -31,7 +31,7 @@ from pipeline.store.models import ModelsMixin
 MIGRATIONS = (schema.MIGRATIONS + curate.MIGRATIONS + labels.MIGRATIONS + pairs.MIGRATIONS
               + evals.MIGRATIONS + train.MIGRATIONS + chat.MIGRATIONS + judge.MIGRATIONS
               + jobs.MIGRATIONS + lineage.MIGRATIONS + provenance.MIGRATIONS + owncode.MIGRATIONS
-              + arena.MIGRATIONS)
+              + arena.MIGRATIONS + conversations.MIGRATIONS + votes_exchange.MIGRATIONS)
 
 BUSY_TIMEOUT_MS = 30_000
 
@@ -47,7 +47,8 @@ def _locked(path: Path, exc: sqlite3.OperationalError) -> Exception:
 
 class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pairs.PairsMixin,
             evals.EvalsMixin, train.TrainMixin, chat.ChatMixin, judge.JudgeMixin, lineage.LineageMixin,
-            provenance.ProvenanceMixin, owncode.OwnCodeMixin, arena.ArenaMixin):
+            provenance.ProvenanceMixin, owncode.OwnCodeMixin, arena.ArenaMixin,
+            conversations.ConversationsMixin, votes_exchange.VotesExchangeMixin):
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._local = threading.local()

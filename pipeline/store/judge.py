@@ -124,7 +124,10 @@ class JudgeMixin:
             suite_id = db["judge_suites"].insert({"name": name, "source": source}).last_pk
             db["judge_items"].insert_all([{"suite_id": suite_id, "item_id": i["id"], "category": i["category"],
                                            "language": i.get("language"), "instruction": i["instruction"],
-                                           "reference": i.get("reference")} for i in items])
+                                           "reference": i.get("reference"),
+                                           # multi-turn questions (evals.judge.multiturn); NULL otherwise
+                                           "turns": to_json(i.get("turns")), "refs": to_json(i.get("references"))}
+                                          for i in items])
         return self.get_judge_suite(name)
 
     def get_judge_suite(self, name: str) -> dict:
@@ -140,8 +143,15 @@ class JudgeMixin:
 
     def judge_items(self, suite: str) -> list[dict]:
         suite_id = self.get_judge_suite(suite)["id"]
-        return self._dicts("SELECT item_id AS id, category, language, instruction, reference FROM judge_items "
-                           "WHERE suite_id = ? ORDER BY id", [suite_id])
+        rows = self._dicts("SELECT item_id AS id, category, language, instruction, reference, turns, refs "
+                           "FROM judge_items WHERE suite_id = ? ORDER BY id", [suite_id])
+        for row in rows:  # multi-turn fields only where a question has them: older callers see no change
+            turns, refs = from_json(row.pop("turns")), from_json(row.pop("refs"))
+            if turns:
+                row["turns"] = turns
+            if refs:
+                row["references"] = refs
+        return rows
 
     # -- runs -------------------------------------------------------------------------------
     def create_judge_run(self, suite: str, mode: str, judge: str, contestants: list[str], params: dict,

@@ -14,6 +14,7 @@ import json
 from typing import Iterable, Iterator
 
 from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+from pipeline.store.conversations import add_snapshot_messages, copy_snapshot_messages
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
 EXAMPLE_FIELDS = ("pair_id", "instruction", "input", "output")
@@ -101,6 +102,7 @@ class DatasetsMixin:
                 "filter": to_json(filter), "template": template, "content_hash": content_hash(rows),
                 "size": len(rows)}).last_pk
             _insert_snapshot(db, dataset_id, rows)
+            copy_snapshot_messages(db, dataset_id)
             if labels is not None:
                 self.set_dataset_split(db, dataset_id, [i for i, s in enumerate(labels) if s == "test"],
                                        split_info)
@@ -121,6 +123,7 @@ class DatasetsMixin:
         cur = self.db.execute(f"SELECT {', '.join(fields)} FROM dataset_examples WHERE {where} "
                               "ORDER BY position", args)
         rows = [dict(zip(fields, r)) for r in cur.fetchall()]
+        add_snapshot_messages(self.db, int(dataset_id), rows)
         if rows or not dataset["pair_ids"] or self.db.execute(
                 "SELECT 1 FROM dataset_examples WHERE dataset_id = ? LIMIT 1", [int(dataset_id)]).fetchone():
             return rows

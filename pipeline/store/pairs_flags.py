@@ -12,7 +12,7 @@ from pipeline.store.pairs_query import FLAG_SQL, PairFilter, as_filter
 FLAG_KINDS = ("duplicate", "contaminated", "filtered")
 _FLAG_COLUMN = {"duplicate": "dup_group", "contaminated": "contaminated_by", "filtered": "flags"}
 IMPORT_COLUMNS = ("instruction", "input", "output", "origin", "language", "status", "path",
-                  "labeller", "import_ref", "scrub")
+                  "labeller", "import_ref", "scrub", "messages")  # messages: conversations only (store.conversations)
 
 
 class PairFlagsMixin:
@@ -24,7 +24,7 @@ class PairFlagsMixin:
         last = 0
         while True:
             cur = self.db.execute(
-                "SELECT id, instruction, input, output, status, human_edits, language FROM pairs "
+                "SELECT id, instruction, input, output, status, human_edits, language, messages FROM pairs "
                 f"WHERE ({where}) AND id > ? ORDER BY id LIMIT ?", [*args, last, batch_size])
             names = [d[0] for d in cur.description]
             rows = [dict(zip(names, r)) for r in cur.fetchall()]

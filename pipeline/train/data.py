@@ -43,11 +43,20 @@ def build_rows(examples: list[dict], template: str, tokenizer, max_length: int) 
                          "(Pairs tab → Datasets, or `python -m pipeline pairs freeze`)")
     rows, lengths, too_long = [], [], 0
     eos = 1 if tokenizer.eos_token_id is not None else 0
+    # A dataset with conversations trains on pre-tokenized rows whose mask covers every assistant
+    # turn (pipeline.train.conversation_rows); a single-turn dataset keeps prompt/completion rows.
+    conversations = any(ex.get("messages") for ex in examples)
     for ex in examples:
         if not (ex.get("output") or "").strip():
             continue
-        row = prompt_completion(template, ex, tokenizer)
-        n = len(tokenizer(row["prompt"] + row["completion"], add_special_tokens=False)["input_ids"]) + eos
+        if conversations:
+            from pipeline.train.conversation_rows import tokenized_row
+
+            row = tokenized_row(template, ex, tokenizer)
+            n = len(row["input_ids"])
+        else:
+            row = prompt_completion(template, ex, tokenizer)
+            n = len(tokenizer(row["prompt"] + row["completion"], add_special_tokens=False)["input_ids"]) + eos
         if n > max_length:
             too_long += 1
             continue
@@ -57,7 +66,9 @@ def build_rows(examples: list[dict], template: str, tokenizer, max_length: int) 
         raise TrainError(
             f"all {len(examples)} pairs are longer than max_length={max_length} tokens (or have no "
             f"output); raise max_length or freeze a dataset of shorter pairs")
+    talks = {ex.get("pair_id") for ex in examples if ex.get("messages")}
     stats = {"pairs": len(examples), "used": len(rows), "too_long": too_long,
+             "conversations": sum(1 for r in rows if r["pair_id"] in talks),
              "tokens": sum(lengths), "longest": max(lengths), "mean_length": sum(lengths) / len(lengths)}
     return rows, stats
 
@@ -78,7 +89,8 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "w", encoding="utf-8") as fh:
         for r in rows:
-            fh.write(json.dumps({"prompt": r["prompt"], "completion": r["completion"]}) + "\n")
+            keys = ("input_ids", "assistant_masks") if "input_ids" in r else ("prompt", "completion")
+            fh.write(json.dumps({k: r[k] for k in keys}) + "\n")
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -137,7 +137,9 @@ def plan_text(plan: dict) -> str:
     lines = [f"run {plan['name']}: {plan['base_model']} on {plan['dataset']['name']}@"
              f"{plan['dataset']['version']} with the {plan['template']} template",
              f"data: {s['used']} of {s['pairs']} pairs ({s['too_long']} longer than max_length left out), "
-             f"{s['train']} train / {s['eval']} eval, {s['tokens']} tokens, longest {s['longest']}",
+             f"{s['train']} train / {s['eval']} eval, {s['tokens']} tokens, longest {s['longest']}"
+             + (f"; {s['conversations']} conversations (loss on every assistant turn)" if s.get("conversations")
+                else ""),
              f"hardware: {plan['hw']['devices']} × {plan['hw']['num_processes']} process(es) per machine, "
              f"{plan['hw']['precision']}, attention {plan['hw']['attention']}",
              f"memory: {plan['estimate']['summary']}",

@@ -102,7 +102,8 @@ def test_send_to_pairs_records_conversation_and_model(store, battle):
     assert (pair["origin"], pair["instruction"], pair["output"], pair["labeller"], pair["status"]) == (
         "chat", "Write hello world", "print('hello world')", "m2", "draft")
     assert store.chat_pair_provenance(fixed_id) == {"pair_id": fixed_id, "chat_id": battle,
-                                                    "message_id": answer["id"], "model": "m2", "corrected": 1}
+                                                    "message_id": answer["id"], "model": "m2", "corrected": 1,
+                                                    "context": "conversation"}
     assert store.chat_pair_provenance(pair_id)["corrected"] == 0
 
 

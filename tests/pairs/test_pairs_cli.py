@@ -29,7 +29,7 @@ def test_every_pairs_action_has_help():
     sub = next(a for a in parser._actions if a.dest == "command").choices["pairs"]
     actions = next(a for a in sub._actions if a.dest == "pairs_command")
     assert set(actions.choices) == {"list", "show", "edit", "approve", "reject", "bulk", "stats", "clean",
-                                    "import", "freeze", "export", "datasets"}
+                                    "import", "freeze", "export", "datasets", "messages"}
     for name, p in actions.choices.items():
         assert actions._choices_actions and all(c.help for c in actions._choices_actions)
         for arg in p._actions:
