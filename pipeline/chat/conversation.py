@@ -195,11 +195,10 @@ def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output:
     answers = [m for m in chat["messages"] if m["role"] == "assistant" and m["status"] == "done" and m["content"].strip()]
     if not answers:
         raise ChatError("this conversation has no finished answer to turn into a pair")
-    if keep_context:
-        return [_scrubbed_conversation_pair(store, m) for m in answers]
-    ids = [_scrubbed_pair_from_chat(store, m) for m in answers]
+    ids = [_scrubbed_conversation_pair(store, m) if keep_context else _scrubbed_pair_from_chat(store, m)
+           for m in answers]
     for m, pair_id in zip(answers, ids):
-        if m["turn"] > 0:
+        if m["turn"] > 0 and not keep_context:
             store.mark_chat_pair_turn_only(pair_id)
     return ids
 
@@ -232,8 +231,12 @@ def _scrubbed_conversation_pair(store, message: dict, *, output: str | None = No
     if output is not None:
         messages[-1] = {"role": "assistant", "content": output}
     clean, findings, held = scrub_messages(messages)
+    if len(messages) == 2:   # one question and its answer: a single-turn pair, named as one
+        names = {"turn 0 user": "instruction", "turn 1 assistant": "output"}
+        findings = [{**f, "field": names.get(f["field"], f["field"])} for f in findings]
+        held = held and held.replace("turn 0:", "instruction:").replace("turn 1:", "output:")
     if held:
-        raise ChatError(f"this conversation cannot go to the dataset: {held}")
+        raise ChatError(f"this answer cannot go to the dataset: {held}")
     pair_id = store.conversation_pair_from_chat(message["id"], output=output, messages=clean)
     store.set_pair_scrub(pair_id, findings)
     return pair_id
