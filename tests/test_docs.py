@@ -108,3 +108,17 @@ def test_every_setting_the_code_reads_is_in_the_readme():
     assert read, "no STUDIO_* setting found: the pattern is wrong"
     missing = sorted(name for name in read if name not in README)
     assert not missing, f"settings read by the code but not in the README's table: {missing}"
+
+
+@pytest.mark.parametrize("prog", ["python -m pipeline", "python -m evals"])
+def test_every_command_that_can_wait_can_also_detach(prog):
+    """One helper (pipeline.cli.add_wait_flags) gives every job-starting command both flags."""
+    flags: dict[str, set[str]] = {}
+    for path, arg, _ in walk(parsers()[prog], prog):
+        flags.setdefault(path, set()).update(arg.split("/"))
+    waiting = {path: f for path, f in flags.items() if "--wait" in f}
+    assert {"python -m pipeline train start", "python -m pipeline train resume"} <= set(waiting) or \
+        prog == "python -m evals"
+    assert prog != "python -m evals" or "python -m evals judge run" in waiting
+    lacking = sorted(path for path, f in waiting.items() if "--detach" not in f)
+    assert not lacking, f"--wait without --detach: {lacking}"

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments
 from pipeline.store import open_store
 
@@ -38,7 +38,7 @@ def register(sub) -> None:
     est.set_defaults(func=cmd_estimate)
     run = a.add_parser("run", help="answer the suite with each contestant and judge the answers (a job)")
     add_config_arguments(run, JudgeConfig)
-    run.add_argument("--wait", action="store_true", help="block until the job finishes and print the scores")
+    add_wait_flags(run)
     run.set_defaults(func=cmd_run)
     a.add_parser("list", help="judged evals with their scores").set_defaults(func=cmd_list)
     show = a.add_parser("show", help="one judged eval: scores per model and category, bias figures")
@@ -88,26 +88,12 @@ def cmd_estimate(args) -> int:
 
 def cmd_run(args) -> int:
     from evals.judge.run import JudgeConfig, start_judging
-    from pipeline import jobs
 
     store = open_store()
     run_id, job_id = start_judging(store, JudgeConfig.from_args(args))
-    print(f"judged eval {run_id}: job {job_id} started; follow with `python -m pipeline jobs show {job_id}`")
-    if not args.wait:
-        return 0
-    last = None
-    while store.job_status(job_id) in ("queued", "running"):
-        message = store.get_job(job_id)["message"]
-        if message and message != last:
-            print(message, flush=True)
-            last = message
-        time.sleep(1.0)
-        jobs.reap_interrupted(store)
-    job = store.get_job(job_id)
-    print(f"job {job_id} {job['status']}: " + ((job["result"] or {}).get("message") or job["error"] or ""))
-    if job["status"] == "done":
-        print(format_run(store.get_judge_run(run_id)))
-    return 0 if job["status"] == "done" else 1
+    print(f"judged eval {run_id}")
+    return follow_job(store, job_id, args.wait,
+                      report=lambda job: [format_run(store.get_judge_run(run_id))] if job["status"] == "done" else [])
 
 
 def cmd_list(args) -> int:

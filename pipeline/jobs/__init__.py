@@ -286,7 +286,6 @@ def _supervise(store: Store) -> list[int]:
     return moved
 
 
-reap_interrupted = supervise  # the name callers used before supervise did more than reaping
 
 
 def start_supervisor(store: Store, every_s: float = SUPERVISE_EVERY_S) -> threading.Thread:

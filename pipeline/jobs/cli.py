@@ -38,7 +38,7 @@ def register(sub) -> None:
 
 def _store():
     store = open_store()
-    jobs.reap_interrupted(store)
+    jobs.supervise(store)
     return store
 
 

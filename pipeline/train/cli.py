@@ -16,8 +16,8 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments
 from pipeline.store import open_store
 
@@ -34,7 +34,7 @@ def register(sub) -> None:
     prev.set_defaults(func=cmd_preview)
     start = tsub.add_parser("start", help="start a training run as a job (queued behind runs on the same devices)")
     add_config_arguments(start, TrainConfig)
-    start.add_argument("--wait", action="store_true", help="block until the run ends, printing progress")
+    add_wait_flags(start)
     start.set_defaults(func=cmd_start)
     for name, func, text in [("stop", cmd_stop, "save a checkpoint at the next step and end the run"),
                              ("resume", cmd_resume, "continue an interrupted, stopped or failed run "
@@ -43,8 +43,8 @@ def register(sub) -> None:
                              ("metrics", cmd_metrics, "a run's per-step loss, eval loss, lr, tokens/s")]:
         sp = tsub.add_parser(name, help=text)
         sp.add_argument("run", help="run name or id")
-        if name in ("start", "resume"):
-            sp.add_argument("--wait", action="store_true", help="block until the run ends")
+        if name == "resume":
+            add_wait_flags(sp)
         sp.set_defaults(func=func)
     runs = tsub.add_parser("runs", help="training runs, newest first, with status, step, loss and cost")
     runs.add_argument("--limit", type=int, default=30, help="how many rows")
@@ -77,24 +77,17 @@ def cmd_preview(args) -> int:
     return 0
 
 
-def _follow(store, run_id: int) -> int:
-    from pipeline.train.job import reconcile_runs
+def _run_report(store, run_id: int):
+    """What `--wait` prints once the run's job ends: the run's own state, step and loss."""
+    def report(job: dict) -> list[str]:
+        from pipeline.train.job import reconcile_runs
 
-    last = None
-    while True:
         reconcile_runs(store)
         run = store.get_run(run_id)
-        line = f"{run['status']} step {run['step']}/{run['total_steps'] or '?'}"
         loss = store.latest_run_loss(run_id)
-        line += f" loss {loss:.4f}" if loss is not None else ""
-        if line != last:
-            print(line, flush=True)
-            last = line
-        if run["status"] not in ("queued", "running", "stopping"):
-            if run["error"]:
-                print(f"error: {run['error']}", file=sys.stderr)
-            return 0 if run["status"] in ("done", "stopped") else 1
-        time.sleep(1.0)
+        return [f"run {run['name']} {run['status']} at step {run['step']}/{run['total_steps'] or '?'}"
+                + (f" · loss {loss:.4f}" if loss is not None else "")]
+    return report
 
 
 def cmd_start(args) -> int:
@@ -103,7 +96,7 @@ def cmd_start(args) -> int:
     store = open_store()
     run = start_run(store, _config(args))
     print(f"run {run['name']} (id {run['id']}) queued as job {run['job_id']}\n$ {run['command']}")
-    return _follow(store, run["id"]) if args.wait else 0
+    return follow_job(store, run["job_id"], args.wait, report=_run_report(store, run["id"]))
 
 
 def cmd_stop(args) -> int:
@@ -120,7 +113,7 @@ def cmd_resume(args) -> int:
     store = open_store()
     run = resume_run(store, args.run)
     print(f"run {run['name']} queued again as job {run['job_id']}")
-    return _follow(store, run["id"]) if args.wait else 0
+    return follow_job(store, run["job_id"], args.wait, report=_run_report(store, run["id"]))
 
 
 def cmd_runs(args) -> int:

@@ -294,7 +294,7 @@ def reconcile_runs(store) -> list[int]:
     """Runs whose job is gone (killed app, killed job, crashed machine) become `interrupted`."""
     from pipeline import jobs
 
-    jobs.reap_interrupted(store)
+    jobs.supervise(store)
     changed = []
     for r in store.runs_with_job():
         if r["job_status"] in ("queued", "running"):

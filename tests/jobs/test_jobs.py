@@ -55,7 +55,7 @@ def test_sigkilled_job_becomes_interrupted_and_resumes_to_done(store, studio_hom
     pid = store.get_job(job_id)["pid"]
     os.killpg(pid, signal.SIGKILL)
     wait_until(lambda: not jobs.is_alive(pid, None))
-    assert jobs.reap_interrupted(store) == [job_id]
+    assert jobs.supervise(store) == [job_id]
     assert store.get_job(job_id)["status"] == "interrupted"
     assert not default_model_dir().exists()  # no half-written model folder was published
     jobs.resume(store, job_id)
@@ -90,7 +90,7 @@ def test_a_dead_pid_is_not_mistaken_for_a_live_job(store):
     proc.wait()
     job_id = store.create_job("prepare_model", {})
     store.mark_job_started(job_id, proc.pid, time.time(), "x.log")
-    assert jobs.reap_interrupted(store) == [job_id]
+    assert jobs.supervise(store) == [job_id]
 
 
 def test_progress_records_rate_and_eta(store):
@@ -137,7 +137,7 @@ def test_a_job_outlives_the_process_that_started_it(store, prepared_home):
                          env=dict(os.environ, PYTHONPATH=os.getcwd()))
     job_id = int(out.stdout.strip())
     wait_until(lambda: store.get_job(job_id)["status"] == "running")
-    assert jobs.reap_interrupted(store) == []  # alive, though not our child
+    assert jobs.supervise(store) == []  # alive, though not our child
     assert jobs.wait(store, job_id, timeout=300)["status"] == "done"
 
 

@@ -45,7 +45,7 @@ def test_sigkill_mid_run_then_resume_labels_each_snippet_once_and_pays_once(stor
     stored_before = len(label_pairs(store))
     server.hold_after = None
     server.release()  # the held requests now find their client gone: never paid
-    assert jobs.reap_interrupted(store) == [job_id]
+    assert jobs.supervise(store) == [job_id]
     jobs.resume(store, job_id)
     job = jobs.wait(store, job_id, timeout=120)
     assert job["status"] == "done", jobs.tail_log(job_id)
@@ -68,7 +68,7 @@ def test_batch_job_killed_while_the_provider_works_polls_the_same_batch(store, s
     until(lambda: any(b["status"] == "submitted" for b in store.label_batches(job_id=job_id)), what="a batch")
     sigkill(store, job_id)
     server.release_batches()
-    jobs.reap_interrupted(store)
+    jobs.supervise(store)
     jobs.resume(store, job_id)
     job = jobs.wait(store, job_id, timeout=120)
     assert job["status"] == "done", jobs.tail_log(job_id)
