@@ -247,6 +247,7 @@ def build(ctx: StudioContext) -> None:
         summary = (f"{c['common_tasks']} common tasks: **{c['a_solved']} → {c['b_solved']}** solved. "
                    f"Fixed ({len(c['flipped_to_pass'])}): {', '.join(c['flipped_to_pass']) or '—'}. "
                    f"Broken ({len(c['flipped_to_fail'])}): {', '.join(c['flipped_to_fail']) or '—'}.")
+        summary = "".join(f"⚠ **Warning:** {w}.\n\n" for w in c["warnings"]) + summary
         rows = [[r["task_id"], r["change"], f"{r['a_pass_rate']:.2f}", f"{r['b_pass_rate']:.2f}",
                  (r["b_error"] or "")[:200]] for r in c["tasks"] if r["change"] != "same"]
         return summary, rows

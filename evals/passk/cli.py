@@ -246,6 +246,8 @@ def cmd_compare(args) -> int:
     from evals.compare import compare_evals
 
     c = compare_evals(open_store(), args.a, args.b)
+    for warning in c["warnings"]:
+        print(f"warning: {warning}")
     print(f"{c['common_tasks']} common tasks: eval {args.a} solves {c['a_solved']}, "
           f"eval {args.b} solves {c['b_solved']}")
     print(f"fixed in {args.b} ({len(c['flipped_to_pass'])}): {', '.join(c['flipped_to_pass']) or '-'}")
