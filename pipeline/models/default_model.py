@@ -121,7 +121,7 @@ def has_gguf(store) -> bool:
 
 
 def prepare_model_job(ctx) -> dict:
-    steps = 6
+    steps = 6 if gguf_tools_present() else 5
     ctx.progress(0, steps, "starting")
 
     def progress(step: int, message: str) -> None:

@@ -81,21 +81,13 @@ def test_engines_are_chosen_named_and_refused_clearly(tmp_path, tiny_model_dir):
 def _tiny_smollm_run(store, tmp_path):
     """A tiny Llama with SmolLM2's tokenizer (one llama.cpp's converter knows), a LoRA adapter on it
     registered as a run's checkpoint, as training registers one."""
-    import torch
     from peft import LoraConfig, get_peft_model
-    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+    from transformers import AutoTokenizer, LlamaForCausalLM
 
-    from pipeline.models.default_model import bundled_gguf
+    from tests.helpers import build_tiny_smollm
 
-    gguf = bundled_gguf()
-    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
-    torch.manual_seed(0)
-    config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
-                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
-                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
-    base = tmp_path / "tiny-smol"
-    LlamaForCausalLM(config).save_pretrained(base)
-    tok.save_pretrained(base)
+    base = build_tiny_smollm(tmp_path / "tiny-smol")
+    tok = AutoTokenizer.from_pretrained(base)
     peft_model = get_peft_model(LlamaForCausalLM.from_pretrained(base),
                                 LoraConfig(r=4, target_modules=["q_proj", "v_proj"]))
     for name, p in peft_model.named_parameters():
