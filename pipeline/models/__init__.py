@@ -13,10 +13,15 @@ model's own chat template is applied; a model without one gets the alpaca layout
 Backends: transformers for local folders, hub ids, GGUF files and base + LoRA adapter (merged
 once for generation, see merged); llama.cpp for GGUF files and models with a GGUF export; vLLM
 in-process for batch `generate` when it is installed on a CUDA machine; the `openai` client for
-any OpenAI-compatible endpoint. `GenParams.engine` (default auto) picks one, see engines. Loaded weights live in one process-wide
-LRU cache shared by every browser session, so a checkpoint is loaded once however many people
-chat with it. Keys come from the session (`api_key=`) or the environment variable a model names,
+any OpenAI-compatible endpoint. `GenParams.engine` (default auto) picks one, see engines.
+Loaded weights live in one process-wide LRU cache shared by every browser session, so a
+checkpoint is loaded once however many people chat with it. Keys come from the session (`api_key=`) or the environment variable a model names,
 and are never stored.
+
+Modules: engines (which engine and quantization run a model), merged (LoRA folded into its base
+for generation), export_gguf (the `export_gguf` job: llama.cpp's converter and quantizer) with
+ollama (the Modelfile), default_model (the embedded SmolLM2), backends/ (hf, llamacpp, vllm,
+openai_compat). CLI: `python -m pipeline models list|add|remove|try|prepare-default|export-gguf`.
 """
 from __future__ import annotations
 

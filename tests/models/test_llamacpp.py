@@ -41,7 +41,13 @@ def test_embedded_gguf_chats_batches_and_scores_through_llamacpp():
     assert isinstance(models._loaded(models._route(models.resolve(spec))),
                       __import__("pipeline.models.backends.llamacpp", fromlist=["x"]).LlamaCppModel)
 
-    grown = list(stream_chat(spec, [{"role": "user", "content": "Say hello."}], GenParams(max_new_tokens=16)))
+    # The chat stack counts and cuts turns with the GGUF's own tokenizer and template.
+    from pipeline.chat import ChatSettings
+    from pipeline.chat.prompting import prepare
+
+    prepared = prepare(spec, [{"role": "user", "content": "Say hello."}], ChatSettings(max_new_tokens=16))
+    assert prepared.prompt.endswith("<|im_start|>user\nSay hello.<|im_end|>\n<|im_start|>assistant\n")
+    grown = list(stream_chat(spec, prepared.prompt, GenParams(max_new_tokens=16)))
     assert len(grown) > 2 and all(b.startswith(a) for a, b in zip(grown, grown[1:]))
 
     stops = generate(spec, ["def add(a, b):\n    return a + b\n\n\ndef"], GenParams(max_new_tokens=40, stop=["\n"]))

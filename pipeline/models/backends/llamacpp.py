@@ -47,6 +47,7 @@ def _threads() -> int:
 
 class LlamaCppModel:
     engine = "llama.cpp"
+    model = None  # no transformers module: chat reads the context length from `tokenizer`
 
     def __init__(self, llm, path: str, template: str):
         self.llm = llm
