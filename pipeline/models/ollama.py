@@ -127,12 +127,18 @@ def write_modelfiles(out_dir: Path, files: dict[str, Path], model_folder: Path) 
     """`Modelfile.<quant>` per file and `Modelfile` for the preferred one; {quant: path}."""
     from transformers import AutoTokenizer
 
-    layout = derive_layout(AutoTokenizer.from_pretrained(str(model_folder)))
+    try:
+        layout = derive_layout(AutoTokenizer.from_pretrained(str(model_folder)))
+        text = lambda name: modelfile_text(name, layout)  # noqa: E731
+    except ModelError as exc:
+        # The GGUFs stay usable: Ollama then reads the chat template stored in the GGUF itself.
+        why = str(exc)
+        text = lambda name: f"FROM ./{name}\n\n# No TEMPLATE: {why}\n"  # noqa: E731
     written = {}
     for quant, path in files.items():
         target = out_dir / f"Modelfile.{quant}"
-        target.write_text(modelfile_text(path.name, layout), encoding="utf-8")
+        target.write_text(text(path.name), encoding="utf-8")
         written[quant] = target
     main = next((q for q in PREFERRED if q in files), next(iter(files)))
-    (out_dir / "Modelfile").write_text(modelfile_text(files[main].name, layout), encoding="utf-8")
+    (out_dir / "Modelfile").write_text(text(files[main].name), encoding="utf-8")
     return written

@@ -257,7 +257,7 @@ def test_modelfile_template_renders_what_the_tokenizer_renders(go_render, tiny_m
         assert (default_system is not None) == (label == "smollm2")     # SmolLM2's template adds one
 
 
-def test_a_template_that_does_not_decompose_is_refused(tiny_model_dir):
+def test_a_template_that_does_not_decompose_is_refused(tiny_model_dir, tmp_path):
     from transformers import AutoTokenizer
 
     from pipeline.models.ollama import derive_layout
@@ -266,3 +266,10 @@ def test_a_template_that_does_not_decompose_is_refused(tiny_model_dir):
     tok.chat_template = "{% for m in messages|reverse %}[{{ m['content'] }}]{% endfor %}"
     with pytest.raises(ModelError):
         derive_layout(tok)
+    # An export still writes a Modelfile (Ollama then uses the template inside the GGUF), saying why.
+    from pipeline.models.ollama import write_modelfiles
+
+    tok.save_pretrained(tmp_path / "odd")
+    write_modelfiles(tmp_path, {"q8_0": tmp_path / "odd-q8_0.gguf"}, tmp_path / "odd")
+    text = (tmp_path / "Modelfile").read_text()
+    assert text.startswith("FROM ./odd-q8_0.gguf") and "# No TEMPLATE:" in text and "TEMPLATE \"\"\"" not in text

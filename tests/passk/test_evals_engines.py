@@ -74,3 +74,5 @@ def test_evals_cli_compare_prints_the_warning(store, tiny_model_dir, capsys):
     b = _eval_with(store, "smol", "auto", tasks, [False])
     assert run_cli(make_parser(), ["passk", "compare", str(a), str(b)]) == 0
     assert "warning: the two evals ran on different engines" in capsys.readouterr().out
+    assert run_cli(make_parser(), ["passk", "show", str(b)]) == 0
+    assert '"engine": "llama.cpp"' in capsys.readouterr().out
