@@ -273,3 +273,20 @@ def test_a_template_that_does_not_decompose_is_refused(tiny_model_dir, tmp_path)
     write_modelfiles(tmp_path, {"q8_0": tmp_path / "odd-q8_0.gguf"}, tmp_path / "odd")
     text = (tmp_path / "Modelfile").read_text()
     assert text.startswith("FROM ./odd-q8_0.gguf") and "# No TEMPLATE:" in text and "TEMPLATE \"\"\"" not in text
+
+
+@pytest.mark.slow
+def test_an_auto_eval_gives_a_checkpoint_its_q8_0_gguf_once(store, prepared_home, tiny_model_dir):
+    """Base and tuned compared on one engine: an `auto` eval exports a local model big enough to gain
+    to q8_0 first (as the embedded base has); told an engine, or a tiny model, it exports nothing."""
+    from pipeline.models.default_model import DEFAULT_NAME, default_model_dir
+    from pipeline.models.export_gguf import ensure_gguf
+
+    store.register_model(DEFAULT_NAME, "local", str(default_model_dir()), template="chat")
+    store.register_model("tiny", "local", str(tiny_model_dir))
+    assert ensure_gguf(store, "tiny") is None and models.engine_of(store.get_model("tiny"))["engine"] == "transformers"
+    assert ensure_gguf(store, DEFAULT_NAME, "transformers") is None
+    path = ensure_gguf(store, DEFAULT_NAME, log=lambda m: None)
+    assert path and path.endswith("-q8_0.gguf")
+    assert models.engine_of(store.get_model(DEFAULT_NAME)) == {"engine": "llama.cpp", "quant": "q8_0"}
+    assert ensure_gguf(store, DEFAULT_NAME) is None   # once: the next eval finds it
