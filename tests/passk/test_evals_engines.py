@@ -54,8 +54,8 @@ def test_answers_carry_their_engine_and_compare_warns_when_they_differ(store, ti
     assert board["warnings"] and "different engines or quantizations" in board["warnings"][0]
     assert "Warning: the pass@1 figures come from different engines" in to_markdown(board)
 
-    # Told otherwise, the GGUF runs on transformers too: the same engine and quantization, no warning.
-    c = _eval_with(store, "smol", "transformers", tasks, [False, True])
+    # The same engine and quantization on both sides (told transformers): no warning.
+    c = _eval_with(store, "tiny", "transformers", tasks, [False, True])
     assert {(s["engine"], s["quant"]) for s in store.eval_samples(c)} == {("transformers", "fp32")}
     assert compare_evals(store, a, c)["warnings"] == []
 
