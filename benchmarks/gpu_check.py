@@ -136,7 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         prepare(Path(tmp))
         env = dict(os.environ, STUDIO_HOME=tmp, PYTHONPATH=str(ROOT))
         results = []
-        print(f"| path | what | result | seconds | note |\n|---|---|---|---|---|")
+        print("| path | what | result | seconds | note |\n|---|---|---|---|---|")
         for name, what, cmd in plan:
             r = run_one(name, cmd, env, args.timeout)
             results.append(r)
