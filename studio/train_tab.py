@@ -1,5 +1,5 @@
 """Train tab: configure a fine-tune, read the exact command and memory estimate, start/stop/resume,
-watch loss live, compare runs, merge and push checkpoints.
+watch loss live, compare runs, merge, export to GGUF and push checkpoints.
 
 The form is generated from TrainConfig (defaults, choices and help come from the dataclass), and
 every button calls pipeline.train — the same functions as `python -m pipeline train …`. The hub
@@ -149,10 +149,13 @@ def build(ctx: StudioContext) -> None:
             compare_btn = gr.Button("Compare", scale=0)
         diff_table = gr.Dataframe(headers=["setting", "first run", "second run"], interactive=False)
         compare_plot = gr.LinePlot(x="step", y="value", color="curve", title="Loss by run", height=260)
-    with gr.Accordion("Merge a LoRA checkpoint / push to the hub", open=False):
+    with gr.Accordion("Merge a LoRA checkpoint / export to GGUF / push to the hub", open=False):
         with gr.Row():
             ckpt = gr.Dropdown([], label="Checkpoint model", allow_custom_value=True, elem_id="train-ckpt")
             merge_btn = gr.Button("Merge into base", scale=0)
+        from studio.gguf_export import export_controls
+
+        export_controls(ctx, ckpt, "train")
         with gr.Row():
             repo = gr.Textbox(label="Hub repo (owner/name)")
             token = gr.Textbox(label="HF token (this session only, never stored)", type="password")
@@ -181,7 +184,7 @@ def build(ctx: StudioContext) -> None:
         current = (current[0], current[1] or (f"{newest['name']}@{newest['version']}" if newest else None),
                    *current[2:])
         runs = store.list_runs()
-        ckpts = [m["name"] for m in store.list_models() if m.get("run_id")]
+        ckpts = [m["name"] for m in store.list_models() if m.get("run_id") and m["kind"] == "local"]
         pick = lambda choices, value: gr.update(choices=choices, value=value if value else None)  # noqa: E731
         table = [[r["id"], r["name"], r["status"], r["method"], f"{r['dataset']}@{r['dataset_version']}",
                   f"{r['step']}/{r['total_steps'] or '?'}", _rounded(store.latest_run_loss(r["id"])),

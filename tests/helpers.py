@@ -54,3 +54,23 @@ def until(condition, timeout: float = 60.0, what: str = "condition", poll: float
             return value
         time.sleep(poll)
     raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def build_tiny_smollm(out_dir: Path, seed: int = 0) -> Path:
+    """A 2-layer Llama with SmolLM2's real tokenizer and chat template (from the bundled GGUF): small
+    enough to convert and quantize in seconds, with a tokenizer llama.cpp's converter recognises."""
+    import torch
+    from transformers import AutoTokenizer, LlamaConfig, LlamaForCausalLM
+
+    from pipeline.models.default_model import bundled_gguf
+
+    gguf = bundled_gguf()
+    tok = AutoTokenizer.from_pretrained(str(gguf.parent), gguf_file=gguf.name)
+    torch.manual_seed(seed)
+    config = LlamaConfig(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=2, num_key_value_heads=2, max_position_embeddings=512,
+                         bos_token_id=tok.bos_token_id, eos_token_id=tok.eos_token_id, tie_word_embeddings=True)
+    out_dir = Path(out_dir)
+    LlamaForCausalLM(config).save_pretrained(out_dir)
+    tok.save_pretrained(out_dir)
+    return out_dir

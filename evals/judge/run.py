@@ -229,7 +229,7 @@ def run_judging(store, run_id: int, cfg: JudgeConfig, *, api_key=None, progress=
 
 def answer_all(store, run: dict, items: list[dict], cfg: JudgeConfig, progress, log) -> None:
     from evals.judge.prompts import contestant_messages
-    from pipeline.models import GenParams, generate
+    from pipeline.models import GenParams, engine_of, generate
 
     if any(i.get("turn") for i in items):  # multi-turn: answered turn by turn
         from evals.judge.multiturn import answer_turns
@@ -240,13 +240,18 @@ def answer_all(store, run: dict, items: list[dict], cfg: JudgeConfig, progress, 
     total, done = len(todo), 0
     log(f"answers: {total} to generate ({len(have)} stored)")
     params = GenParams(max_new_tokens=cfg.answer_max_new_tokens, temperature=0.0, batch_size=cfg.answer_batch_size)
+    from pipeline.models.export_gguf import ensure_gguf
+
     for model in cfg.contestants:
-        spec = store.get_model(model)  # the row itself: generate() alone would look in the default store
         mine = [i for m, i in todo if m == model]
+        if mine:
+            ensure_gguf(store, model, params.engine, log=log)
+        spec = store.get_model(model)  # the row itself: generate() alone would look in the default store
+        used = engine_of(spec, params.engine) if mine else {}
         for start in range(0, len(mine), cfg.answer_batch_size):
             chunk = mine[start:start + cfg.answer_batch_size]
             replies = generate(spec, [contestant_messages(i) for i in chunk], params)
-            store.add_judge_answers(run["id"], model, {i["id"]: r for i, r in zip(chunk, replies)})
+            store.add_judge_answers(run["id"], model, {i["id"]: r for i, r in zip(chunk, replies)}, **used)
             done += len(chunk)
             progress(done, total, f"answers {done}/{total} ({model})")
 

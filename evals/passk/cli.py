@@ -209,8 +209,9 @@ def cmd_list(args) -> int:
 def cmd_show(args) -> int:
     store = open_store()
     e = store.get_eval(args.eval_id)
-    print(json.dumps({k: e[k] for k in ("id", "suite", "model", "status", "params", "metrics", "error")},
-                     indent=2, default=str))
+    shown = {k: e[k] for k in ("id", "suite", "model", "status", "params", "metrics", "error")}
+    shown["engines"] = store.eval_engines(args.eval_id)   # what wrote the answers: engine, quantization
+    print(json.dumps(shown, indent=2, default=str))
     failing = [t for t in store.eval_task_summary(args.eval_id) if t["executed"] and not t["passed"]]
     if failing:
         print(f"{len(failing)} tasks never passed:")
@@ -246,6 +247,8 @@ def cmd_compare(args) -> int:
     from evals.compare import compare_evals
 
     c = compare_evals(open_store(), args.a, args.b)
+    for warning in c["warnings"]:
+        print(f"warning: {warning}")
     print(f"{c['common_tasks']} common tasks: eval {args.a} solves {c['a_solved']}, "
           f"eval {args.b} solves {c['b_solved']}")
     print(f"fixed in {args.b} ({len(c['flipped_to_pass'])}): {', '.join(c['flipped_to_pass']) or '-'}")

@@ -57,6 +57,10 @@ class EvalConfig(JobConfig):
         "help": "run the tests even where the sandbox lacks its minimum protections (no network, pid namespace, "
                 "private filesystem); recorded with the eval"})
     name: str = field(default="", metadata={"help": "a label for this eval (optional)"})
+    engine: str = field(default="auto", metadata={
+        "help": "what generates: auto (the fastest that runs the model here: vLLM on a GPU, llama.cpp "
+                "where the model has a GGUF, else transformers) | transformers | llama.cpp | vllm",
+        "choices": ("auto", "transformers", "llama.cpp", "vllm")})
 
     def check(self) -> None:
         if not self.model:
@@ -101,6 +105,9 @@ def eval_generate_job(ctx) -> dict:
     eval_id = _eval_for_job(ctx, config.suite, config.model, config.to_dict(), config.name or None)
     with _marks_failure(store, eval_id):
         store.update_eval(eval_id, status="generating")
+        from pipeline.models.export_gguf import ensure_gguf
+
+        ensure_gguf(store, config.model, config.engine, log=ctx.log)
         done = store.eval_sample_keys(eval_id)
         todo = [(t, i) for t in tasks for i in range(config.n_samples) if (t["task_id"], i) not in done]
         total = len(tasks) * config.n_samples
@@ -158,7 +165,7 @@ class TokenCount:
 
 def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=None) -> list[dict]:
     """One generate() call (two for `explain`) for a batch of (task, sample_idx)."""
-    from pipeline.models import GenParams, generate
+    from pipeline.models import GenParams, engine_of, generate
 
     chat = config.prompt_format == "chat"
 
@@ -167,7 +174,7 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=
         # continuations would run into the next function without the language's stop words.
         return GenParams(max_new_tokens=config.max_new_tokens, temperature=config.temperature,
                          top_p=config.top_p, seed=config.seed, batch_size=config.batch_size,
-                         stop=[] if chat else stop_words(task.get("language")))
+                         stop=[] if chat else stop_words(task.get("language")), engine=config.engine)
 
     descriptions = [None] * len(batch)
     if config.task_type == "explain":
@@ -179,6 +186,7 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=
     # One language per suite, so one set of stop words per batch.
     params = params_for(batch[0][0])
     raws = generate(config.model, prompts, params, on_tokens=on_tokens)
+    used = engine_of(config.model, config.engine)
     rows = []
     for (task, idx), prompt, raw in zip(batch, prompts, raws):
         language = normalize_language(task.get("language"))
@@ -189,7 +197,7 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=
             completion, mode = finish_continuation(raw, language), "continuation"
         rows.append({"task_id": task["task_id"], "sample_idx": idx, "prompt": prompt, "raw": raw,
                      "completion": completion, "mode": mode,
-                     "stop_words": params.stop or END_OF_TEXT})
+                     "stop_words": params.stop or END_OF_TEXT, **used})
     return rows
 
 

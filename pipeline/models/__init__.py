@@ -10,12 +10,18 @@
 string (plain continuation, what base models and pass@k want) or a list of chat messages (the
 model's own chat template is applied; a model without one gets the alpaca layout).
 
-Backends: transformers for local folders, hub ids, GGUF files and base + LoRA adapter (peft);
-vLLM in-process for batch `generate` when it is installed on a CUDA machine; the `openai`
-client for any OpenAI-compatible endpoint. Loaded weights live in one process-wide
-LRU cache shared by every browser session, so a checkpoint is loaded once however many people
-chat with it. Keys come from the session (`api_key=`) or the environment variable a model names,
+Backends: transformers for local folders, hub ids, GGUF files and base + LoRA adapter (merged
+once for generation, see merged); llama.cpp for GGUF files and models with a GGUF export; vLLM
+in-process for batch `generate` when it is installed on a CUDA machine; the `openai` client for
+any OpenAI-compatible endpoint. `GenParams.engine` (default auto) picks one, see engines.
+Loaded weights live in one process-wide LRU cache shared by every browser session, so a
+checkpoint is loaded once however many people chat with it. Keys come from the session (`api_key=`) or the environment variable a model names,
 and are never stored.
+
+Modules: engines (which engine and quantization run a model), merged (LoRA folded into its base
+for generation), export_gguf (the `export_gguf` job: llama.cpp's converter and quantizer) with
+ollama (the Modelfile), default_model (the embedded SmolLM2), backends/ (hf, llamacpp, vllm,
+openai_compat). CLI: `python -m pipeline models list|add|remove|try|prepare-default|export-gguf`.
 """
 from __future__ import annotations
 
@@ -30,8 +36,10 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Sequence
 
 
-# The embedded default model is converted from its GGUF wheel by a job (see default_model).
-JOB_KINDS = {"prepare_model": "pipeline.models.default_model:prepare_model_job"}
+# The embedded default model is converted from its GGUF wheel by a job (see default_model);
+# GGUF export (llama.cpp's converter + quantizer) is a job too (see export_gguf).
+JOB_KINDS = {"prepare_model": "pipeline.models.default_model:prepare_model_job",
+             "export_gguf": "pipeline.models.export_gguf:export_gguf_job"}
 
 Prompt = str | list[dict]
 CACHE_SIZE = int(os.environ.get("STUDIO_MODEL_CACHE", "2"))
@@ -50,6 +58,8 @@ class GenParams:
     seed: int | None = field(default=None, metadata={"help": "sampling seed (reproducible samples)"})
     repetition_penalty: float = field(default=1.0, metadata={"help": "above 1 discourages repeating tokens (1 = off)"})
     batch_size: int = field(default=8, metadata={"help": "prompts per forward pass (local models)"})
+    engine: str = field(default="auto", metadata={
+        "help": "auto (the fastest that runs the model here) | transformers | llama.cpp | vllm"})
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -75,12 +85,12 @@ def generate(model: str | dict, prompts: Sequence[Prompt], params: GenParams | N
     k prompts of the current batch answered so far, where the backend can tell), so a long batch
     shows live progress; backends that only answer whole (endpoints, vLLM) call it once."""
     params = params or GenParams()
-    spec = resolve(model)
+    spec = _route(resolve(model), params.engine, batch=True)
     if spec["kind"] == "openai":
         from pipeline.models.backends import openai_compat
 
         outputs = openai_compat.generate(spec, list(prompts), params, api_key=api_key)
-    elif spec["kind"] in ("local", "hf") and _vllm_available():  # GPU + vLLM: much faster batches
+    elif spec["engine"] == "vllm":  # GPU + vLLM: much faster batches
         from pipeline.models.backends import vllm_backend
 
         outputs = vllm_backend.generate(spec, list(prompts), params)
@@ -96,7 +106,7 @@ def continuation_logprobs(model: str | dict, context: Prompt, continuations: Seq
     """log P(each continuation | prompt, then the reply so far) under a local model: lets a caller
     have the model itself choose among a closed set of answers (constrained decoding, e.g. the
     verdict slot of a judge's reply). A chat prompt gets the model's template, as in generate."""
-    spec = resolve(model)
+    spec = _route(resolve(model))
     if spec["kind"] == "openai":
         raise ModelError(f"{spec['name']} is an endpoint; scoring continuations needs a local model")
     return _loaded(spec).continuation_logprobs(context, list(continuations), reply_so_far)
@@ -108,11 +118,24 @@ def _vllm_available() -> bool:
     return vllm_backend.available()
 
 
+def _route(spec: dict, engine: str = "auto", *, batch: bool = False) -> dict:
+    from pipeline.models.engines import route
+
+    return route(spec, engine, batch=batch)
+
+
+def engine_of(model: str | dict, engine: str = "auto", *, batch: bool = True) -> dict:
+    """{"engine", "quant"} that `generate` (batch) or `stream_chat` would use; loads nothing."""
+    from pipeline.models.engines import describe
+
+    return describe(resolve(model), engine, batch=batch)
+
+
 def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,
                 *, api_key: str | None = None) -> Iterator[str]:
     """Yield the reply as it grows (each item is the text so far)."""
     params = params or GenParams()
-    spec = resolve(model)
+    spec = _route(resolve(model), params.engine)
     if spec["kind"] == "openai":
         from pipeline.models.backends import openai_compat
 
@@ -133,7 +156,7 @@ LOAD_LOCK = threading.RLock()
 
 
 def _key(spec: dict) -> tuple:
-    return (spec["kind"], spec.get("path"), spec.get("base"))
+    return (spec["kind"], spec.get("path"), spec.get("base"), spec.get("engine") or "transformers")
 
 
 HUB_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,95}(/[A-Za-z0-9][A-Za-z0-9._-]{0,95})?")
@@ -209,10 +232,10 @@ def _loaded(spec: dict):
         hit = _cached(key)  # loaded by the thread we waited for
         if hit is not None:
             return hit
-        from pipeline.models.backends.hf import LocalModel
+        from pipeline.models.engines import backend_class
 
         with torch_globals_restored():
-            loaded = LocalModel.load(spec)
+            loaded = backend_class(spec).load(spec)
         with _cache_lock:
             _cache[key] = loaded
             while len(_cache) > CACHE_SIZE:
@@ -245,8 +268,8 @@ class torch_globals_restored:
 
 
 def load(model: str | dict):
-    """The loaded local model (tokenizer, config) from the shared cache, loading it if needed."""
-    return _loaded(resolve(model))
+    """The loaded local model (its `tokenizer`) that chat would use, from the shared cache."""
+    return _loaded(_route(resolve(model)))
 
 
 def loaded_models() -> list[str]:
@@ -257,13 +280,13 @@ def loaded_models() -> list[str]:
 def busy(model: str | dict) -> bool:
     """True while a loaded local model is generating for someone else (callers show "waiting")."""
     with _cache_lock:
-        loaded = _cache.get(_key(resolve(model)))
+        loaded = _cache.get(_key(_route(resolve(model))))
     return loaded is not None and loaded.lock.locked()
 
 
 def is_loaded(model: str | dict) -> bool:
     with _cache_lock:
-        return _key(resolve(model)) in _cache
+        return _key(_route(resolve(model))) in _cache
 
 
 def unload(model: str | dict | None = None) -> int:
@@ -273,11 +296,19 @@ def unload(model: str | dict | None = None) -> int:
             n = len(_cache)
             _cache.clear()
         else:
-            n = 1 if _cache.pop(_key(resolve(model)), None) is not None else 0
+            spec = resolve(model)
+            keys = [k for k in _cache if k[:3] == _key(spec)[:3] or k[1] in _gguf_paths(spec)]
+            n = sum(_cache.pop(k, None) is not None for k in keys)
     import gc
 
     gc.collect()
     return n
+
+
+def _gguf_paths(spec: dict) -> set:
+    from pipeline.models.engines import gguf_exports
+
+    return set(gguf_exports(spec).values())
 
 
 def describe_device() -> dict:

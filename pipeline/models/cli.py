@@ -1,4 +1,4 @@
-"""`python -m pipeline models list|add|remove|try|prepare-default`."""
+"""`python -m pipeline models list|add|remove|try|prepare-default|export-gguf`."""
 from __future__ import annotations
 
 from pipeline.cli import add_wait_flags, follow_job
@@ -37,6 +37,16 @@ def register(sub) -> None:
     tr.add_argument("--max-new-tokens", type=int, default=128, help="most tokens to generate")
     tr.add_argument("--temperature", type=float, default=0.0, help="0 = greedy")
     tr.set_defaults(func=cmd_try)
+
+    exp = msub.add_parser("export-gguf", help="export a checkpoint or model folder to GGUF (f16, q8_0, q4_k_m) "
+                                              "with an Ollama Modelfile, registered as models (a job)")
+    exp.add_argument("model", help="the registered model to export (a LoRA checkpoint is merged first)")
+    from pipeline.config import add_config_arguments
+    from pipeline.models.export_gguf import ExportConfig
+
+    add_config_arguments(exp, ExportConfig, skip=("model",))
+    add_wait_flags(exp)
+    exp.set_defaults(func=cmd_export)
 
     prep = msub.add_parser("prepare-default", help="convert and register the embedded SmolLM2 model (a job)")
     add_wait_flags(prep)
@@ -92,3 +102,20 @@ def cmd_prepare(args) -> int:
         print("the default model is already prepared and registered")
         return 0
     return follow_job(store, job_id, args.wait)
+
+
+def cmd_export(args) -> int:
+    from pipeline.models.export_gguf import ExportConfig, submit_export
+
+    store = open_store()
+    config = ExportConfig.from_args(args, model=args.model)
+    job_id = submit_export(store, config)
+
+    def report(job):
+        result = job.get("result") or {}
+        if job["status"] != "done" or not isinstance(result, dict):
+            return []
+        return [f"registered {', '.join(result.get('models', []))}",
+                f"Ollama: ollama create NAME -f {result.get('modelfile')}"]
+
+    return follow_job(store, job_id, args.wait, report)

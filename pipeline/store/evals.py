@@ -31,9 +31,12 @@ MIGRATIONS: list = [
     ("0101_evals_sample_details", _samples_extras),
     # continuation (prompt + completion) or full (the completion is the whole program)
     ("0102_evals_sample_mode", "ALTER TABLE eval_samples ADD COLUMN mode TEXT"),
+    # the engine (transformers, llama.cpp, vllm…) and quantization (fp32, q8_0…) behind each answer
+    ("2301_eval_sample_engine", lambda db: [db.execute(f"ALTER TABLE eval_samples ADD COLUMN {c} TEXT")
+                                            for c in ("engine", "quant")]),
 ]
 
-SAMPLE_FIELDS = ("prompt", "raw", "completion", "stop_words", "mode")
+SAMPLE_FIELDS = ("prompt", "raw", "completion", "stop_words", "mode", "engine", "quant")
 VERDICT_FIELDS = ("verdict", "passed", "error", "duration_s", "failing_test", "passed_plus",
                   "verdict_plus", "error_plus", "output", "valid", "findings")
 EVAL_STATUSES = ("new", "generating", "generated", "executing", "done", "failed")
@@ -204,6 +207,13 @@ class EvalsMixin:
         return {(r[0], r[1]) for r in self.db.execute(
             "SELECT task_id, sample_idx FROM eval_samples WHERE eval_id=? AND completion IS NOT NULL",
             [eval_id])}
+
+    def eval_engines(self, eval_id: int) -> list[dict]:
+        """How many answers each (engine, quantization) wrote in this eval; engine None = recorded
+        before engines were (an eval from an older studio)."""
+        return [{"engine": r[0], "quant": r[1], "samples": r[2]} for r in self.db.execute(
+            "SELECT engine, quant, COUNT(*) FROM eval_samples WHERE eval_id=? AND completion IS NOT NULL "
+            "GROUP BY engine, quant ORDER BY COUNT(*) DESC", [eval_id])]
 
     def eval_task_summary(self, eval_id: int) -> list[dict]:
         """Per task: samples, passed, extended passes and the first error, in task order."""

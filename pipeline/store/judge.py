@@ -91,6 +91,8 @@ MIGRATIONS: list = [
      );"""),
     # A local judge's verdict can be filled by constrained decoding (evals/judge/constrained.py).
     ("1304_judgment_constrained", "ALTER TABLE judgments ADD COLUMN constrained INTEGER"),
+    ("2301_judge_answer_engine", lambda db: [db.execute(f"ALTER TABLE judge_answers ADD COLUMN {c} TEXT")
+                                             for c in ("engine", "quant")]),
 ]
 
 RUN_STATUSES = ("new", "answering", "judging", "done", "stopped", "failed")
@@ -184,12 +186,14 @@ class JudgeMixin:
         return self.get_judge_run(run_id)
 
     # -- answers ----------------------------------------------------------------------------
-    def add_judge_answers(self, run_id: int, model: str, answers: dict[str, str]) -> int:
-        """Store a contestant's answers; an answer already stored for (run, model, item) is kept."""
+    def add_judge_answers(self, run_id: int, model: str, answers: dict[str, str], *,
+                          engine: str | None = None, quant: str | None = None) -> int:
+        """Store a contestant's answers (with the engine and quantization that wrote them); an
+        answer already stored for (run, model, item) is kept."""
         with self.tx() as db:
             for item_id, text in answers.items():
-                db.execute("INSERT OR IGNORE INTO judge_answers (run_id, model, item_id, answer) VALUES (?,?,?,?)",
-                           [run_id, model, str(item_id), text or ""])
+                db.execute("INSERT OR IGNORE INTO judge_answers (run_id, model, item_id, answer, engine, quant) "
+                           "VALUES (?,?,?,?,?,?)", [run_id, model, str(item_id), text or "", engine, quant])
         return len(answers)
 
     def set_answer_validity(self, run_id: int, model: str, item_id: str, valid: bool, findings: list) -> None:

@@ -38,6 +38,15 @@ class ModelsMixin:
         model["meta"] = from_json(model["meta"], {})
         return model
 
+    def update_model_meta(self, name: str, **changes) -> dict:
+        """Merge `changes` into a model's meta (e.g. the GGUF files exported from it)."""
+        model = self.get_model(name)
+        meta = dict(model["meta"] or {})
+        meta.update(changes)
+        with self.tx() as db:
+            db["models"].update(model["id"], {"meta": to_json(meta)})
+        return self.get_model(name)
+
     def list_models(self) -> list[dict]:
         return [dict(m, meta=from_json(m["meta"], {})) for m in self.db["models"].rows_where(order_by="id")]
 

@@ -42,10 +42,18 @@ def test_prepare_job_reports_progress_logs_and_registers(store, prepared_home):
     job_id = jobs.submit(store, "prepare_model", {"name": DEFAULT_NAME})
     job = jobs.wait(store, job_id, timeout=300)
     assert job["status"] == "done", jobs.tail_log(job_id)
-    assert (job["done"], job["total"]) == (5, 5)
+    from pipeline.models import engine_of
+    from pipeline.models.default_model import gguf_tools_present
+
+    steps = 6 if gguf_tools_present() else 5   # with llama.cpp: a q8_0 GGUF for chat and evals
+    assert (job["done"], job["total"]) == (steps, steps)
     assert job["result"]["model"] == DEFAULT_NAME and job["result"]["sample"].strip()
     assert store.get_model(DEFAULT_NAME)["path"] == str(default_model_dir())
-    assert "registering" in jobs.tail_log(job_id)
+    # The whole log: llama.cpp's quantizer writes a line per tensor after it.
+    assert "registering" in jobs.log_path_for(job_id).read_text()
+    if gguf_tools_present():
+        assert engine_of(store.get_model(DEFAULT_NAME)) == {"engine": "llama.cpp", "quant": "q8_0"}
+        assert engine_of(store.get_model(DEFAULT_NAME), "transformers")["engine"] == "transformers"
 
 
 @pytest.mark.slow

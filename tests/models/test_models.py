@@ -53,7 +53,7 @@ def test_stop_words_cut_the_output():
     assert models.cut_at_stop("a\ndef b\nclass", ["\nclass", "\ndef"]) == "a"
 
 
-def test_lora_adapter_on_its_base(tiny_model_dir, tmp_path):
+def _tiny_adapter(tiny_model_dir, out):
     from peft import LoraConfig, get_peft_model
     from transformers import AutoModelForCausalLM
 
@@ -62,18 +62,51 @@ def test_lora_adapter_on_its_base(tiny_model_dir, tmp_path):
     for name, p in peft_model.named_parameters():
         if "lora_B" in name:
             p.data.fill_(0.5)  # a non-zero adapter, so it really changes the output
-    peft_model.save_pretrained(tmp_path / "adapter")
-    spec = local(tmp_path / "adapter", base=str(tiny_model_dir))
+    peft_model.save_pretrained(out)
+    return out
+
+
+def test_lora_adapter_is_merged_once_for_generation(studio_home, tiny_model_dir, tmp_path):
+    """Issue 19: an unmerged peft adapter made a tuned eval ~12x slower than its base. Generation
+    runs on the merged weights (same logits as base + adapter), merged once and cached on disk."""
     import torch
     from peft import PeftModel
+    from transformers import AutoModelForCausalLM
 
+    from pipeline.models.merged import cache_dir
+
+    adapter = _tiny_adapter(tiny_model_dir, tmp_path / "adapter")
+    spec = local(adapter, base=str(tiny_model_dir))
     loaded = models._loaded(models.resolve(spec))
-    assert isinstance(loaded.model, PeftModel)
+    assert not isinstance(loaded.model, PeftModel)
+    assert not any("lora_" in n for n, _ in loaded.model.named_parameters())
     ids = loaded.tokenizer("def add", return_tensors="pt")["input_ids"]
+    reference = PeftModel.from_pretrained(AutoModelForCausalLM.from_pretrained(tiny_model_dir), str(adapter))
     plain = models._loaded(models.resolve(local(tiny_model_dir)))
     with torch.no_grad():
-        assert not torch.allclose(loaded.model(ids).logits, plain.model(ids).logits)
+        merged_logits = loaded.model(ids).logits
+        assert torch.allclose(merged_logits, reference(ids).logits, atol=1e-4)
+        assert not torch.allclose(merged_logits, plain.model(ids).logits)
     assert len(generate(spec, ["def add"], GenParams(max_new_tokens=3))) == 1
+
+    folders = list(cache_dir().iterdir())
+    assert len(folders) == 1 and (folders[0] / "model.safetensors").is_file()
+    stamp = folders[0].stat().st_mtime_ns
+    models.unload()
+    models._loaded(models.resolve(spec))  # a second load (another process, an eval job) reuses it
+    assert list(cache_dir().iterdir()) == folders and folders[0].stat().st_mtime_ns == stamp
+
+
+def test_retrained_adapter_in_the_same_folder_merges_afresh(studio_home, tiny_model_dir, tmp_path):
+    import time
+
+    from pipeline.models.merged import merged_folder
+
+    adapter = _tiny_adapter(tiny_model_dir, tmp_path / "adapter")
+    first = merged_folder(adapter, str(tiny_model_dir))
+    time.sleep(0.01)
+    (adapter / "adapter_model.safetensors").touch()
+    assert merged_folder(adapter, str(tiny_model_dir)) != first
 
 
 def test_missing_folder_is_a_clear_error(tmp_path):

@@ -69,16 +69,21 @@ class LocalModel:
             tok_source = path if (Path(path) / "tokenizer_config.json").exists() else base
         if kind in ("local",) and not adapter and not Path(path).exists():
             raise ModelError(f"model folder {path} does not exist")
+        if adapter:
+            # Generation runs on the adapter folded into its base (merged once, cached on disk):
+            # an unmerged peft adapter costs extra matmuls on every token.
+            from pipeline.models.merged import merged_folder
+
+            try:
+                source = tok_source = str(merged_folder(adapter, base, tokenizer_source=tok_source))
+            except (OSError, ValueError) as exc:
+                raise _hub_offline_hint(base, exc) from exc
         try:
             tok_kwargs = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
             tokenizer = AutoTokenizer.from_pretrained(tok_source, **tok_kwargs)
             model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
         except (OSError, ValueError) as exc:
             raise _hub_offline_hint(source, exc) from exc
-        if adapter:
-            from peft import PeftModel
-
-            model = PeftModel.from_pretrained(model, adapter)
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"  # decoder-only batching pads on the left
