@@ -107,7 +107,8 @@ class Road:
         run = self.run_row()
         if not run or run["status"] != "done":
             return None
-        checkpoints = self.store.run_checkpoints(run["id"])
+        # the checkpoint itself, not a GGUF copy of it (registered with the same run, for lineage)
+        checkpoints = [c for c in self.store.run_checkpoints(run["id"]) if c["kind"] != "gguf"]
         return checkpoints[-1]["name"] if checkpoints else None
 
     def eval_of(self, model: str | None) -> dict | None:

@@ -109,3 +109,13 @@ def test_hosted_the_road_says_what_would_stop_it_before_it_starts(store, tmp_pat
     assert store.list_jobs(kind="quickstart") == []          # nothing started, nothing half-done
     monkeypatch.delenv("STUDIO_HOSTED")
     assert Road(store, cfg).blockers() == []
+
+
+def test_the_tuned_model_is_the_checkpoint_not_its_gguf_copy(store, tmp_path):
+    # an auto eval gives a big-enough checkpoint a q8_0 GGUF registered with the same run (lineage);
+    # the road must keep evaluating and reporting the checkpoint itself
+    cfg = tiny_road(tmp_path)
+    run = store.create_run(cfg.run_name, {"method": "lora"}, status="done")
+    store.register_model("qs-tiny-step2", "local", str(tmp_path / "ckpt"), run_id=run["id"])
+    store.register_model("qs-tiny-step2-q8_0", "gguf", str(tmp_path / "ckpt.gguf"), run_id=run["id"])
+    assert Road(store, cfg).tuned_model() == "qs-tiny-step2"
