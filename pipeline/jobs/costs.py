@@ -39,18 +39,23 @@ class Cost:
     accepts: Callable[[dict], bool] = field(default=lambda params: True)  # which of those jobs
 
 
-# Measured on the reference machine (2 CPU cores, embedded SmolLM2-135M-Instruct); see
-# docs/quickstart.md for the run these come from.
+# Measured on the reference machine (2 CPU cores, no GPU, the embedded SmolLM2-135M-Instruct) in
+# the default road of 2026-12-06 (README, "A first run"): prepare 33 s; curate 1 s (946 functions);
+# docstring labels 0.1 s for 400; 40 LoRA steps of 2 x 256 tokens 158 s; 10 HumanEval answers of
+# up to 192 tokens through llama.cpp q8_0 (the auto engine) 17 s base, 20 s tuned; 32 own-code
+# items 27 s base, 22 s tuned. Job start (a child process importing torch) is in `start_s`.
+# Model labelling and cleaning were not measured there: their figures are rough until the
+# studio's own finished jobs replace them.
 COSTS: dict[str, Cost] = {
     "prepare_model": Cost("model", 35.0, 0.0),
-    "curate": Cost("repo", 12.0, 4.0),
-    "label": Cost("snippet", 8.0, 0.01, accepts=lambda p: p.get("model") == "docstring"),
+    "curate": Cost("repo", 4.0, 1.0),
+    "label": Cost("snippet", 4.0, 0.001, accepts=lambda p: p.get("model") == "docstring"),
     "label_model": Cost("snippet", 20.0, 4.0, job_kind="label", accepts=lambda p: p.get("model") != "docstring"),
     "clean": Cost("pair", 8.0, 0.01),
-    "train": Cost("step", 30.0, 5.0, _train_scale),
-    "eval_generate": Cost("sample", 12.0, 3.0, _eval_scale),
+    "train": Cost("step", 30.0, 3.2, _train_scale),
+    "eval_generate": Cost("sample", 6.0, 1.2, _eval_scale),
     # own-code items: an answer of up to 128 tokens plus one forward pass for the reference's loss
-    "owncode_eval": Cost("item", 12.0, 2.2, lambda p: (p.get("max_new_tokens") or 128) / 128),
+    "owncode_eval": Cost("item", 6.0, 0.65, lambda p: (p.get("max_new_tokens") or 128) / 128),
 }
 CALIBRATION_JOBS = 5
 MAX_PLAUSIBLE_S = 7 * 24 * 3600    # past a week on this machine a setting is a typo, not a plan

@@ -41,7 +41,7 @@ class QuickstartConfig(JobConfig):
     batch_size: int = field(default=2, metadata={"help": "packed rows per training step", "min": 1, "max": 256})
     max_length: int = field(default=256, metadata={"help": "longest training sequence in tokens", "min": 32,
                                                    "max": 8192})
-    eval_tasks: int = field(default=10, metadata={
+    eval_tasks: int = field(default=164, metadata={
         "help": "pass@1 on the first N HumanEval tasks (164 = all; the plan shows how long they take here)",
         "min": 1, "max": 164})
     eval_max_new_tokens: int = field(default=192, metadata={"help": "most tokens per eval answer", "min": 16,
