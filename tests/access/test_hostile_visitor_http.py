@@ -24,13 +24,14 @@ def _api(c, name: str, *args):
         return exc
 
 
-def _dep_by_io(c, elem_id: str) -> int:
-    """The first event whose only input and one of whose outputs is the component `elem_id`
-    (a tab's refresher: it fills that dropdown's choices for this session)."""
+def _refresh(c, elem_id: str) -> None:
+    """Run the first event that takes and fills the component `elem_id` (a tab's refresher: it fills
+    that dropdown's choices for this session), with every input it takes left empty."""
     [cid] = [comp["id"] for comp in c.config["components"] if (comp.get("props") or {}).get("elem_id") == elem_id]
     for dep in c.config["dependencies"]:
-        if dep["inputs"] == [cid] and cid in dep["outputs"]:
-            return dep["id"]
+        if cid in dep["inputs"] and cid in dep["outputs"]:
+            c.predict(*[None] * len(dep["inputs"]), fn_index=dep["id"])
+            return
     raise AssertionError(f"no refresher for {elem_id}")
 
 
@@ -78,7 +79,7 @@ def test_3_a_guests_endpoint_never_receives_the_owners_key(world):
     g = world["guest"]
     _api(g, "do_register", "evil", "openai", "served-model", "", world["endpoint"].base_url,
          "OPENAI_API_KEY", "chat")
-    g.predict(fn_index=_dep_by_io(g, "try-model"))         # the Models tab fills its dropdown
+    _refresh(g, "try-model")         # the Models tab fills its dropdown
     _api(g, "do_try", "evil", "", "hello", 16, 0)
     assert OWNER_KEY not in world["endpoint"].keys_seen
 
@@ -86,7 +87,7 @@ def test_3_a_guests_endpoint_never_receives_the_owners_key(world):
 def test_4_a_guest_cannot_tick_allow_weak_sandbox(world):
     g = world["guest"]
     _api(g, "do_register", "weakling", "hf", "HuggingFaceTB/SmolLM2-135M-Instruct", "", "", "", "chat")
-    g.predict(None, fn_index=_dep_by_io(g, "evals-model"))
+    _refresh(g, "evals-model")
     before = rows(world["home"] / "studio.db", "SELECT COUNT(*) FROM jobs")[0][0]
     _api(g, "start_run", "weakling", "humaneval", 1, 0.0, 0.95, 64, "chat", "synthesize", 1, 10, True)
     jobs = rows(world["home"] / "studio.db", "SELECT params FROM jobs")
