@@ -180,6 +180,7 @@ JOB_CAPABILITIES = {
     "eval_execute": Cap.RUN_CODE,
     # generation and scoring; its doctests ask RUN_CODE themselves where they run (the sandbox)
     "owncode_eval": Cap.SPEND_COMPUTE,
+    "export_gguf": Cap.SPEND_COMPUTE,       # merge, convert, quantize: compute; its files stay under models/
 }
 
 
