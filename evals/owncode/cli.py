@@ -7,25 +7,15 @@
 """
 from __future__ import annotations
 
-import functools
 import json
 import sys
 
 from pipeline.cli import add_wait_flags, follow_job
+from evals.passk.cli import _handled   # named errors: one `error:` line, exit 2
 from pipeline.config import add_config_arguments
-from pipeline.errors import StudioError
 from pipeline.store import open_store
 
 
-def _handled(fn):
-    @functools.wraps(fn)
-    def wrapper(args):
-        try:
-            return fn(args)
-        except StudioError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    return wrapper
 
 
 def register(sub) -> None:

@@ -91,3 +91,15 @@ def _chat(instruction: str, input: str, output: str | None, tokenizer, system: s
     text = f"<|im_start|>system\n{system}<|im_end|>\n" if system else ""
     text += f"<|im_start|>user\n{user_text(instruction, input)}<|im_end|>\n<|im_start|>assistant\n"
     return text if output is None else f"{text}{output}<|im_end|>\n"
+
+
+def render_prompt(prompt, template: str, tokenizer) -> str:
+    """A prompt as the text a local model continues, the same for every engine: a string as it is;
+    chat messages through the tokenizer's chat template (template `chat`), else the layout the
+    model was trained on (`chat` without a tokenizer template falls back to ChatML)."""
+    if isinstance(prompt, str):
+        return prompt
+    if template == "chat" and tokenizer.chat_template:
+        return tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
+    instruction = "\n\n".join(m["content"] for m in prompt if m["role"] in ("system", "user"))
+    return render(template, instruction, "")

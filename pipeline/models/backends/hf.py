@@ -92,15 +92,9 @@ class LocalModel:
 
     # -- prompts --------------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:
-        if isinstance(prompt, str):
-            return prompt
-        if self.template == "chat" and self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-        from pipeline.models.templates import render
+        from pipeline.models.templates import render_prompt
 
-        # The layout the model was trained on; `chat` without a tokenizer template falls back to ChatML.
-        instruction = "\n\n".join(m["content"] for m in prompt if m["role"] in ("system", "user"))
-        return render(self.template, instruction, "")
+        return render_prompt(prompt, self.template, self.tokenizer)
 
     def _gen_kwargs(self, params: GenParams) -> dict:
         kw = {"max_new_tokens": params.max_new_tokens, "pad_token_id": self.tokenizer.pad_token_id}

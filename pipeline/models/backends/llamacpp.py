@@ -76,14 +76,9 @@ class LlamaCppModel:
 
     # -- prompts --------------------------------------------------------------------------
     def render(self, prompt: Prompt) -> str:
-        if isinstance(prompt, str):
-            return prompt
-        if self.template == "chat" and self.tokenizer.chat_template:
-            return self.tokenizer.apply_chat_template(prompt, tokenize=False, add_generation_prompt=True)
-        from pipeline.models.templates import render
+        from pipeline.models.templates import render_prompt
 
-        instruction = "\n\n".join(m["content"] for m in prompt if m["role"] in ("system", "user"))
-        return render(self.template, instruction, "")
+        return render_prompt(prompt, self.template, self.tokenizer)
 
     def tokens(self, text: str) -> list[int]:
         return self.tokenizer(text)["input_ids"]
