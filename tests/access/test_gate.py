@@ -212,3 +212,15 @@ def test_training_from_a_server_folder_is_refused_for_a_user(hosted, store, tmp_
     outside = tmp_path_factory.mktemp("server-model")
     with access.acting_as(USER), pytest.raises(AccessDenied, match="outside the studio's data folder"):
         resolve_base(store, str(outside))
+
+
+def test_an_endpoint_naming_a_server_secret_is_refused_at_registration_not_at_use(hosted, store):
+    # issue 19: it used to be accepted when registered and refused only when chatted with
+    from pipeline.models import register
+
+    hosted.setenv("OPENAI_API_KEY", "sk-owner")
+    hosted.setenv("STUDIO_KEY_ENVS", "OPENAI_API_KEY=api.openai.com")
+    with access.acting_as(USER), pytest.raises(AccessDenied, match="use a server secret"):
+        register(store, "mine", "openai", "gpt-4o-mini", endpoint="http://127.0.0.1:9/v1",
+                 api_key_env="OPENAI_API_KEY")
+    assert [m["name"] for m in store.list_models()] == []
