@@ -91,6 +91,10 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                                      api_key=api_key)
             try:
                 for text in gen:
+                    if not text:     # the model answers another session first: say so, then wait
+                        state.status = "waiting"
+                        changed.put(i)
+                        continue
                     if state.first_token_s is None:
                         state.first_token_s = time.monotonic() - start
                     state.text, state.status = text, "streaming"

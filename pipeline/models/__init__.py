@@ -133,7 +133,8 @@ def engine_of(model: str | dict, engine: str = "auto", *, batch: bool = True) ->
 
 def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,
                 *, api_key: str | None = None) -> Iterator[str]:
-    """Yield the reply as it grows (each item is the text so far)."""
+    """Yield the reply as it grows (each item is the text so far; a local model first yields "" when
+    it is answering another session and this one waits its turn)."""
     params = params or GenParams()
     spec = _route(resolve(model), params.engine)
     if spec["kind"] == "openai":

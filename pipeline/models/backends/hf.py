@@ -204,7 +204,7 @@ class LocalModel:
 
         def work():
             try:
-                with self.lock, torch.inference_mode():
+                with torch.inference_mode():   # the caller holds self.lock for this answer
                     if params.seed is not None:
                         torch.manual_seed(params.seed)
                     self.model.generate(**enc, streamer=streamer, **self._gen_kwargs(params),
@@ -213,17 +213,25 @@ class LocalModel:
                 errors.append(exc)
                 streamer.end()
 
-        worker = threading.Thread(target=work, daemon=True)
-        worker.start()
-        so_far = ""
+        # The model's lock is taken here, in the reader's thread, so of two sessions asking at once
+        # exactly one answers first and the other says it waits ("" before any text).
+        if not self.lock.acquire(blocking=False):
+            yield ""
+            self.lock.acquire()
         try:
-            for piece in streamer:
-                so_far += piece
-                if piece:
-                    yield cut_at_stop(so_far, params.stop)
+            worker = threading.Thread(target=work, daemon=True)
+            worker.start()
+            so_far = ""
+            try:
+                for piece in streamer:
+                    so_far += piece
+                    if piece:
+                        yield cut_at_stop(so_far, params.stop)
+            finally:
+                # The reader left (page closed, Stop pressed, first token measured): free the model.
+                stop.set()
+                worker.join()
         finally:
-            # The reader left (page closed, Stop pressed, first token measured): free the model.
-            stop.set()
-            worker.join()
+            self.lock.release()
         if errors:
             raise ModelError(f"generation failed: {errors[0]}") from errors[0]

@@ -114,7 +114,10 @@ class LlamaCppModel:
     def stream(self, messages: list[dict], params: GenParams) -> Iterator[str]:
         """Yield the reply as it grows; closing the iterator stops generation at the next token."""
         so_far = ""
-        with self.lock:
+        if not self.lock.acquire(blocking=False):
+            yield ""          # queued behind another session's answer: the reader shows "waiting"
+            self.lock.acquire()
+        try:
             chunks = self._completion(messages, params, stream=True)
             try:
                 for chunk in chunks:
@@ -124,6 +127,8 @@ class LlamaCppModel:
                         yield cut_at_stop(so_far, params.stop)
             finally:
                 chunks.close()
+        finally:
+            self.lock.release()
 
     def continuation_logprobs(self, context: Prompt, continuations: list[str], reply_so_far: str = "") -> list[float]:
         """log P(continuation | context + reply_so_far), scored token by token on the shared prefix
