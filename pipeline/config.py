@@ -123,7 +123,16 @@ def flag(name: str) -> str:
 
 
 def check_limits(cfg) -> None:
-    """Enforce each field's `min`, `max` and `choices` metadata with one message for CLI and UI."""
+    """Enforce each field's `min`, `max` and `choices` metadata with one message for CLI and UI
+    (the error says which config it came from, so a form can name its own box)."""
+    try:
+        _check_limits(cfg)
+    except ConfigError as exc:
+        exc.config = type(cfg).__name__
+        raise
+
+
+def _check_limits(cfg) -> None:
     for f in fields(cfg):
         value, meta = getattr(cfg, f.name), f.metadata
         if value is None:

@@ -158,14 +158,18 @@ def keep_choice(current, choices: list):
 EXPECTED = (StudioError, ValueError, FileNotFoundError, PermissionError)
 
 
-def name_form_fields(message: str) -> str:
+def name_form_fields(message: str, config: str | None = None) -> str:
     """A config message names CLI flags (`--train-steps must be at most 5000`); on a form the person
-    sees boxes, so each flag of a field shown on a form becomes that box's label."""
+    sees boxes, so each flag of a field shown on a form becomes that box's label: the label of the
+    config the message came from (ConfigError.config), else the field's only label on any form."""
     from studio.widgets import FIELD_LABELS
 
     def label(match: re.Match) -> str:
         name = match.group(1).replace("-", "_")
-        return f"“{FIELD_LABELS[name]}”" if name in FIELD_LABELS else match.group(0)
+        if (config or "", name) in FIELD_LABELS:
+            return f"“{FIELD_LABELS[(config or '', name)]}”"
+        labels = {text for (_, field_name), text in FIELD_LABELS.items() if field_name == name}
+        return f"“{labels.pop()}”" if len(labels) == 1 else match.group(0)
 
     return re.sub(r"(?<![\w-])--([a-z][a-z0-9-]*)", label, message)
 
@@ -173,7 +177,7 @@ def name_form_fields(message: str) -> str:
 def _refuse(exc: Exception) -> None:
     """One message for the person; the panel keeps what it showed (the caller returns gr.skip())
     and the server log gets a line, not a traceback: this is an expected failure, not a bug."""
-    message = name_form_fields(exc.message if isinstance(exc, gr.Error) else str(exc))
+    message = name_form_fields(exc.message if isinstance(exc, gr.Error) else str(exc), getattr(exc, "config", None))
     log.info("refused: %s", message)
     gr.Warning(message)
 

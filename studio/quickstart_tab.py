@@ -42,7 +42,7 @@ def build(ctx: StudioContext) -> None:
 
     intro = gr.Markdown(elem_id="quickstart-intro")
     with gr.Row():
-        source = gr.Textbox(value=QuickstartConfig.default("source"), label=form_label("source", "Code folder to learn from"),
+        source = gr.Textbox(value=QuickstartConfig.default("source"), label=form_label("source", "Code folder to learn from", QuickstartConfig),
                             info=QuickstartConfig.help("source"), scale=3, elem_id="quickstart-source")
         subdir = gr.Textbox(value=QuickstartConfig.default("subdir"), label="Only this subfolder", scale=1,
                             elem_id="quickstart-subdir")

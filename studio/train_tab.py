@@ -31,7 +31,7 @@ RUN_COLUMNS = ["id", "name", "status", "method", "dataset", "step", "loss", "cos
 
 
 def _component(f, hint):
-    label, info, elem = form_label(f.name, f.name.replace("_", " ")), f.metadata.get("help"), f"train-{f.name}"
+    label, info, elem = form_label(f.name, f.name.replace("_", " "), TrainConfig), f.metadata.get("help"), f"train-{f.name}"
     default = TrainConfig.default(f.name)
     if f.name in PICKED:
         return gr.Dropdown([], value=default or None, label=label, info=info, allow_custom_value=True,

@@ -50,20 +50,21 @@ def on_start(button: gr.Button, fn, inputs, outputs, **kwargs):
 
 
 # A config field's label on the form that shows it: the UI's messages name the box a person sees
-# ("Training steps"), where the CLI's name the flag (--train-steps). Filled as forms are built.
-FIELD_LABELS: dict[str, str] = {}
+# ("Training steps"), where the CLI's name the flag (--train-steps). Keyed by (config class, field):
+# two forms may show fields of the same name (`limit`) under different labels. Filled as forms are built.
+FIELD_LABELS: dict[tuple[str, str], str] = {}
 
 
-def form_label(name: str, label: str) -> str:
-    """Record (and return) the label under which a config field appears on a form."""
-    FIELD_LABELS[name] = label
+def form_label(name: str, label: str, cls=None) -> str:
+    """Record (and return) the label under which `cls`'s config field appears on a form."""
+    FIELD_LABELS[(getattr(cls, "__name__", ""), name)] = label
     return label
 
 
 def config_number(cls, name: str, label: str, **kwargs) -> gr.Number:
     """A number box whose default and help come from the job's config dataclass. Limits are not
     set on the box: the config validates, so the UI refuses with the same message as the CLI."""
-    form_label(name, label)
+    form_label(name, label, cls)
     default = cls.default(name)
     is_int = cls.__dataclass_fields__[name].type in ("int", "int | None", int)
     return gr.Number(value=default, label=label, info=cls.help(name), precision=0 if is_int else None,

@@ -63,11 +63,15 @@ def test_ui_messages_name_the_form_fields_not_the_cli_flags():
     from studio.common import name_form_fields
     from studio.widgets import form_label
 
-    form_label("train_steps", "Training steps")
+    form_label("train_steps", "Training steps", QuickstartConfig)
+    form_label("limit", "First N tasks (0 = all)", type("EvalConfig", (), {}))
+    form_label("limit", "First N items (0 = all)", type("OwnCodeConfig", (), {}))
     try:
         QuickstartConfig.from_dict({"train_steps": 999999999})
     except ConfigError as exc:
-        cli, ui = str(exc), name_form_fields(str(exc))
+        cli, ui = str(exc), name_form_fields(str(exc), exc.config)
+    assert name_form_fields("--limit must be at least 0", "EvalConfig") == "“First N tasks (0 = all)” must be at least 0"
+    assert name_form_fields("--limit must be at least 0") == "--limit must be at least 0"   # ambiguous: kept
     assert cli.startswith("--train-steps must be at most 5000")     # the CLI names its flag
     assert ui.startswith("“Training steps” must be at most 5000")   # the form names its box
     assert name_form_fields("run it with --unknown-flag") == "run it with --unknown-flag"

@@ -65,7 +65,18 @@ def test_a_refused_count_keeps_the_panel_and_says_what_the_cli_says(studio_page,
         page.locator("#evals-run").click()
         message = cli_error(home, "--model", "panel-model", *args)
         assert message in ("--limit must be at least 0 (got -3)", "--n-samples must be at least 1 (got 0)")
-        page.get_by_text(message).first.wait_for()
+        # the same rule and limit; the panel names its own box where the CLI names its flag
+        from studio.common import name_form_fields
+        from studio.widgets import form_label
+
+        from evals.passk.generate import EvalConfig
+
+        form_label("limit", "First N tasks (0 = all)", EvalConfig)
+        form_label("n_samples", "Samples per task (n)", EvalConfig)
+        shown = name_form_fields(message, "EvalConfig")
+        assert shown in ("“First N tasks (0 = all)” must be at least 0 (got -3)",
+                         "“Samples per task (n)” must be at least 1 (got 0)")
+        page.get_by_text(shown).first.wait_for()
         # The panel still shows the job it showed, not an error badge, and the button works again.
         assert page.locator("#evals-job .job-row").get_attribute("data-job-id") == job_id
         assert page.locator("#evals-run").is_enabled()
