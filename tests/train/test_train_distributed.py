@@ -23,7 +23,7 @@ def test_ddp_with_two_cpu_processes_end_to_end(toy):  # noqa: F811
     assert "rank 0/2: MULTI_CPU" in log and "rank 1/2: MULTI_CPU" in log  # two gloo ranks
     assert done["status"] == "done" and done["step"] == 6
     losses = [m["loss"] for m in store.run_metrics(run["id"])]
-    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert len(losses) == 4 and losses[-1] < losses[0]   # step 1 (the first live point), then every 2
     assert [c["name"] for c in store.run_checkpoints(run["id"])] == ["ddp-step3", "ddp-step6"]
     # Each optimizer step consumed a batch per rank: 2 epochs of 24 rows packed, in 6 steps.
     assert store.run_metrics(run["id"])[-1]["epoch"] == pytest.approx(2.0)
@@ -57,7 +57,7 @@ def test_fsdp_with_two_cpu_processes_shards_trains_and_saves(toy, mode, method):
                     f"local {trainable // 2} of {trainable} elements") in log
     assert done["status"] == "done" and done["step"] == 6
     losses = [m["loss"] for m in store.run_metrics(run["id"])]
-    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert len(losses) == 4 and losses[-1] < losses[0]   # step 1 (the first live point), then every 2
     ckpts = store.run_checkpoints(run["id"])
     assert [c["name"] for c in ckpts] == [f"{mode}-step3", f"{mode}-step6"]
     if method == "full":
@@ -92,7 +92,7 @@ def test_deepspeed_zero_with_one_cpu_process_end_to_end(toy, mode):  # noqa: F81
     assert "shm_comm" not in log  # nothing was compiled
     assert done["status"] == "done" and done["step"] == 6
     losses = [m["loss"] for m in store.run_metrics(run["id"])]
-    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert len(losses) == 4 and losses[-1] < losses[0]   # step 1 (the first live point), then every 2
     ckpts = store.run_checkpoints(run["id"])
     assert [c["name"] for c in ckpts] == [f"{mode}-step3", f"{mode}-step6"]
     base = AutoModelForCausalLM.from_pretrained(store.get_model("tiny")["path"])
