@@ -163,21 +163,31 @@ def test_regenerate_replaces_the_last_answers(store):
 
 
 def test_two_sessions_on_one_local_model_are_queued_and_both_answered(store, tiny_model_dir):
+    from tests.helpers import until
+
     name = register_tiny(store, tiny_model_dir)
     settings = ChatSettings(max_new_tokens=120)
     chats = [new_chat(store, [name]), new_chat(store, [name])]
-    results: dict[int, list] = {}
+    results: dict[int, list] = {0: [], 1: []}
 
     def session(i):
-        results[i] = list(send(store, chats[i], "def add", [Column(name, settings)]))
+        for states in send(store, chats[i], "def add", [Column(name, settings)]):
+            results[i].append((states[0].status, states[0].text))
 
+    loaded = models.load(name)
+    loaded.lock.acquire()          # another session is answering with this model right now
     threads = [threading.Thread(target=session, args=(i,)) for i in range(2)]
-    for t in threads:
-        t.start()
+    try:
+        for t in threads:
+            t.start()
+        until(lambda: all(any(st == "waiting" for st, _ in results[i]) for i in range(2)), 60,
+              "both sessions to show they wait for the model")
+    finally:
+        loaded.lock.release()
     for t in threads:
         t.join(120)
-    finals = [results[i][-1][0] for i in range(2)]
-    assert all(f.status == "done" and f.text for f in finals)
-    assert finals[0].text == finals[1].text  # greedy, same model, same prompt
-    statuses = {s[0].status for i in range(2) for s in results[i]}
-    assert "waiting" in statuses  # one of them was visibly queued behind the other
+    finals = [results[i][-1] for i in range(2)]
+    assert all(status == "done" and text for status, text in finals)
+    assert finals[0][1] == finals[1][1]  # greedy, same model, same prompt
+    statuses = {st for i in range(2) for st, _ in results[i]}
+    assert "waiting" in statuses  # each was visibly queued behind the other answer
