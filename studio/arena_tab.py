@@ -65,3 +65,11 @@ def build(ctx: StudioContext) -> None:
     exclude_btn.click(lambda w: set_excluded(w, True), voter, outputs)
     include_btn.click(lambda w: set_excluded(w, False), voter, outputs)
     ctx.on_load(refresh, model, outputs)
+
+
+if __name__ == "__main__":   # python -m studio.arena_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

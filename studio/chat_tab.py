@@ -365,3 +365,11 @@ def build(ctx: StudioContext) -> None:
     ctx.on_load(refresh_models, pickers, pickers)
     ctx.on_load(list_chats, None, chats_table)
     ctx.on_load(leaderboard_view, None, [leaderboard, winrate])
+
+
+if __name__ == "__main__":   # python -m studio.chat_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 import gradio as gr
 
 from pipeline.store import Store, open_store
+from studio.shared import Shared
 
 log = logging.getLogger("studio")
 
@@ -31,7 +32,7 @@ class StudioContext:
     tabs: gr.Tabs | None = None            # the container of every tab (set by app.py)
     tab_openers: list = field(default_factory=list)  # (tab, fn, inputs, outputs) run when a tab opens
     tab_links: list = field(default_factory=list)    # (button, tab id): buttons that open another tab
-    shared: dict = field(default_factory=dict)      # components a later tab may drive ("evals.pick": …)
+    shared: Shared = field(default_factory=Shared)  # what a tab offers later tabs (studio.shared)
 
     @classmethod
     def from_env(cls) -> "StudioContext":

@@ -90,9 +90,6 @@ def build(ctx: StudioContext) -> None:
         (out / "leaderboard.md").write_text(to_markdown(board) + "\n", encoding="utf-8")
         return [str(out / "leaderboard.csv"), str(out / "leaderboard.md")]
 
-    eval_pick = ctx.shared.get("evals.pick")
-    judge_pick, judge_show, judge_outputs = ctx.shared.get("judge.pick", (None, None, []))
-    judge_box = ctx.shared.get("judge.accordion")
 
     @ui_errors
     def open_source(label, evt: gr.SelectData):
@@ -123,12 +120,22 @@ def build(ctx: StudioContext) -> None:
         return gr.Tabs(selected="evals"), gr.update(choices=labels, value=pick), gr.skip(), gr.skip(), \
             scroll_marker("#evals-pick")
 
-    if eval_pick is not None and judge_pick is not None:
-        opened = board_table.select(open_source, [run_pick], [ctx.tabs, eval_pick, judge_pick, judge_box, marker])
-        opened.success(judge_show, [judge_pick], judge_outputs).then(None, None, None, js=SCROLL_TO_TARGET)
+    shared = ctx.shared
+    if shared.eval_pick is not None and shared.judge is not None and ctx.tabs is not None:
+        judge = shared.judge
+        opened = board_table.select(open_source, [run_pick], [ctx.tabs, shared.eval_pick, judge.pick, judge.accordion, marker])
+        opened.success(judge.show, [judge.pick], judge.outputs).then(None, None, None, js=SCROLL_TO_TARGET)
 
     outputs = [run_pick, board_table, category_md, plot]
     refresh_btn.click(refresh, [run_pick], outputs)
     run_pick.input(refresh, [run_pick], outputs)
     export_btn.click(export, [run_pick], [files])
     ctx.on_load(refresh, [run_pick], outputs)
+
+
+if __name__ == "__main__":   # python -m studio.compare_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

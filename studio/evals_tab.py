@@ -19,6 +19,7 @@ from studio import judge_panel, owncode_panel, validity_panel
 from studio.widgets import config_number, job_status_html, on_start
 from studio.common import keep_choice
 from studio.common import StudioContext, ui_errors
+from studio.shared import JudgeLinks
 
 TITLE = "Evals"
 POLL_S = 1.5
@@ -127,8 +128,8 @@ def build(ctx: StudioContext) -> None:
     gr.Markdown("### LLM judge")
     with gr.Accordion("Judge answers with a model: scores per category, bias figures", open=False,
                       elem_id="judge-panel") as judge_box:
-        judge_panel.build(ctx)
-    ctx.shared["judge.accordion"] = judge_box
+        judge_pick, judge_show, judge_outputs = judge_panel.build(ctx)
+    ctx.shared.judge = JudgeLinks(judge_box, judge_pick, judge_show, judge_outputs)   # Compare opens a run here
     gr.Markdown("### Compare two evals")
     with gr.Row():
         cmp_a = gr.Dropdown([], label="From (e.g. base model)", elem_id="evals-cmp-a")
@@ -267,8 +268,16 @@ def build(ctx: StudioContext) -> None:
     on_start(score_btn, score_file, [samples_file, suite, samples_name], [job_state, status, command, timer])
     timer.tick(poll, job_state, [status, timer, *refresh_outputs])
     eval_pick.change(pick_eval, eval_pick, [tasks_table, task_pick])
-    ctx.shared["evals.pick"] = eval_pick   # the Compare page opens an eval here
+    ctx.shared.eval_pick = eval_pick   # the Compare page opens an eval here
     for trigger in (task_pick.change, sample_pick.change):
         trigger(show_sample, [eval_pick, task_pick, sample_pick],
                 [verdict, prompt_box, completion_box, error_box, program_box, raw_box])
     cmp_btn.click(compare, [cmp_a, cmp_b], [cmp_summary, cmp_table])
+
+
+if __name__ == "__main__":   # python -m studio.evals_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -113,3 +113,11 @@ def build(ctx: StudioContext) -> None:
     cancel_btn.click(job_action(cancel_now, "cancel"), job_id, [detail, log])
     resume_btn.click(job_action(resume_with_key, "resume"), [job_id, resume_key], [detail, log])
     ctx.on_load(list_and_choices, status_filter, [bars, job_id])
+
+
+if __name__ == "__main__":   # python -m studio.jobs_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

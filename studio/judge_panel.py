@@ -3,6 +3,8 @@ judged eval as a job; see scores per model and category with the bias figures; i
 judge suite. Every action calls evals.judge (the same functions `python -m evals judge …` uses)."""
 from __future__ import annotations
 
+from typing import Callable
+
 import html
 
 import gradio as gr
@@ -85,7 +87,7 @@ def category_table(run: dict) -> tuple[list[str], list[list]]:
     return ["category", *models], [[c, *[v.get(x) for x in models]] for c, v in (m.get("categories") or {}).items()]
 
 
-def build(ctx: StudioContext) -> None:
+def build(ctx: StudioContext) -> tuple[gr.Dropdown, Callable, list]:
     from evals.judge.requests import MODES
     from evals.judge.run import JudgeConfig
     from evals.judge.suites import BUILTIN_NAME
@@ -221,7 +223,7 @@ def build(ctx: StudioContext) -> None:
     timer.tick(poll, [job_state, run_pick], [status, timer, *outputs])
     refresh_btn.click(refresh, [run_pick], outputs)
     run_pick.input(show, [run_pick], [results, categories])
-    ctx.shared["judge.pick"] = (run_pick, show, [results, categories])   # opened from the Compare page
     import_btn.click(import_file, [suite_file, suite_name, refs_file], [suite])
     save_btn.click(save_written, [suite_rows, suite_name], [suite])
     ctx.on_load(refresh, [run_pick], outputs)
+    return run_pick, show, [results, categories]   # the Evals tab offers these to Compare

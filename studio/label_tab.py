@@ -191,3 +191,11 @@ def build(ctx: StudioContext) -> None:
     save_prompt_btn.click(save_prompt, [t_name, t_system, t_template], prompt)
     preview_btn.click(do_preview, form, preview)
     save_prices_btn.click(save_prices, prices, prices)
+
+
+if __name__ == "__main__":   # python -m studio.label_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

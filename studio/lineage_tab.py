@@ -76,3 +76,11 @@ def build(ctx: StudioContext) -> None:
     up.select(recentre, None, outputs)
     down.select(recentre, None, outputs)
     ctx.on_load(refresh, pick, pick)
+
+
+if __name__ == "__main__":   # python -m studio.lineage_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -115,3 +115,11 @@ def build(ctx: StudioContext) -> None:
     try_btn.click(do_try, [model, api_key, prompt, max_tokens, temperature], reply,
                   concurrency_id="generate", concurrency_limit=2)
     ctx.on_load(refresh, [model, export_model], [table, model, export_model])
+
+
+if __name__ == "__main__":   # python -m studio.models_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -111,7 +111,6 @@ def build_run(ctx: StudioContext) -> None:
     timer.tick(poll, [job_state, model, dataset, pick], [status, timer, *outputs])
     pick.change(pick_eval, pick, items)
     items.select(show_item, pick, [scores, instruction, reference, answer, diff, notes])
-    ctx.shared["owncode.pick"] = pick
 
 
 def comparison_markdown(store, a_label: str | None, b_label: str | None) -> str:

@@ -249,3 +249,11 @@ def build(ctx: StudioContext) -> None:
     ctx.on_load(refresh_choices, None, [language, repo, origin, labeller])
     # Opening the tab shows pairs labelled meanwhile, on the same filter and page the person left.
     ctx.on_load(load_page, [applied, page, page_size], [table, summary, page])
+
+
+if __name__ == "__main__":   # python -m studio.pairs_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

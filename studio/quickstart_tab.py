@@ -126,3 +126,11 @@ def build(ctx: StudioContext) -> None:
     on_start(run_btn, start, form, [job_id, job_box, steps, command, timer])
     timer.tick(tick, [job_id, *form], [job_box, steps, timer], show_progress="hidden")
     ctx.on_load(load, form, [intro, base, labeller, job_id, job_box, steps, timer])
+
+
+if __name__ == "__main__":   # python -m studio.quickstart_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -329,3 +329,11 @@ def build(ctx: StudioContext) -> None:
     ctx.on_load(list_page, filters + [page], [snippets, page_info, page])
     snippets.select(show_snippet, snippets, [provenance, code])
     review_btn.click(ui_errors(lambda rid: scrub.review_rows(ctx.store(), int(rid) if rid else None)), f_repo, review)
+
+
+if __name__ == "__main__":   # python -m studio.repos_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -97,3 +97,11 @@ def build(ctx: StudioContext) -> None:
     detect.click(hardware, None, hw)
     unload.click(do_unload, None, hw)
     ctx.on_load(hardware, None, hw)
+
+
+if __name__ == "__main__":   # python -m studio.settings_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -291,7 +291,9 @@ def build(ctx: StudioContext) -> None:
     card_btn.click(preview_card, ckpt, out_md)
 
 
-if __name__ == "__main__":
-    with gr.Blocks() as demo:
-        build(StudioContext.from_env())
-    demo.launch()
+if __name__ == "__main__":   # python -m studio.train_tab: this tab alone, for development
+    import sys
+
+    from studio.shell import run_alone
+
+    run_alone(sys.modules[__name__])

@@ -1,0 +1,72 @@
+"""The page shell without a browser: every tab builds alone, tabs share state through one typed
+object, and `python -m studio.<tab>` serves one tab over HTTP."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import app
+from studio.common import StudioContext
+from studio.shared import Shared
+from studio.shell import compose
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.mark.parametrize("name", app.TABS)
+def test_every_tab_builds_alone(studio_home, name):
+    import importlib
+
+    ctx = StudioContext()
+    demo = compose(ctx, [importlib.import_module(name)])
+    assert demo.fns, f"{name} wired no handler"
+    assert ctx.shared == Shared() or name == "studio.evals_tab"   # only the Evals tab offers something
+
+
+def test_the_whole_page_links_compare_to_the_evals_tab(studio_home):
+    ctx = StudioContext()
+    demo = app.build_app(ctx)
+    assert ctx.shared.eval_pick is not None and ctx.shared.judge is not None
+    # the Compare table's select drives the Evals tab's pickers and its judge accordion
+    targets = {id(b) for fn in demo.fns.values() for b in fn.outputs}
+    assert {id(ctx.shared.eval_pick), id(ctx.shared.judge.pick), id(ctx.shared.judge.accordion)} <= targets
+
+
+def test_a_misspelt_shared_field_fails_at_build_time():
+    with pytest.raises(AttributeError):
+        Shared().evals_pick = None   # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.mark.slow
+def test_a_tab_runs_alone_over_http(studio_home):
+    port = _free_port()
+    env = {**os.environ, "STUDIO_HOME": str(studio_home), "STUDIO_NO_DEFAULT_MODEL": "1",
+           "GRADIO_ANALYTICS_ENABLED": "False"}
+    proc = subprocess.Popen([sys.executable, "-m", "studio.compare_tab", "--port", str(port)], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, page = time.monotonic() + 120, ""
+        while time.monotonic() < deadline and proc.poll() is None:
+            try:
+                page = urllib.request.urlopen(f"http://127.0.0.1:{port}/config", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.5)
+        assert '"Compare"' in page, proc.stdout.read() if proc.poll() is not None else page[:500]
+        assert '"Train"' not in page     # the one tab, not the studio
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
