@@ -310,9 +310,11 @@ def _layout_suite_editor() -> SuiteEditor:
                                 file_types=[".jsonl"], type="filepath", elem_id="judge-references-file")
             suite_name = gr.Textbox(label="Suite name", elem_id="judge-suite-name")
         import_btn = gr.Button("Import file")
+        # (5, "fixed") is typed as an int but is still the one form that fixes the columns: Gradio 6
+        # warns that its replacement, column_limits, is not implemented yet.
         suite_rows = gr.Dataframe(headers=SUITE_COLUMNS, datatype=["str"] * 5, row_count=3,
-                                  column_count=(5, "fixed"), interactive=True, label="…or write items here",
-                                  elem_id="judge-suite-table")
+                                  column_count=(5, "fixed"),  # type: ignore[arg-type]
+                                  interactive=True, label="…or write items here", elem_id="judge-suite-table")
         save_btn = gr.Button("Save written suite", elem_id="judge-suite-save")
     return SuiteEditor(suite_file, refs_file, suite_name, import_btn, suite_rows, save_btn)
 
