@@ -43,7 +43,7 @@ def _rows(value: Any) -> list[list]:
 
 def label_config(model: str | None, prompt: str | None, language: str | None, repo: str | None, limit: Any,
                  concurrency: Any, budget: Any, batch: bool, max_new_tokens: Any, temperature: Any,
-                 expected_out: Any, max_retries: Any, timeout: Any,
+                 expected_out: Any, max_retries: Any, timeout: Any, *,
                  retry_failed: bool = False) -> label.LabelConfig:
     """The form (LabelForm.fields, in order) as the CLI's LabelConfig, which validates it."""
     return label.LabelConfig.from_dict({

@@ -234,8 +234,9 @@ def list_page(repo_id: Any, language: str | None, kind: str | None, name: str | 
     """One page of snippets matching the filters: (rows, "page i of n · t snippets", page shown).
     A page past the last shows the last."""
     page_no = max(1, int(page_no or 1))
-    query = dict(repo_id=int(repo_id) if repo_id else None, language=language or None, kind=kind or None,
-                 name=(name or "").strip() or None, unique_only=bool(unique), limit=PAGE_SIZE)
+    query: dict[str, Any] = dict(repo_id=int(repo_id) if repo_id else None, language=language or None,
+                                 kind=kind or None, name=(name or "").strip() or None,
+                                 unique_only=bool(unique), limit=PAGE_SIZE)
     store = open_store()
     rows, total = store.list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
     pages = max(1, -(-total // PAGE_SIZE))
@@ -273,9 +274,10 @@ def snippet_view(snippet_id: int) -> tuple[str, Any]:
     doc = f"\n\n**Dropped comment/docstring:** {html.escape(s['docstring'])}" if s["docstring"] else ""
     found = store.snippet_scrub(s["id"])
     doc += f"\n\n**Replaced before storing:** {scrub.describe_findings(found)}" if found else ""
+    license_ = s.get("license") or repo["license"] or "unknown"
     text = (f"**{html.escape(repo['full_name'])}** @ `{(repo['commit_sha'] or 'working tree')[:12]}` · "
             f"`{html.escape(s['path'])}` lines {s['start_line']}–{s['end_line']} · {s['kind']} "
-            f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {s.get('license') or repo['license'] or 'unknown'}{doc}")
+            f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {license_}{doc}")
     spec = LANGUAGES.get(s["language"])
     return text, gr.update(value=s["code"], language=spec.highlight if spec else None)
 
@@ -378,8 +380,9 @@ def _layout_search() -> SearchForm:
             words = gr.Textbox(label="Words", placeholder="free text")
         button = gr.Button("Search", variant="primary")
         status = gr.Markdown(elem_id="repos-search-status")
-        results = gr.Dataframe(headers=RESULT_COLUMNS, datatype=["bool"] + ["str"] * 7, type="array",
-                               interactive=True, static_columns=list(range(1, 8)), wrap=True,
+        results = gr.Dataframe(headers=RESULT_COLUMNS, type="array", interactive=True,
+                               datatype=["bool", "str", "str", "str", "str", "str", "str", "str"],
+                               static_columns=list(range(1, 8)), wrap=True,
                                elem_id="repos-results", label="Results (untick to leave out)")
         with gr.Row():
             add_picked_btn = gr.Button("Add picked")

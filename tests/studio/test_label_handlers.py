@@ -42,7 +42,8 @@ def test_an_empty_store_offers_the_docstring_labeller_and_nothing_to_label(studi
     assert models["choices"] == ["docstring"] and models["value"] == "docstring"
     assert prompts["value"] == (prompts["choices"][-1] if prompts["choices"] else None)
     assert failed == [] and all(len(row) == len(tab.PRICE_COLUMNS) for row in prices)
-    assert tab.estimate(*form()) == "**Estimate:** nothing to label: every selected snippet already has a pair for this model and prompt"
+    assert tab.estimate(*form()) == ("**Estimate:** nothing to label: every selected snippet already has a pair "
+                                     "for this model and prompt")
     assert "Nothing left to label" in refused(tab.preview, *form())
     assert tab.tick(None, "docstring") == (SKIP, SKIP, SKIP)
     assert tab.load_prompt(None) == ("", "", "")
