@@ -1,21 +1,26 @@
 """Lineage tab: any score back to the commits it came from, any repo or pair forward to the scores
-it fed. Click a row to re-centre on it: a whole chain is a few clicks either way."""
+it fed. Click a row to re-centre on it: a whole chain is a few clicks either way.
+
+Handlers call pipeline.lineage.trace (`trace`, `level_rows`, `starting_points`), the same as
+`python -m pipeline lineage REF`.
+"""
 from __future__ import annotations
 
+import html
 import shlex
 
 import gradio as gr
 
+from pipeline.lineage.trace import Lineage, level_rows, starting_points, trace
+from pipeline.store import open_store
 from studio.common import StudioContext, keep_choice, ui_errors
 
 TITLE = "Lineage"
 COLUMNS = ["level", "ref", "what", "detail"]
 
 
-def sources_markdown(lineage) -> str:
+def sources_markdown(lineage: Lineage) -> str:
     """The answer first: the repos and whole commits a trace stands on, above the long tables."""
-    import html
-
     if not lineage.sources:
         return "**Stands on:** no repository recorded (imported or hand-written pairs, or a model from elsewhere)."
     rows = []
@@ -28,9 +33,42 @@ def sources_markdown(lineage) -> str:
             "|---|---|---|---|---|\n" + "\n".join(rows))
 
 
-def build(ctx: StudioContext) -> None:
-    from pipeline.lineage.trace import level_rows, starting_points, trace
+# --- handlers ----------------------------------------------------------------------------------
 
+@ui_errors
+def show(ref: str | None) -> tuple:
+    """Trace `ref` (kind:id): (the pick, re-set to the canonical ref; the focus heading; what it
+    stands on; upstream rows; downstream rows; the same command for the CLI)."""
+    ref = (ref or "").strip()
+    if not ref:
+        raise gr.Error("Pick or type what to trace, e.g. eval:3 or repo:owner/name")
+    lineage = trace(open_store(), ref)
+    f = lineage.focus
+    return (gr.update(value=f.ref), f"### {f.title}\n`{f.ref}` · {f.detail}", sources_markdown(lineage),
+            level_rows(lineage.upstream), level_rows(lineage.downstream),
+            shlex.join(["python", "-m", "pipeline", "lineage", f.ref]))
+
+
+def recentre(evt: gr.SelectData) -> tuple:
+    """A row of either table clicked: trace from its ref (the row's second cell)."""
+    row = evt.row_value or []
+    ref = row[1] if len(row) > 1 else ""
+    if not ref:
+        return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
+    return show(ref)
+
+
+@ui_errors
+def refresh(current: str | None) -> dict:
+    """The starting points offered (recent evals, judge runs, runs, datasets, repos); keeps the
+    current pick if still offered."""
+    refs = starting_points(open_store())
+    return gr.update(choices=refs, value=keep_choice(current, refs) if current else None)
+
+
+# --- layout and wiring -------------------------------------------------------------------------
+
+def build(ctx: StudioContext) -> None:
     gr.Markdown("Trace a score back to its checkpoint, run, dataset version, pairs, snippets, repos and "
                 "commits, or a repo or pair forward to the datasets, runs and scores it fed. "
                 "Click any row to re-centre on it.")
@@ -46,29 +84,6 @@ def build(ctx: StudioContext) -> None:
         down = gr.Dataframe(headers=COLUMNS, label="Downstream: what it fed", interactive=False, wrap=True,
                             elem_id="lineage-down")
     command = gr.Textbox(label="The same from the command line", interactive=False, elem_id="lineage-cli")
-
-    @ui_errors
-    def show(ref):
-        ref = (ref or "").strip()
-        if not ref:
-            raise gr.Error("Pick or type what to trace, e.g. eval:3 or repo:owner/name")
-        lineage = trace(ctx.store(), ref)
-        f = lineage.focus
-        return (gr.update(value=f.ref), f"### {f.title}\n`{f.ref}` · {f.detail}", sources_markdown(lineage),
-                level_rows(lineage.upstream), level_rows(lineage.downstream),
-                shlex.join(["python", "-m", "pipeline", "lineage", f.ref]))
-
-    def recentre(evt: gr.SelectData):
-        row = evt.row_value or []
-        ref = row[1] if len(row) > 1 else ""
-        if not ref:
-            return gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip(), gr.skip()
-        return show(ref)
-
-    @ui_errors
-    def refresh(current):
-        refs = starting_points(ctx.store())
-        return gr.update(choices=refs, value=keep_choice(current, refs) if current else None)
 
     outputs = [pick, focus, stands_on, up, down, command]
     go.click(show, pick, outputs)

@@ -1,23 +1,30 @@
 """Repos tab: search GitHub, add repos (picked, all, by name, local), run the curate job with live
 progress, per-repo stats, a snippet browser with highlighted code, and snippet-count plots.
 
-Every action calls pipeline.curate.github / pipeline.curate.job, the same functions as
-`python -m pipeline curate …`. GITHUB_TOKEN is read from the server's environment, never stored.
+Handlers call pipeline.curate.github (`SearchConfig`, `search_repos`, `get_repo_info`),
+pipeline.curate.job (`add_github_repos`, `add_local_repo`, `CurateConfig`, `start_curate`) and
+pipeline.curate.scrub (`review_rows`, `describe_findings`), the same functions as
+`python -m pipeline curate …`, and read the store's curate views (`curate_summary`, `list_repos`,
+`list_snippets`, `snippet_counts`). GITHUB_TOKEN is read from the server's environment, never stored.
 """
 from __future__ import annotations
-
-from pipeline.errors import StudioError
 
 import html
 import queue
 import threading
+from collections.abc import Iterator
+from typing import Any, NamedTuple
+
 import gradio as gr
 
-from pipeline.curate import github, job as curate, scrub
-from pipeline.curate.licenses import PERMISSIVE_LICENSES
+from pipeline.curate import github, scrub
+from pipeline.curate import job as curate
 from pipeline.curate.languages import LANGUAGES
-from studio.widgets import job_status_html, on_start
+from pipeline.curate.licenses import PERMISSIVE_LICENSES
+from pipeline.errors import StudioError
+from pipeline.store import open_store
 from studio.common import StudioContext, ui_errors
+from studio.widgets import job_status_html, on_start
 
 TITLE = "Repos"
 POLL_S = 1.0
@@ -81,32 +88,310 @@ def _int_list(text: str) -> list[int]:
         raise gr.Error(f"repo ids must be numbers separated by commas, not {text!r}") from None
 
 
-def build(ctx: StudioContext) -> None:
-    gr.Markdown("Find human-written code: search GitHub (or add a local folder), then fetch, extract "
-                "functions and mine commits as one job. Each snippet keeps its repo, commit, path, lines "
-                "and license.")
+# --- handlers: plain values in, plain values (or gr updates) out -------------------------------
+
+def search_config(language: str | None, licenses: list[str] | None, min_stars: float | None,
+                  limit: float | None, pushed: str | None, created_after: str | None,
+                  created_before: str | None, topic: str | None, words: str | None) -> github.SearchConfig:
+    """The search form as the CLI's SearchConfig (which validates it)."""
+    return github.SearchConfig.from_dict({
+        "language": (language or "").strip(), "licenses": licenses or [], "min_stars": int(min_stars or 0),
+        "limit": int(limit or 100), "pushed_after": (pushed or "").strip(),
+        "created_after": (created_after or "").strip(), "created_before": (created_before or "").strip(),
+        "topic": (topic or "").strip(), "query": (words or "").strip()})
+
+
+def search(*form: Any) -> Iterator[tuple]:
+    """Search GitHub with the search form's values, leaving out repos already curated. Yields
+    (status, result rows, found records); the status changes while a rate-limit wait lasts."""
+    # A generator, so a rate-limit wait shows up in the page while it happens.
+    try:
+        cfg = search_config(*form)
+        skip = open_store().curated_urls()
+    except (ValueError, StudioError) as exc:
+        raise gr.Error(str(exc)) from exc
+    notes: queue.Queue = queue.Queue()
+    box: dict = {}
+
+    def work() -> None:
+        try:
+            box["results"] = github.search_repos(cfg, skip_urls=skip, on_wait=lambda s, m: notes.put(m),
+                                                 on_page=lambda n, m: notes.put(f"searching: {m}"))
+        except Exception as exc:  # handed to the page below
+            box["error"] = exc
+
+    thread = threading.Thread(target=work, daemon=True)
+    thread.start()
+    status = "searching…"
+    while thread.is_alive():
+        thread.join(0.25)
+        while not notes.empty():
+            status = notes.get()
+        yield status, gr.skip(), gr.skip()
+    if "error" in box:
+        raise gr.Error(str(box["error"]))
+    found_repos = box["results"]
+    yield (f"{len(found_repos)} repos found (already curated ones left out)",
+           result_rows(found_repos), found_repos)
+
+
+@ui_errors
+def add_results(rows: list[list] | None, found_repos: list[dict] | None, only_picked: bool) -> tuple:
+    """Add the found repos (only the ticked rows with `only_picked`); returns the overview."""
+    picked = {r[1] for r in rows or [] if r and r[0] in (True, "true", "True", 1)}
+    chosen = [r for r in found_repos or [] if not only_picked or r["full_name"] in picked]
+    if not chosen:
+        raise gr.Error("No repos to add: search first, and tick at least one")
+    added, present = curate.add_github_repos(open_store(), chosen)
+    gr.Info(f"Added {len(added)} repos" + (f"; {len(present)} were already there" if present else ""))
+    return refresh()
+
+
+def add_picked(rows: list[list] | None, found_repos: list[dict] | None) -> tuple:
+    """"Add picked": the ticked search results."""
+    return add_results(rows, found_repos, True)
+
+
+def add_all(rows: list[list] | None, found_repos: list[dict] | None) -> tuple:
+    """"Add all": every search result, ticked or not."""
+    return add_results(rows, found_repos, False)
+
+
+@ui_errors
+def add_by_name(name: str | None) -> tuple:
+    """Add one GitHub repo by owner/name (its metadata fetched from the API); returns the overview."""
+    record = github.get_repo_info((name or "").strip())
+    added, _ = curate.add_github_repos(open_store(), [record])
+    gr.Info(f"Added {record['full_name']}" if added else f"{record['full_name']} is already there")
+    return refresh()
+
+
+@ui_errors
+def add_local(path: str | None, subdir: str | None) -> tuple:
+    """Add a folder or git repo on this machine (optionally one subfolder); returns the overview."""
+    if not (path or "").strip():
+        raise gr.Error("Enter the path of a folder or git repo on this machine")
+    repo_id = curate.add_local_repo(open_store(), (path or "").strip(), (subdir or "").strip() or None)
+    gr.Info(f"Added local repo {repo_id}")
+    return refresh()
+
+
+def curate_config(ids: str | None, fetch: bool, extract: bool, mine: bool, keep: bool, force: bool,
+                  langs: list[str] | None, min_l: Any, max_l: Any, max_mb: Any, max_f: Any, n_commits: Any,
+                  granularity: str | None, min_t: Any, max_t: Any, licenses: list[str] | None,
+                  unlicensed: bool) -> curate.CurateConfig:
+    """The curate form as the CLI's CurateConfig (an emptied number box means its default)."""
+    return curate.CurateConfig.from_dict({
+        "repo_ids": _int_list(ids or ""), "fetch": fetch, "extract": extract, "mine": mine, "keep_clones": keep,
+        "force": force, "languages": langs or [], "min_lines": _num(min_l, curate.DEFAULT_MIN_LINES),
+        "max_lines": _num(max_l, curate.DEFAULT_MAX_LINES), "max_repo_mb": _num(max_mb, curate.DEFAULT_MAX_REPO_MB),
+        "max_files": _num(max_f, curate.DEFAULT_MAX_FILES), "max_commits": _num(n_commits, curate.DEFAULT_MAX_COMMITS),
+        "granularity": granularity or "file", "min_tokens": _num(min_t, curate.DEFAULT_MIN_TOKENS),
+        "max_tokens": _num(max_t, curate.DEFAULT_MAX_TOKENS), "licenses": licenses or [],
+        "allow_unlicensed_local": bool(unlicensed)})
+
+
+@ui_errors
+def start_curate_job(*form: Any) -> tuple[int, str]:
+    """Start a curate job from the curate form (curate_config's fields, in order); returns
+    (job id, its progress row)."""
+    cfg = curate_config(*form)
+    store = open_store()
+    jid = curate.start_curate(store, cfg)
+    gr.Info(f"Curate job {jid} started")
+    return jid, job_html(store.get_job(jid))
+
+
+@ui_errors
+def refresh() -> tuple:
+    """The overview: (summary markdown, repo table rows, snippet-count figure)."""
+    store = open_store()
+    s = store.curate_summary()
+    by_status = ", ".join(f"{n} {k}" for k, n in sorted(s["repos_by_status"].items())) or "none"
+    text = (f"**{s['repos']} repos** ({by_status}) · **{s['snippets']} snippets** "
+            f"({s['unique_snippets']} unique) · **{s['commit_pairs']} commit pairs**")
+    return text, repo_rows(store.list_repos(limit=2000)), counts_figure(store.snippet_counts())
+
+
+@ui_errors
+def tick(jid: int | None, repo_id: Any, language: str | None, kind: str | None, name: str | None,
+         unique: bool, page_no: Any) -> tuple:
+    """The timer's poll of the curate job: (progress, *overview, job id, *snippet page). While the
+    job runs only the progress changes; once it ends the overview and snippet page refresh once
+    and the job id clears, which stops the polling."""
+    if not jid:
+        return (gr.skip(),) * 8
+    job = open_store().get_job(int(jid))
+    if job["status"] in ("queued", "running"):
+        return job_html(job), *(gr.skip(),) * 7
+    # Finished: refresh the overview and the snippet list once, then stop polling.
+    return job_html(job), *refresh(), None, *list_page(repo_id, language, kind, name, unique, page_no)
+
+
+@ui_errors
+def list_page(repo_id: Any, language: str | None, kind: str | None, name: str | None, unique: bool,
+              page_no: Any) -> tuple[list[list], str, int]:
+    """One page of snippets matching the filters: (rows, "page i of n · t snippets", page shown).
+    A page past the last shows the last."""
+    page_no = max(1, int(page_no or 1))
+    query: dict[str, Any] = dict(repo_id=int(repo_id) if repo_id else None, language=language or None,
+                                 kind=kind or None, name=(name or "").strip() or None,
+                                 unique_only=bool(unique), limit=PAGE_SIZE)
+    store = open_store()
+    rows, total = store.list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
+    pages = max(1, -(-total // PAGE_SIZE))
+    if page_no > pages:  # "next" on the last page stays there instead of showing nothing
+        page_no = pages
+        rows, total = store.list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
+    table = [[r["id"], r["repo"], r["path"], r["start_line"], r["language"], r["kind"], r["qualname"],
+              r["lines"], r["duplicate_of"] or ""] for r in rows]
+    return table, f"page {min(page_no, pages)} of {pages} · {total} snippets", min(page_no, pages)
+
+
+def first_page(repo_id: Any, language: str | None, kind: str | None, name: str | None,
+               unique: bool) -> tuple:
+    """A filter changed: back to page 1."""
+    return list_page(repo_id, language, kind, name, unique, 1)
+
+
+def prev_page(repo_id: Any, language: str | None, kind: str | None, name: str | None, unique: bool,
+              page_no: Any) -> tuple:
+    """"◀ Prev": the page before (page 1 stays)."""
+    return list_page(repo_id, language, kind, name, unique, max(1, int(page_no or 1) - 1))
+
+
+def next_page(repo_id: Any, language: str | None, kind: str | None, name: str | None, unique: bool,
+              page_no: Any) -> tuple:
+    """"Next ▶": the page after (the last page stays, see list_page)."""
+    return list_page(repo_id, language, kind, name, unique, int(page_no or 1) + 1)
+
+
+def snippet_view(snippet_id: int) -> tuple[str, Any]:
+    """One snippet: (provenance markdown, the code box's update with its highlight language)."""
+    store = open_store()
+    s = store.get_snippet(snippet_id)
+    repo = store.get_repo(s["repo_id"])
+    doc = f"\n\n**Dropped comment/docstring:** {html.escape(s['docstring'])}" if s["docstring"] else ""
+    found = store.snippet_scrub(s["id"])
+    doc += f"\n\n**Replaced before storing:** {scrub.describe_findings(found)}" if found else ""
+    license_ = s.get("license") or repo["license"] or "unknown"
+    text = (f"**{html.escape(repo['full_name'])}** @ `{(repo['commit_sha'] or 'working tree')[:12]}` · "
+            f"`{html.escape(s['path'])}` lines {s['start_line']}–{s['end_line']} · {s['kind']} "
+            f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {license_}{doc}")
+    spec = LANGUAGES.get(s["language"])
+    return text, gr.update(value=s["code"], language=spec.highlight if spec else None)
+
+
+@ui_errors
+def show_snippet(rows: list[list] | None, evt: gr.SelectData) -> tuple:
+    """A row of the snippet table clicked: its provenance and code."""
+    row = evt.row_value if evt.row_value else (rows[evt.index[0]] if rows else None)
+    if not row:
+        return gr.skip(), gr.skip()
+    return snippet_view(int(row[0]))
+
+
+@ui_errors
+def scrub_review(repo_id: Any) -> list[list]:
+    """What the scrub pass replaced or held back, for one repo id (0 or empty: all)."""
+    return scrub.review_rows(open_store(), int(repo_id) if repo_id else None)
+
+
+# --- layout ------------------------------------------------------------------------------------
+
+class SearchForm(NamedTuple):
+    language: gr.Textbox
+    licenses: gr.Dropdown
+    min_stars: gr.Number
+    limit: gr.Number
+    pushed: gr.Textbox
+    created_after: gr.Textbox
+    created_before: gr.Textbox
+    topic: gr.Textbox
+    words: gr.Textbox
+    button: gr.Button
+    status: gr.Markdown
+    results: gr.Dataframe
+    add_picked: gr.Button
+    add_all: gr.Button
+
+    def fields(self) -> list:
+        """The inputs of `search`, in search_config's order."""
+        return list(self[:9])
+
+
+class AddForm(NamedTuple):
+    by_name: gr.Textbox
+    add_name: gr.Button
+    local_path: gr.Textbox
+    local_subdir: gr.Textbox
+    add_local: gr.Button
+
+
+class CurateForm(NamedTuple):
+    fields: list   # curate_config's inputs, in order
+    button: gr.Button
+    progress: gr.HTML
+    job_id: gr.State
+    timer: gr.Timer
+
+
+class Overview(NamedTuple):
+    summary: gr.Markdown
+    table: gr.Dataframe
+    refresh: gr.Button
+    plot: gr.Plot
+
+    def outputs(self) -> list:
+        """What `refresh` fills."""
+        return [self.summary, self.table, self.plot]
+
+
+class SnippetBrowser(NamedTuple):
+    filters: list   # repo id, language, kind, name, hide duplicates
+    prev: gr.Button
+    page: gr.Number
+    next: gr.Button
+    page_info: gr.Markdown
+    table: gr.Dataframe
+    provenance: gr.Markdown
+    code: gr.Code
+    review_button: gr.Button
+    review: gr.Dataframe
+
+    def page_outputs(self) -> list:
+        """What `list_page` fills."""
+        return [self.table, self.page_info, self.page]
+
+
+def _layout_search() -> SearchForm:
     with gr.Accordion("Search GitHub", open=True):
         with gr.Row():
-            s_language = gr.Textbox(label="Language", value="GDScript", scale=1)
-            s_licenses = gr.Dropdown(list(github.PERMISSIVE_LICENSES), value=["mit"], multiselect=True,
-                                     label="Licenses", scale=2)
-            s_min_stars = gr.Number(label="Min stars", value=10, precision=0, minimum=0, scale=1)
-            s_limit = gr.Number(label="Max results", value=100, precision=0, minimum=1, scale=1)
+            language = gr.Textbox(label="Language", value="GDScript", scale=1)
+            licenses = gr.Dropdown(list(github.PERMISSIVE_LICENSES), value=["mit"], multiselect=True,
+                                   label="Licenses", scale=2)
+            min_stars = gr.Number(label="Min stars", value=10, precision=0, minimum=0, scale=1)
+            limit = gr.Number(label="Max results", value=100, precision=0, minimum=1, scale=1)
         with gr.Row():
-            s_pushed = gr.Textbox(label="Pushed after (YYYY-MM-DD)", placeholder="any")
-            s_created_after = gr.Textbox(label="Created after", placeholder="any")
-            s_created_before = gr.Textbox(label="Created before", placeholder="any")
-            s_topic = gr.Textbox(label="Topic", placeholder="e.g. godot")
-            s_query = gr.Textbox(label="Words", placeholder="free text")
-        search_btn = gr.Button("Search", variant="primary")
-        search_status = gr.Markdown(elem_id="repos-search-status")
-        results = gr.Dataframe(headers=RESULT_COLUMNS, datatype=["bool"] + ["str"] * 7, type="array",
-                               interactive=True, static_columns=list(range(1, 8)), wrap=True,
+            pushed = gr.Textbox(label="Pushed after (YYYY-MM-DD)", placeholder="any")
+            created_after = gr.Textbox(label="Created after", placeholder="any")
+            created_before = gr.Textbox(label="Created before", placeholder="any")
+            topic = gr.Textbox(label="Topic", placeholder="e.g. godot")
+            words = gr.Textbox(label="Words", placeholder="free text")
+        button = gr.Button("Search", variant="primary")
+        status = gr.Markdown(elem_id="repos-search-status")
+        results = gr.Dataframe(headers=RESULT_COLUMNS, type="array", interactive=True,
+                               datatype=["bool", "str", "str", "str", "str", "str", "str", "str"],
+                               static_columns=list(range(1, 8)), wrap=True,
                                elem_id="repos-results", label="Results (untick to leave out)")
         with gr.Row():
             add_picked_btn = gr.Button("Add picked")
             add_all_btn = gr.Button("Add all")
-    found = gr.State([])
+    return SearchForm(language, licenses, min_stars, limit, pushed, created_after, created_before, topic,
+                      words, button, status, results, add_picked_btn, add_all_btn)
+
+
+def _layout_add() -> AddForm:
     with gr.Accordion("Add a repo by name or a local folder", open=False):
         with gr.Row():
             by_name = gr.Textbox(label="GitHub owner/name", placeholder="godotengine/godot-demo-projects")
@@ -115,55 +400,68 @@ def build(ctx: StudioContext) -> None:
             local_path = gr.Textbox(label="Local folder or git repo", elem_id="repos-local-path")
             local_subdir = gr.Textbox(label="Only this subfolder (optional)")
             add_local_btn = gr.Button("Add local", scale=0)
+    return AddForm(by_name, add_name_btn, local_path, local_subdir, add_local_btn)
+
+
+def _layout_curate() -> CurateForm:
     gr.Markdown("### Curate")
     with gr.Row():
-        c_repos = gr.Textbox(label="Repo ids (empty: every repo still to do)", placeholder="1, 2, 5")
-        c_fetch = gr.Checkbox(label="Fetch", value=True)
-        c_extract = gr.Checkbox(label="Extract", value=True)
-        c_mine = gr.Checkbox(label="Mine commits", value=False)
-        c_keep = gr.Checkbox(label="Keep clones", value=False)
-        c_force = gr.Checkbox(label="Re-extract", value=False)
+        ids = gr.Textbox(label="Repo ids (empty: every repo still to do)", placeholder="1, 2, 5")
+        fetch = gr.Checkbox(label="Fetch", value=True)
+        extract = gr.Checkbox(label="Extract", value=True)
+        mine = gr.Checkbox(label="Mine commits", value=False)
+        keep = gr.Checkbox(label="Keep clones", value=False)
+        force = gr.Checkbox(label="Re-extract", value=False)
     with gr.Row():
-        c_languages = gr.Dropdown(sorted(LANGUAGES), multiselect=True, label="Languages (empty: all)")
-        c_min_lines = gr.Number(label="Min lines", value=curate.DEFAULT_MIN_LINES, precision=0, minimum=1)
-        c_max_lines = gr.Number(label="Max lines", value=curate.DEFAULT_MAX_LINES, precision=0, minimum=1)
-        c_max_mb = gr.Number(label="Max repo MB", value=curate.DEFAULT_MAX_REPO_MB, precision=0, minimum=1)
-        c_max_files = gr.Number(label="Max files", value=curate.DEFAULT_MAX_FILES, precision=0, minimum=1)
+        languages = gr.Dropdown(sorted(LANGUAGES), multiselect=True, label="Languages (empty: all)")
+        min_lines = gr.Number(label="Min lines", value=curate.DEFAULT_MIN_LINES, precision=0, minimum=1)
+        max_lines = gr.Number(label="Max lines", value=curate.DEFAULT_MAX_LINES, precision=0, minimum=1)
+        max_mb = gr.Number(label="Max repo MB", value=curate.DEFAULT_MAX_REPO_MB, precision=0, minimum=1)
+        max_files = gr.Number(label="Max files", value=curate.DEFAULT_MAX_FILES, precision=0, minimum=1)
     with gr.Row():
-        c_licenses = gr.Dropdown(list(PERMISSIVE_LICENSES), value=list(PERMISSIVE_LICENSES), multiselect=True,
-                                 allow_custom_value=True, elem_id="curate-licenses",
-                                 label="Allowed licenses (SPDX; a repo under another license is not extracted)")
-        c_unlicensed = gr.Checkbox(label="Local folders without a license file (your own code)", value=True)
+        licenses = gr.Dropdown(list(PERMISSIVE_LICENSES), value=list(PERMISSIVE_LICENSES), multiselect=True,
+                               allow_custom_value=True, elem_id="curate-licenses",
+                               label="Allowed licenses (SPDX; a repo under another license is not extracted)")
+        unlicensed = gr.Checkbox(label="Local folders without a license file (your own code)", value=True)
     with gr.Accordion("Commit mining", open=False):
         with gr.Row():
-            c_commits = gr.Number(label="Newest commits per repo", value=curate.DEFAULT_MAX_COMMITS, precision=0)
-            c_granularity = gr.Radio(["file", "function"], value="file", label="Pair granularity")
-            c_min_tokens = gr.Number(label="Min tokens (old+new)", value=curate.DEFAULT_MIN_TOKENS, precision=0)
-            c_max_tokens = gr.Number(label="Max tokens (old+new)", value=curate.DEFAULT_MAX_TOKENS, precision=0)
-    curate_btn = gr.Button("Start curate job", variant="primary", elem_id="repos-curate")
+            commits = gr.Number(label="Newest commits per repo", value=curate.DEFAULT_MAX_COMMITS, precision=0)
+            granularity = gr.Radio(["file", "function"], value="file", label="Pair granularity")
+            min_tokens = gr.Number(label="Min tokens (old+new)", value=curate.DEFAULT_MIN_TOKENS, precision=0)
+            max_tokens = gr.Number(label="Max tokens (old+new)", value=curate.DEFAULT_MAX_TOKENS, precision=0)
+    button = gr.Button("Start curate job", variant="primary", elem_id="repos-curate")
     progress = gr.HTML(job_html(None), elem_id="curate-progress")
     job_id = gr.State(None)
     timer = gr.Timer(POLL_S)
+    fields = [ids, fetch, extract, mine, keep, force, languages, min_lines, max_lines, max_mb, max_files,
+              commits, granularity, min_tokens, max_tokens, licenses, unlicensed]
+    return CurateForm(fields, button, progress, job_id, timer)
+
+
+def _layout_overview() -> Overview:
     summary = gr.Markdown(elem_id="repos-summary")
-    repos_table = gr.Dataframe(headers=REPO_COLUMNS, type="array", interactive=False, wrap=True,
-                               elem_id="repos-table", label="Repos")
+    table = gr.Dataframe(headers=REPO_COLUMNS, type="array", interactive=False, wrap=True,
+                         elem_id="repos-table", label="Repos")
     refresh_btn = gr.Button("Refresh", scale=0, elem_id="repos-refresh")
     plot = gr.Plot(label="Snippets", elem_id="repos-plot")
+    return Overview(summary, table, refresh_btn, plot)
 
+
+def _layout_snippets() -> SnippetBrowser:
     gr.Markdown("### Snippets")
     with gr.Row():
-        f_repo = gr.Number(label="Repo id (0 = all)", value=0, precision=0, minimum=0)
-        f_language = gr.Dropdown([""] + sorted(LANGUAGES), value="", label="Language")
-        f_kind = gr.Dropdown(["", "function", "method", "class"], value="", label="Kind")
-        f_name = gr.Textbox(label="Name contains")
-        f_unique = gr.Checkbox(label="Hide duplicates", value=False)
+        repo = gr.Number(label="Repo id (0 = all)", value=0, precision=0, minimum=0)
+        language = gr.Dropdown([""] + sorted(LANGUAGES), value="", label="Language")
+        kind = gr.Dropdown(["", "function", "method", "class"], value="", label="Kind")
+        name = gr.Textbox(label="Name contains")
+        unique = gr.Checkbox(label="Hide duplicates", value=False)
     with gr.Row():
         prev_btn = gr.Button("◀ Prev", scale=0)
         page = gr.Number(label="Page", value=1, precision=0, minimum=1, scale=0)
         next_btn = gr.Button("Next ▶", scale=0)
         page_info = gr.Markdown(elem_id="snippets-page-info")
-    snippets = gr.Dataframe(headers=SNIPPET_COLUMNS, type="array", interactive=False,
-                            elem_id="snippets-table", label="Click a row to see its code")
+    table = gr.Dataframe(headers=SNIPPET_COLUMNS, type="array", interactive=False,
+                         elem_id="snippets-table", label="Click a row to see its code")
     provenance = gr.Markdown(elem_id="snippet-provenance")
     code = gr.Code(label="Code", language="python", interactive=False, lines=14, elem_id="snippet-code")
     with gr.Accordion("Secrets and personal data replaced or held back", open=False):
@@ -172,163 +470,45 @@ def build(ctx: StudioContext) -> None:
         review_btn = gr.Button("Show", scale=0, elem_id="scrub-review")
         review = gr.Dataframe(headers=["repo", "path", "line", "name", "what", "kinds and lines / reason", "snippet"],
                               type="array", interactive=False, wrap=True, elem_id="scrub-table")
+    return SnippetBrowser([repo, language, kind, name, unique], prev_btn, page, next_btn, page_info, table,
+                          provenance, code, review_btn, review)
 
-    def search_config(language, licenses, min_stars, limit, pushed, c_after, c_before, topic, words):
-        return github.SearchConfig.from_dict({
-            "language": (language or "").strip(), "licenses": licenses or [], "min_stars": int(min_stars or 0),
-            "limit": int(limit or 100), "pushed_after": (pushed or "").strip(),
-            "created_after": (c_after or "").strip(), "created_before": (c_before or "").strip(),
-            "topic": (topic or "").strip(), "query": (words or "").strip()})
 
-    def do_search(*form):
-        # A generator, so a rate-limit wait shows up in the page while it happens.
-        try:
-            cfg = search_config(*form)
-            skip = ctx.store().curated_urls()
-        except (ValueError, StudioError) as exc:
-            raise gr.Error(str(exc)) from exc
-        notes: queue.Queue = queue.Queue()
-        box: dict = {}
+# --- wiring ------------------------------------------------------------------------------------
 
-        def work():
-            try:
-                box["results"] = github.search_repos(cfg, skip_urls=skip, on_wait=lambda s, m: notes.put(m),
-                                                     on_page=lambda n, m: notes.put(f"searching: {m}"))
-            except Exception as exc:  # handed to the page below
-                box["error"] = exc
+def build(ctx: StudioContext) -> None:
+    gr.Markdown("Find human-written code: search GitHub (or add a local folder), then fetch, extract "
+                "functions and mine commits as one job. Each snippet keeps its repo, commit, path, lines "
+                "and license.")
+    search_form = _layout_search()
+    found = gr.State([])
+    add = _layout_add()
+    curate_form = _layout_curate()
+    overview = _layout_overview()
+    browser = _layout_snippets()
 
-        thread = threading.Thread(target=work, daemon=True)
-        thread.start()
-        status = "searching…"
-        while thread.is_alive():
-            thread.join(0.25)
-            while not notes.empty():
-                status = notes.get()
-            yield status, gr.skip(), gr.skip()
-        if "error" in box:
-            raise gr.Error(str(box["error"]))
-        found_repos = box["results"]
-        yield (f"{len(found_repos)} repos found (already curated ones left out)",
-               result_rows(found_repos), found_repos)
-
-    @ui_errors
-    def add_results(rows, found_repos, only_picked):
-        picked = {r[1] for r in rows or [] if r and r[0] in (True, "true", "True", 1)}
-        chosen = [r for r in found_repos or [] if not only_picked or r["full_name"] in picked]
-        if not chosen:
-            raise gr.Error("No repos to add: search first, and tick at least one")
-        added, present = curate.add_github_repos(ctx.store(), chosen)
-        gr.Info(f"Added {len(added)} repos" + (f"; {len(present)} were already there" if present else ""))
-        return refresh()
-
-    @ui_errors
-    def add_by_name(name):
-        record = github.get_repo_info((name or "").strip())
-        added, _ = curate.add_github_repos(ctx.store(), [record])
-        gr.Info(f"Added {record['full_name']}" if added else f"{record['full_name']} is already there")
-        return refresh()
-
-    @ui_errors
-    def add_local(path, subdir):
-        if not (path or "").strip():
-            raise gr.Error("Enter the path of a folder or git repo on this machine")
-        repo_id = curate.add_local_repo(ctx.store(), path.strip(), (subdir or "").strip() or None)
-        gr.Info(f"Added local repo {repo_id}")
-        return refresh()
-
-    @ui_errors
-    def start(ids, fetch, extract, mine, keep, force, langs, min_l, max_l, max_mb, max_f, n_commits,
-              granularity, min_t, max_t, licenses, unlicensed):
-        cfg = curate.CurateConfig.from_dict({
-            "repo_ids": _int_list(ids), "fetch": fetch, "extract": extract, "mine": mine, "keep_clones": keep,
-            "force": force, "languages": langs or [], "min_lines": _num(min_l, curate.DEFAULT_MIN_LINES),
-            "max_lines": _num(max_l, curate.DEFAULT_MAX_LINES), "max_repo_mb": _num(max_mb, curate.DEFAULT_MAX_REPO_MB),
-            "max_files": _num(max_f, curate.DEFAULT_MAX_FILES), "max_commits": _num(n_commits, curate.DEFAULT_MAX_COMMITS),
-            "granularity": granularity or "file", "min_tokens": _num(min_t, curate.DEFAULT_MIN_TOKENS),
-            "max_tokens": _num(max_t, curate.DEFAULT_MAX_TOKENS), "licenses": licenses or [],
-            "allow_unlicensed_local": bool(unlicensed)})
-        store = ctx.store()
-        jid = curate.start_curate(store, cfg)
-        gr.Info(f"Curate job {jid} started")
-        return jid, job_html(store.get_job(jid))
-
-    @ui_errors
-    def refresh():
-        store = ctx.store()
-        s = store.curate_summary()
-        by_status = ", ".join(f"{n} {k}" for k, n in sorted(s["repos_by_status"].items())) or "none"
-        text = (f"**{s['repos']} repos** ({by_status}) · **{s['snippets']} snippets** "
-                f"({s['unique_snippets']} unique) · **{s['commit_pairs']} commit pairs**")
-        return text, repo_rows(store.list_repos(limit=2000)), counts_figure(store.snippet_counts())
-
-    @ui_errors
-    def tick(jid, *listing):
-        if not jid:
-            return (gr.skip(),) * 8
-        job = ctx.store().get_job(int(jid))
-        if job["status"] in ("queued", "running"):
-            return job_html(job), *(gr.skip(),) * 7
-        # Finished: refresh the overview and the snippet list once, then stop polling.
-        return job_html(job), *refresh(), None, *list_page(*listing)
-
-    @ui_errors
-    def list_page(repo_id, language, kind, name, unique, page_no):
-        page_no = max(1, int(page_no or 1))
-        query = dict(repo_id=int(repo_id) if repo_id else None, language=language or None, kind=kind or None,
-                     name=(name or "").strip() or None, unique_only=bool(unique), limit=PAGE_SIZE)
-        rows, total = ctx.store().list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
-        pages = max(1, -(-total // PAGE_SIZE))
-        if page_no > pages:  # "next" on the last page stays there instead of showing nothing
-            page_no = pages
-            rows, total = ctx.store().list_snippets(**query, offset=(page_no - 1) * PAGE_SIZE)
-        table = [[r["id"], r["repo"], r["path"], r["start_line"], r["language"], r["kind"], r["qualname"],
-                  r["lines"], r["duplicate_of"] or ""] for r in rows]
-        return table, f"page {min(page_no, pages)} of {pages} · {total} snippets", min(page_no, pages)
-
-    @ui_errors
-    def show_snippet(rows, evt: gr.SelectData):
-        row = evt.row_value if evt.row_value else (rows[evt.index[0]] if rows else None)
-        if not row:
-            return gr.skip(), gr.skip()
-        store = ctx.store()
-        s = store.get_snippet(int(row[0]))
-        repo = store.get_repo(s["repo_id"])
-        doc = f"\n\n**Dropped comment/docstring:** {html.escape(s['docstring'])}" if s["docstring"] else ""
-        found = store.snippet_scrub(s["id"])
-        doc += f"\n\n**Replaced before storing:** {scrub.describe_findings(found)}" if found else ""
-        text = (f"**{html.escape(repo['full_name'])}** @ `{(repo['commit_sha'] or 'working tree')[:12]}` · "
-                f"`{html.escape(s['path'])}` lines {s['start_line']}–{s['end_line']} · {s['kind']} "
-                f"`{html.escape(s['qualname'] or s['name'] or '')}` · license {s.get('license') or repo['license'] or 'unknown'}{doc}")
-        spec = LANGUAGES.get(s["language"])
-        return text, gr.update(value=s["code"], language=spec.highlight if spec else None)
-
-    search_form = [s_language, s_licenses, s_min_stars, s_limit, s_pushed, s_created_after, s_created_before,
-                   s_topic, s_query]
-    overview = [summary, repos_table, plot]
-    filters = [f_repo, f_language, f_kind, f_name, f_unique]
-    search_btn.click(do_search, search_form, [search_status, results, found])
-    add_picked_btn.click(lambda rows, f: add_results(rows, f, True), [results, found], overview)
-    add_all_btn.click(lambda rows, f: add_results(rows, f, False), [results, found], overview)
-    add_name_btn.click(add_by_name, by_name, overview)
-    add_local_btn.click(add_local, [local_path, local_subdir], overview)
-    on_start(curate_btn, start, [c_repos, c_fetch, c_extract, c_mine, c_keep, c_force, c_languages, c_min_lines,
-                             c_max_lines, c_max_mb, c_max_files, c_commits, c_granularity, c_min_tokens,
-                             c_max_tokens, c_licenses, c_unlicensed], [job_id, progress])
-    timer.tick(tick, [job_id, *filters, page], [progress, *overview, job_id, snippets, page_info, page],
-               show_progress="hidden")
-    refresh_btn.click(refresh, None, overview)
-    ctx.on_load(refresh, None, overview)
-    for f in filters:
-        f.change(lambda *v: list_page(*v, 1), filters, [snippets, page_info, page])
-    page.submit(list_page, filters + [page], [snippets, page_info, page])
-    prev_btn.click(lambda *v: list_page(*v[:-1], max(1, int(v[-1] or 1) - 1)), filters + [page],
-                   [snippets, page_info, page])
-    next_btn.click(lambda *v: list_page(*v[:-1], int(v[-1] or 1) + 1), filters + [page],
-                   [snippets, page_info, page])
-    refresh_btn.click(list_page, filters + [page], [snippets, page_info, page])
-    ctx.on_load(list_page, filters + [page], [snippets, page_info, page])
-    snippets.select(show_snippet, snippets, [provenance, code])
-    review_btn.click(ui_errors(lambda rid: scrub.review_rows(ctx.store(), int(rid) if rid else None)), f_repo, review)
+    overview_out = overview.outputs()
+    search_form.button.click(search, search_form.fields(), [search_form.status, search_form.results, found])
+    search_form.add_picked.click(add_picked, [search_form.results, found], overview_out)
+    search_form.add_all.click(add_all, [search_form.results, found], overview_out)
+    add.add_name.click(add_by_name, add.by_name, overview_out)
+    add.add_local.click(add_local, [add.local_path, add.local_subdir], overview_out)
+    on_start(curate_form.button, start_curate_job, curate_form.fields, [curate_form.job_id, curate_form.progress])
+    paging = browser.filters + [browser.page]
+    curate_form.timer.tick(tick, [curate_form.job_id, *paging],
+                           [curate_form.progress, *overview_out, curate_form.job_id, *browser.page_outputs()],
+                           show_progress="hidden")
+    overview.refresh.click(refresh, None, overview_out)
+    ctx.on_load(refresh, None, overview_out)
+    for f in browser.filters:
+        f.change(first_page, browser.filters, browser.page_outputs())
+    browser.page.submit(list_page, paging, browser.page_outputs())
+    browser.prev.click(prev_page, paging, browser.page_outputs())
+    browser.next.click(next_page, paging, browser.page_outputs())
+    overview.refresh.click(list_page, paging, browser.page_outputs())
+    ctx.on_load(list_page, paging, browser.page_outputs())
+    browser.table.select(show_snippet, browser.table, [browser.provenance, browser.code])
+    browser.review_button.click(scrub_review, browser.filters[0], browser.review)
 
 
 if __name__ == "__main__":   # python -m studio.repos_tab: this tab alone, for development

@@ -1,5 +1,10 @@
 """Settings: where data lives, which keys the environment provides (present or not, never the
-value), the hardware local models will run on, and what hosted mode allows."""
+value), the hardware local models will run on, and what hosted mode allows.
+
+Read-only views of pipeline.hosted (`summary`), pipeline.access (`table_markdown`),
+evals.passk.languages (`toolchains`, `libraries`) and pipeline.models (`describe_device`,
+`loaded_models`); its one action frees loaded models (`pipeline.models.unload`).
+"""
 from __future__ import annotations
 
 import os
@@ -43,6 +48,7 @@ def access_markdown() -> str:
 
 
 def toolchains_markdown() -> str:
+    """Each pass@k language's toolchain version (or how to install it) and the suite libraries."""
     from evals.passk.languages import libraries, toolchains
 
     rows = "\n".join(f"| {lang} | {tc.version if tc.available else '**not installed** (`make toolchains`)'} |"
@@ -53,6 +59,7 @@ def toolchains_markdown() -> str:
 
 
 def summary(ctx: StudioContext) -> str:
+    """Where data lives, the mode, and which API keys the environment sets (never their values)."""
     keys = "\n".join(f"| `{k}` | {'present' if os.environ.get(k) else 'not set'} |" for k in KEY_VARS)
     store_line = f"**Store error:** {ctx.store_error}" if ctx.store_error else \
         f"Database: `{studio_home() / 'studio.db'}`"
@@ -65,6 +72,7 @@ def summary(ctx: StudioContext) -> str:
 
 
 def hardware() -> str:
+    """The GPU (or its absence), optional accelerators, and the models loaded in memory."""
     from pipeline.models import describe_device, loaded_models
 
     d = describe_device()
@@ -74,6 +82,14 @@ def hardware() -> str:
              f"bitsandbytes {'installed' if d['bitsandbytes'] else 'absent'}"
     loaded = ", ".join(loaded_models()) or "none"
     return f"{gpu}  \n{extras}  \nModels loaded in memory: {loaded}"
+
+
+def unload_all() -> str:
+    """Free every model loaded in this process; the hardware summary after it."""
+    from pipeline.models import unload as unload_models
+
+    gr.Info(f"Unloaded {unload_models()} model(s)")
+    return hardware()
 
 
 def build(ctx: StudioContext) -> None:
@@ -88,14 +104,8 @@ def build(ctx: StudioContext) -> None:
         detect = gr.Button("Detect hardware again", scale=0)
         unload = gr.Button("Unload all models", scale=0)
 
-    def do_unload():
-        from pipeline.models import unload as unload_models
-
-        gr.Info(f"Unloaded {unload_models()} model(s)")
-        return hardware()
-
     detect.click(hardware, None, hw)
-    unload.click(do_unload, None, hw)
+    unload.click(unload_all, None, hw)
     ctx.on_load(hardware, None, hw)
 
 

@@ -1,0 +1,69 @@
+"""The Lineage tab's handlers called directly (no browser) on a real store: an empty store and
+refused references, then a score traced back to its repo's commit and, from a clicked row,
+forward again."""
+from __future__ import annotations
+
+import gradio as gr
+import pytest
+
+from pipeline.pairs.export import freeze_dataset
+from studio import lineage_tab as tab
+from tests.pairs_helpers import add_repo_with_snippets, label
+
+SKIP = gr.skip()
+
+
+def refused(fn, *args) -> str:
+    """Call a @ui_errors handler expected to refuse; the toast's text (a Python warning outside a
+    page). Every output keeps its value (gr.skip())."""
+    with pytest.warns(UserWarning) as caught:
+        out = fn(*args)
+    assert out == SKIP
+    return " ".join(str(w.message) for w in caught)
+
+
+def clicked(row: list) -> gr.SelectData:
+    """The event a click on a table row sends."""
+    return gr.SelectData(None, {"index": [0, 1], "value": row[1] if len(row) > 1 else "", "row_value": row})
+
+
+@pytest.fixture
+def chain(store) -> dict:
+    """repo -> snippet -> approved pair -> frozen dataset -> run -> checkpoint -> eval."""
+    repo_id, snippets = add_repo_with_snippets(store, "lineage/demo", ["func a():\n\treturn 1\n"])
+    store.update_repo(repo_id, commit_sha="feedfacecafebeef")
+    label(store, snippets[0], "Write a", "func a():\n\treturn 1\n", status="approved", repo_id=repo_id)
+    d = freeze_dataset(store, "lineage-demo", {"repo": "lineage/demo"})
+    run = store.create_run("lineage-run", {}, status="done", dataset_id=d["id"], dataset=d["name"],
+                           dataset_version=d["version"], base_model="lineage-base", method="lora")
+    store.register_model("lineage-ckpt", "local", "/nowhere", run_id=run["id"])
+    eval_id = store.db["evals"].insert({"suite": "humaneval", "model": "lineage-ckpt", "status": "done",
+                                        "params": "{}", "metrics": None}).last_pk
+    return {"repo": f"repo:{repo_id}", "eval": f"eval:{eval_id}", "run": f"run:{run['id']}"}
+
+
+def test_an_empty_store_offers_nothing_and_refuses_what_is_not_there(studio_home):
+    assert tab.refresh(None) == gr.update(choices=[], value=None)
+    assert "Pick or type what to trace" in refused(tab.show, "  ")
+    assert refused(tab.show, "eval:999")
+    assert refused(tab.show, "nonsense")
+    assert tab.recentre(clicked([])) == (SKIP,) * 6
+    assert tab.recentre(clicked(["repo", "", "… and 3 more", ""])) == (SKIP,) * 6   # the "more" row
+
+
+def test_a_score_traces_back_to_its_commit_and_a_clicked_repo_forward_to_the_score(chain):
+    pick, focus, sources, up, down, command = tab.show(f"  {chain['eval']} ")
+    assert pick["value"] == chain["eval"] and focus.startswith("### ") and f"`{chain['eval']}`" in focus
+    assert "| lineage/demo | `feedfacecafebeef` |" in sources
+    up_refs = [row[1] for row in up]
+    assert chain["run"] in up_refs and chain["repo"] in up_refs
+    assert command == f"python -m pipeline lineage {chain['eval']}"
+
+    [repo_row] = [row for row in up if row[1] == chain["repo"]]
+    pick, focus, _, up, down, command = tab.recentre(clicked(repo_row))
+    assert pick["value"] == chain["repo"] and command == f"python -m pipeline lineage {chain['repo']}"
+    assert chain["eval"] in [row[1] for row in down] and chain["run"] in [row[1] for row in down]
+
+    offered = tab.refresh(chain["run"])
+    assert offered["value"] == chain["run"] and chain["eval"] in offered["choices"]
+    assert tab.refresh("run:999")["value"] == offered["choices"][0]   # a pick no longer offered gives way
