@@ -428,13 +428,12 @@ def build(ctx: StudioContext) -> None:
 
     stream_outputs = [state, *cols.chatbots, *cols.statuses, comp.prompt]
     common = [state, head.api_key, head.mode, head.n_cols, head.system]
-    lane = {"concurrency_id": "chat", "concurrency_limit": 8}
     send_event = comp.send.click(do_send, [*common, comp.prompt, run_key, *cols.pickers, *cols.settings],
-                                 stream_outputs, **lane)
+                                 stream_outputs, concurrency_id="chat", concurrency_limit=8)
     submit_event = comp.prompt.submit(do_send, [*common, comp.prompt, run_key, *cols.pickers, *cols.settings],
-                                      stream_outputs, **lane)
+                                      stream_outputs, concurrency_id="chat", concurrency_limit=8)
     regen_event = comp.regen.click(do_regen, [*common, run_key, *cols.pickers, *cols.settings], stream_outputs,
-                                   **lane)
+                                   concurrency_id="chat", concurrency_limit=8)
     # Stop tells the columns to end (their partial answers are saved), then cancels the page's stream.
     comp.stop.click(stop_answers, run_key, None, cancels=[send_event, submit_event, regen_event])
     for c in (head.mode, head.n_cols):

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterator
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import gradio as gr
 
@@ -25,7 +25,7 @@ from pipeline.store import open_store
 from studio.common import StudioContext, bind_principals
 
 MODES = {"Battle (names hidden)": "battle", "Side by side": "side", "Single model": "single"}
-EMPTY = {"chat_id": None, "mode": None, "models": None, "turns": [[], []], "voted": False}
+EMPTY: dict[str, Any] = {"chat_id": None, "mode": None, "models": None, "turns": [[], []], "voted": False}
 
 
 def _refuse(exc: Exception) -> NoReturn:
@@ -65,7 +65,7 @@ def send(st: dict, m: str, a: str | None, b: str | None, text: str | None,
     st = dict(st)
     try:
         if st["chat_id"] is None or st["voted"] or st["mode"] != kind:
-            picks = [] if kind == "battle" else ([a] if kind == "single" else [a, b])
+            picks: list = [] if kind == "battle" else ([a] if kind == "single" else [a, b])
             st.update(EMPTY, chat_id=arena.start(store, kind, picks), mode=kind, turns=[[], []])
         done = [list(t) for t in st["turns"]]
         for states in arena.send(store, st["chat_id"], text or "", max_new_tokens=int(n_tokens)):
