@@ -29,7 +29,7 @@ from pipeline.chat import ChatSettings, Column, ColumnState, new_chat, regenerat
 from pipeline.chat.arena import VOTE_LABELS, pick_battle, vote
 from pipeline.chat.conversation import check_prompt, export_jsonl, last_turn
 from pipeline.chat.conversation import delete as delete_chat
-from pipeline.store import open_store
+from pipeline.store import Store, open_store
 from studio.arena_exchange import export_battles_file, import_battles_file
 from studio.chat_view import LEADERBOARD_COLUMNS, MAX_COLS, leaderboard_rows, status_lines, views
 from studio.chat_view import fence_unfenced_code as fence_unfenced_code  # re-exported: tests import it here
@@ -68,7 +68,7 @@ def columns_for(mode_v: str, n: float | int, picks: list, system_v: str | None,
     return names, settings
 
 
-def _stream(store, snapshots: Iterable[list[ColumnState]], st: dict) -> Iterator[list]:
+def _stream(store: Store, snapshots: Iterable[list[ColumnState]], st: dict) -> Iterator[list]:
     """Outputs [state, 4 chatbots, 4 status lines, prompt] while the columns answer; the last one
     shows the saved conversation and clears the prompt."""
     chat = store.get_chat(st["chat_id"])
@@ -81,6 +81,7 @@ def _stream(store, snapshots: Iterable[list[ColumnState]], st: dict) -> Iterator
 # -- layout -----------------------------------------------------------------------------------
 @dataclass
 class Header:
+    """The mode, the column count, the session API key and the system prompt."""
     mode: gr.Radio
     n_cols: gr.Slider
     api_key: gr.Textbox
@@ -89,6 +90,7 @@ class Header:
 
 @dataclass
 class ModelColumns:
+    """The four model columns: each box, picker, chatbot, status line and settings."""
     boxes: list[gr.Column]
     pickers: list[gr.Dropdown]
     chatbots: list[gr.Chatbot]
@@ -98,6 +100,7 @@ class ModelColumns:
 
 @dataclass
 class Composer:
+    """The message box, the buttons under it, the vote row and the reveal line."""
     prompt: gr.Textbox
     send: gr.Button
     stop: gr.Button
@@ -111,6 +114,7 @@ class Composer:
 
 @dataclass
 class PairForm:
+    """Send one answer (or its correction) to the Pairs table."""
     column: gr.Radio
     send: gr.Button
     corrected: gr.Textbox
@@ -119,6 +123,7 @@ class PairForm:
 
 @dataclass
 class Board:
+    """The leaderboard accordion: table, win-rate plot, FastChat battle import and export."""
     refresh: gr.Button
     table: gr.Dataframe
     winrate: gr.Plot
@@ -131,6 +136,7 @@ class Board:
 
 @dataclass
 class Conversations:
+    """The Conversations accordion: the table and the actions on one conversation."""
     table: gr.Dataframe
     pick: gr.Number
     open: gr.Button
