@@ -2,8 +2,11 @@
 the tab wires: an uploaded file in, a report line out; an export written under the data folder."""
 from __future__ import annotations
 
+from pipeline.store import Store
 
-def import_battles_file(store, path: str | None) -> str:
+
+def import_battles_file(store: Store, path: str | None) -> str:
+    """Import a FastChat battle file into the votes; the Markdown report (first 10 bad lines)."""
     from pipeline.chat import ChatError
     from pipeline.chat.fastchat_votes import import_battles
 
@@ -16,7 +19,8 @@ def import_battles_file(store, path: str | None) -> str:
     return "\n".join(lines)
 
 
-def export_battles_file(store) -> str:
+def export_battles_file(store: Store) -> str:
+    """Every vote as a FastChat battle file under the data folder's exports; its path."""
     from pipeline.chat.fastchat_votes import export_battles
     from pipeline.paths import named_path
 

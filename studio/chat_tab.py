@@ -1,98 +1,186 @@
 """Chat tab: one model or 2-4 side by side, battles with hidden names, votes, leaderboard, and
-answers sent back into the Pairs table. Thin callbacks over pipeline.chat; the conversation id of
-this browser session lives in gr.State, the loaded models in the process-wide cache."""
+answers sent back into the Pairs table.
+
+The handlers below are named top-level functions over pipeline.chat (tested without a browser in
+tests/studio/test_chat_handlers.py):
+- `do_send`, `do_regen` stream `pipeline.chat.send` / `regenerate` into the four chatbots and
+  their status lines; `stop_answers` calls `stop_run` (Stop);
+- `do_vote` records `pipeline.chat.arena.vote` and reveals a battle's names; `leaderboard_view`
+  shows `pipeline.chat.leaderboard` (Bradley-Terry and Elo, win rates); `do_import_battles` /
+  `do_export_battles` exchange votes as FastChat battles (studio.arena_exchange);
+- `do_pair`, `do_all_pairs` call `send_to_pairs`; `list_chats`, `do_open`, `do_delete`,
+  `do_export` list, reopen, delete and export conversations (pipeline.chat.conversation);
+- `refresh_models` fills the model pickers, `do_unload` empties the model cache.
+
+The conversation of this browser session lives in gr.State ({"chat_id", "models", "mode"}), the
+loaded models in the process-wide cache (pipeline.models).
+"""
 from __future__ import annotations
 
-import re
+import functools
 import uuid
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import Any
 
 import gradio as gr
 
-from pipeline.chat import ChatSettings, Column, new_chat, regenerate, send, send_to_pairs, stop_run
+from pipeline.chat import ChatSettings, Column, ColumnState, new_chat, regenerate, send, send_to_pairs, stop_run
 from pipeline.chat.arena import VOTE_LABELS, pick_battle, vote
-from pipeline.chat.conversation import check_prompt, delete as delete_chat, export_jsonl, last_turn
+from pipeline.chat.conversation import check_prompt, export_jsonl, last_turn
+from pipeline.chat.conversation import delete as delete_chat
+from pipeline.store import Store, open_store
 from studio.arena_exchange import export_battles_file, import_battles_file
+from studio.chat_view import LEADERBOARD_COLUMNS, MAX_COLS, leaderboard_rows, status_lines, views
+from studio.chat_view import fence_unfenced_code as fence_unfenced_code  # re-exported: tests import it here
 from studio.common import StudioContext, ui_errors
 
 TITLE = "Chat"
-MAX_COLS = 4
 LETTERS = "ABCD"
-STATUS_TEXT = {"starting": "thinking…", "loading": "loading the model…",
-               "waiting": "waiting: another chat is using this model", "streaming": "answering…",
-               "done": "done", "stopped": "stopped (partial answer kept)", "error": "failed"}
-LEADERBOARD_COLUMNS = ["model", "rating (Bradley-Terry, 95% interval)", "online Elo", "battles", "wins",
-                       "losses", "ties", "both bad", "imported"]
+SETTINGS_PER_COLUMN = 6   # temperature, top-p, max new tokens, repetition penalty, seed, stop words
+MODE_NAMES = {"Single": "single", "Side by side": "side", "Battle": "battle"}   # radio label -> stored mode
 
 
-CODE_START = re.compile(
-    r"^\s*(def |class |func |function |async |return\b|import |from \S+ import |#include|fn |let |const |var |"
-    r"public |private |static |package |if |elif |else\b|for |while |try:|except\b|with |@\w|[{}\])]|"
-    r".*[{;]\s*$|.*\)\s*(->.*)?:\s*$)")
+def empty_state() -> dict:
+    """The session state of a page with no conversation yet."""
+    return {"chat_id": None, "models": None, "mode": None}
 
 
-def _looks_like_code(paragraph: list[str]) -> bool:
-    indented = any(line[:1] in (" ", "\t") and line.strip() for line in paragraph)
-    codeish = sum(1 for line in paragraph if CODE_START.match(line))
-    return indented or codeish * 2 >= len(paragraph)
+def column_count(mode_v: str, n: float | int) -> int:
+    """How many columns answer in a mode (the slider counts only side by side)."""
+    return 1 if mode_v == "Single" else (2 if mode_v == "Battle" else int(n))
 
 
-def fence_unfenced_code(text: str) -> str:
-    """Markdown collapses a line's leading spaces; an answer that holds code without a ``` fence
-    keeps its indentation when its code paragraphs are fenced (prose paragraphs stay prose)."""
-    if "```" in text or "\n" not in text.strip():
-        return text
-    paragraphs = re.split(r"\n[ \t]*\n", text.strip("\n"))
-    out: list[str] = []
-    run: list[str] = []      # consecutive code paragraphs share one fence (blank lines kept)
-    for para in paragraphs:
-        if _looks_like_code(para.split("\n")):
-            run.append(para)
-            continue
-        if run:
-            out.append("```\n" + "\n\n".join(run) + "\n```")
-            run = []
-        out.append(para)
-    if run:
-        out.append("```\n" + "\n\n".join(run) + "\n```")
-    return "\n\n".join(out)
+def columns_for(mode_v: str, n: float | int, picks: list, system_v: str | None,
+                flat: list) -> tuple[list[str], list[ChatSettings]]:
+    """The picked model names and each column's settings, read from the flat settings inputs."""
+    count = column_count(mode_v, n)
+    names = list(picks[:count])
+    if mode_v != "Battle" and not all(names):
+        raise gr.Error("Pick a model for every column (prepare the default one in the Models tab)")
+    settings = []
+    for i in range(count):
+        t, p, mx, rp, seed, stop = flat[i * SETTINGS_PER_COLUMN:(i + 1) * SETTINGS_PER_COLUMN]
+        settings.append(ChatSettings(
+            system=system_v or "", temperature=float(t), top_p=float(p), max_new_tokens=int(mx),
+            repetition_penalty=float(rp), seed=None if seed in (None, "") else int(seed),
+            stop=[w.strip() for w in (stop or "").split(",") if w.strip()]))
+    return names, settings
 
 
-def leaderboard_rows(rows: list[dict]) -> list[list]:
-    """The arena table: each rating with its interval and battle count, or 'too few votes'."""
-    from pipeline.chat.leaderboard import rating_text
+def _stream(store: Store, snapshots: Iterable[list[ColumnState]], st: dict) -> Iterator[list]:
+    """Outputs [state, 4 chatbots, 4 status lines, prompt] while the columns answer; the last one
+    shows the saved conversation and clears the prompt."""
+    chat = store.get_chat(st["chat_id"])
+    states = None
+    for states in snapshots:
+        yield [st, *views(chat, states), *status_lines(states), gr.update()]
+    yield [st, *views(store.get_chat(st["chat_id"])), *status_lines(states), gr.update(value="")]
 
-    return [[r["model"], rating_text(r["bt"], r["bt_low"], r["bt_high"], r["battles"]),
-             rating_text(r["elo"], r["elo_low"], r["elo_high"], r["battles"]),
-             r["battles"], r["wins"], r["losses"], r["ties"], r["both_bad"], r.get("imported", 0)] for r in rows]
+
+# -- layout -----------------------------------------------------------------------------------
+@dataclass
+class Header:
+    """The mode, the column count, the session API key and the system prompt."""
+    mode: gr.Radio
+    n_cols: gr.Slider
+    api_key: gr.Textbox
+    system: gr.Textbox
 
 
-def build(ctx: StudioContext) -> None:
-    state = gr.State({"chat_id": None, "models": None, "mode": None})
-    run_key = gr.State(lambda: uuid.uuid4().hex)   # one per browser session: what Stop stops
+@dataclass
+class ModelColumns:
+    """The four model columns: each box, picker, chatbot, status line and settings."""
+    boxes: list[gr.Column]
+    pickers: list[gr.Dropdown]
+    chatbots: list[gr.Chatbot]
+    statuses: list[gr.Markdown]
+    settings: list[Any]          # SETTINGS_PER_COLUMN inputs per column, column after column
+
+
+@dataclass
+class Composer:
+    """The message box, the buttons under it, the vote row and the reveal line."""
+    prompt: gr.Textbox
+    send: gr.Button
+    stop: gr.Button
+    regen: gr.Button
+    new: gr.Button
+    unload: gr.Button
+    vote_row: gr.Row
+    votes: dict[str, gr.Button]
+    reveal: gr.Markdown
+
+
+@dataclass
+class PairForm:
+    """Send one answer (or its correction) to the Pairs table."""
+    column: gr.Radio
+    send: gr.Button
+    corrected: gr.Textbox
+    keep_context: gr.Checkbox
+
+
+@dataclass
+class Board:
+    """The leaderboard accordion: table, win-rate plot, FastChat battle import and export."""
+    refresh: gr.Button
+    table: gr.Dataframe
+    winrate: gr.Plot
+    battles_in: gr.File
+    import_btn: gr.Button
+    export_btn: gr.Button
+    note: gr.Markdown
+    battles_out: gr.File
+
+
+@dataclass
+class Conversations:
+    """The Conversations accordion: the table and the actions on one conversation."""
+    table: gr.Dataframe
+    pick: gr.Number
+    open: gr.Button
+    delete: gr.Button
+    export: gr.Button
+    to_pairs: gr.Button
+    export_file: gr.File
+
+
+def _layout_header() -> Header:
     with gr.Row():
-        mode = gr.Radio(["Single", "Side by side", "Battle"], value="Single", label="Mode", elem_id="chat-mode",
+        mode = gr.Radio(list(MODE_NAMES), value="Single", label="Mode", elem_id="chat-mode",
                         info="Battle: two random models, names hidden until you vote")
         n_cols = gr.Slider(2, MAX_COLS, value=2, step=1, label="Models side by side", visible=False)
         api_key = gr.Textbox(label="API key (this session only, never stored)", type="password")
     system = gr.Textbox(label="System prompt", lines=1, placeholder="You are a careful GDScript programmer.")
-    pickers, chatbots, statuses, settings, cols = [], [], [], [], []
+    return Header(mode, n_cols, api_key, system)
+
+
+def _layout_settings(letter: str) -> list[Any]:
+    with gr.Accordion(f"Settings {letter}", open=False):
+        return [gr.Slider(0, 2, value=0, step=0.05, label="Temperature"),
+                gr.Slider(0.05, 1, value=1, step=0.05, label="Top-p"),
+                gr.Slider(16, 2048, value=256, step=16, label="Max new tokens"),
+                gr.Slider(1, 2, value=1, step=0.05, label="Repetition penalty"),
+                gr.Number(None, label="Seed (empty = random)", precision=0),
+                gr.Textbox(label="Stop words (comma separated)")]
+
+
+def _layout_columns() -> ModelColumns:
+    cols = ModelColumns([], [], [], [], [])
     with gr.Row(equal_height=False):
         for i in range(MAX_COLS):
-            with gr.Column(visible=i == 0, min_width=280) as col:
-                pickers.append(gr.Dropdown([], label=f"Model {LETTERS[i]}", elem_id=f"chat-model-{i}"))
-                chatbots.append(gr.Chatbot(label=f"Model {LETTERS[i]}", height=420, elem_id=f"chat-bot-{i}",
-                                           buttons=["copy"]))
-                statuses.append(gr.Markdown("", elem_id=f"chat-status-{i}"))
-                with gr.Accordion(f"Settings {LETTERS[i]}", open=False):
-                    settings.append([
-                        gr.Slider(0, 2, value=0, step=0.05, label="Temperature"),
-                        gr.Slider(0.05, 1, value=1, step=0.05, label="Top-p"),
-                        gr.Slider(16, 2048, value=256, step=16, label="Max new tokens"),
-                        gr.Slider(1, 2, value=1, step=0.05, label="Repetition penalty"),
-                        gr.Number(None, label="Seed (empty = random)", precision=0),
-                        gr.Textbox(label="Stop words (comma separated)"),
-                    ])
-            cols.append(col)
+            with gr.Column(visible=i == 0, min_width=280) as box:
+                cols.pickers.append(gr.Dropdown([], label=f"Model {LETTERS[i]}", elem_id=f"chat-model-{i}"))
+                cols.chatbots.append(gr.Chatbot(label=f"Model {LETTERS[i]}", height=420, elem_id=f"chat-bot-{i}",
+                                                buttons=["copy"]))
+                cols.statuses.append(gr.Markdown("", elem_id=f"chat-status-{i}"))
+                cols.settings += _layout_settings(LETTERS[i])
+            cols.boxes.append(box)
+    return cols
+
+
+def _layout_composer() -> Composer:
     prompt = gr.Textbox(label="Message", lines=3, placeholder="Ask something; Shift+Enter for a new line",
                         elem_id="chat-input")
     with gr.Row():
@@ -104,267 +192,277 @@ def build(ctx: StudioContext) -> None:
     with gr.Row(visible=False) as vote_row:
         vote_btns = {k: gr.Button(label, elem_id=f"vote-{k}") for k, label in VOTE_LABELS.items()}
     reveal = gr.Markdown("", elem_id="chat-reveal")
+    return Composer(prompt, send_btn, stop_btn, regen_btn, new_btn, unload_btn, vote_row, vote_btns, reveal)
+
+
+def _layout_pair_form() -> PairForm:
     with gr.Accordion("Send an answer to the Pairs table", open=False):
         with gr.Row():
-            pair_col = gr.Radio(list(LETTERS), value="A", label="Answer of model")
-            pair_btn = gr.Button("Send this answer as a draft pair")
+            column = gr.Radio(list(LETTERS), value="A", label="Answer of model")
+            send_btn = gr.Button("Send this answer as a draft pair")
         corrected = gr.Textbox(label="Corrected answer (optional: used instead of the model's text)", lines=4)
         keep_context = gr.Checkbox(True, label="Keep the conversation before it",
                                    info="the pair holds the earlier turns and the system prompt; unticked: only "
                                         "this turn, noted as sent without its context", elem_id="chat-keep-context")
+    return PairForm(column, send_btn, corrected, keep_context)
+
+
+def _layout_board() -> Board:
     with gr.Accordion("Leaderboard", open=False):
-        lb_refresh = gr.Button("Refresh leaderboard")
-        leaderboard = gr.Dataframe(headers=LEADERBOARD_COLUMNS, interactive=False, elem_id="chat-leaderboard",
-                                   label="Bradley-Terry and Elo ratings with 95% bootstrap intervals")
+        refresh = gr.Button("Refresh leaderboard")
+        table = gr.Dataframe(headers=LEADERBOARD_COLUMNS, interactive=False, elem_id="chat-leaderboard",
+                             label="Bradley-Terry and Elo ratings with 95% bootstrap intervals")
         winrate = gr.Plot(label="Win rate")
         with gr.Row():
             battles_in = gr.File(label="FastChat battles to import (.json / .jsonl)", file_types=[".json", ".jsonl"],
                                  type="filepath", elem_id="chat-battles-file")
             with gr.Column():
-                battles_import_btn = gr.Button("Import votes", elem_id="chat-battles-import")
-                battles_export_btn = gr.Button("Export votes as FastChat battles", elem_id="chat-battles-export")
-        battles_note = gr.Markdown(elem_id="chat-battles-note")
+                import_btn = gr.Button("Import votes", elem_id="chat-battles-import")
+                export_btn = gr.Button("Export votes as FastChat battles", elem_id="chat-battles-export")
+        note = gr.Markdown(elem_id="chat-battles-note")
         battles_out = gr.File(label="FastChat battle file (elo_analysis.py reads it)", interactive=False)
+    return Board(refresh, table, winrate, battles_in, import_btn, export_btn, note, battles_out)
+
+
+def _layout_conversations() -> Conversations:
     with gr.Accordion("Conversations", open=False):
-        chats_table = gr.Dataframe(headers=["id", "updated", "mode", "turns", "models", "title"],
-                                   interactive=False)
+        table = gr.Dataframe(headers=["id", "updated", "mode", "turns", "models", "title"], interactive=False)
         with gr.Row():
-            chat_pick = gr.Number(None, label="Conversation id", precision=0)
+            pick = gr.Number(None, label="Conversation id", precision=0)
             open_btn = gr.Button("Open")
             delete_btn = gr.Button("Delete", variant="stop")
             export_btn = gr.Button("Export all as JSONL")
             to_pairs_btn = gr.Button("All its answers → pairs")
         export_file = gr.File(label="Export", interactive=False)
+    return Conversations(table, pick, open_btn, delete_btn, export_btn, to_pairs_btn, export_file)
 
-    settings_flat = [c for group in settings for c in group]
 
-    # -- helpers -------------------------------------------------------------------------
-    def columns_for(mode_v, n, picks, system_v, flat) -> tuple[list[str], list[Column]]:
-        count = 1 if mode_v == "Single" else (2 if mode_v == "Battle" else int(n))
-        names = list(picks[:count])
-        if mode_v != "Battle" and not all(names):
-            raise gr.Error("Pick a model for every column (prepare the default one in the Models tab)")
-        cols_ = []
-        for i in range(count):
-            t, p, mx, rp, seed, stop = flat[i * 6:(i + 1) * 6]
-            s = ChatSettings(system=system_v or "", temperature=float(t), top_p=float(p), max_new_tokens=int(mx),
-                             repetition_penalty=float(rp), seed=None if seed in (None, "") else int(seed),
-                             stop=[w.strip() for w in (stop or "").split(",") if w.strip()])
-            cols_.append(s)
-        return names, cols_
+# -- handlers ---------------------------------------------------------------------------------
+@ui_errors
+def do_send(st: dict, key: str | None, mode_v: str, n: float, sys_v: str | None, text: str, rkey: str,
+            *rest) -> Iterator[list]:
+    """Send the message to the columns (`rest`: the 4 pickers, then the flat settings). A new
+    conversation starts when the models change; a battle picks two random models, and a new pair
+    once the last one has its vote."""
+    picks, flat = list(rest[:MAX_COLS]), list(rest[MAX_COLS:])
+    check_prompt(text)
+    store = open_store()
+    names, col_settings = columns_for(mode_v, n, picks, sys_v, flat)
+    st = dict(st)
+    decided = st.get("chat_id") and st.get("mode") == "battle" and store.vote_for_turn(
+        st["chat_id"], last_turn(store.get_chat(st["chat_id"])) or 0)
+    if mode_v == "Battle" and (st.get("mode") != "battle" or decided):
+        names = pick_battle([m["name"] for m in store.list_models()])
+        st["chat_id"] = None
+    elif mode_v == "Battle":
+        names = st["models"]
+    if st.get("chat_id") is None or st.get("models") != names:
+        mode_name = MODE_NAMES[mode_v]
+        st = {"chat_id": new_chat(store, names, mode=mode_name, system=sys_v or ""), "models": names,
+              "mode": mode_name}
+    labels = [f"Model {LETTERS[i]}" if mode_v == "Battle" else names[i] for i in range(len(names))]
+    columns = [Column(n_, s, label) for n_, s, label in zip(names, col_settings, labels)]
+    yield from _stream(store, send(store, st["chat_id"], text, columns, run_key=rkey, api_key=key or None), st)
 
-    def views(chat: dict | None, states=None, hide=False) -> list:
-        """Chatbot values for the 4 columns: saved turns, plus the answers streaming now."""
-        out = []
-        for i in range(MAX_COLS):
-            msgs = []
-            if chat is not None and i < len(chat["models"]):
-                for m in chat["messages"]:
-                    if m["role"] == "user":
-                        msgs.append({"role": "user", "content": m["content"]})
-                    elif m["col"] == i:
-                        text = m["content"] or ""
-                        if m["status"] == "error":
-                            text += f"\n\n*error: {m['error']}*"
-                        msgs.append({"role": "assistant", "content": fence_unfenced_code(text)})
-                if states is not None and i < len(states):
-                    s = states[i]
-                    if not (msgs and msgs[-1]["role"] == "assistant" and s.finished):
-                        msgs.append({"role": "assistant", "content": fence_unfenced_code(s.text) or "…"})
-            out.append(msgs)
-        return out
 
-    def status_lines(states) -> list:
-        lines = []
-        for i in range(MAX_COLS):
-            if states is None or i >= len(states):
-                lines.append("")
-                continue
-            s = states[i]
-            line = f"**{STATUS_TEXT.get(s.status, s.status)}**"
-            if s.template:
-                line += f" · template {s.template}"
-            if s.first_token_s is not None and s.finished:
-                line += f" · first token {s.first_token_s:.2f}s · {s.seconds:.1f}s"
-            if s.notice:
-                line += f"\n\n⚠️ {s.notice}"
-            if s.error:
-                line += f"\n\n❌ {s.error}"
-            lines.append(line)
-        return lines
+@ui_errors
+def do_regen(st: dict, key: str | None, mode_v: str, n: float, sys_v: str | None, rkey: str,
+             *rest) -> Iterator[list]:
+    """Answer the conversation's last message again, with the columns' current settings."""
+    if not st.get("chat_id"):
+        raise gr.Error("Nothing to regenerate: send a message first")
+    _, col_settings = columns_for("Side by side", len(st["models"]), list(st["models"]) + [None] * 4,
+                                  sys_v, list(rest[MAX_COLS:]))
+    columns = [Column(n_, s) for n_, s in zip(st["models"], col_settings)]
+    store = open_store()
+    yield from _stream(store, regenerate(store, st["chat_id"], columns, run_key=rkey, api_key=key or None), st)
 
-    def stream(gen, st, names, cols_):
-        store = ctx.store()
-        chat = store.get_chat(st["chat_id"])
-        for states in gen:
-            yield [st, *views(chat, states), *status_lines(states), gr.update()]
-        yield [st, *views(store.get_chat(st["chat_id"])), *status_lines(states), gr.update(value="")]
 
-    # -- callbacks ------------------------------------------------------------------------
-    @ui_errors
-    def do_send(st, key, mode_v, n, sys_v, text, rkey, *rest):
-        picks, flat = list(rest[:MAX_COLS]), list(rest[MAX_COLS:])
-        check_prompt(text)
-        store = ctx.store()
-        names, col_settings = columns_for(mode_v, n, picks, sys_v, flat)
-        st = dict(st)
-        decided = st.get("chat_id") and st.get("mode") == "battle" and store.vote_for_turn(
-            st["chat_id"], last_turn(store.get_chat(st["chat_id"])) or 0)
-        if mode_v == "Battle" and (st.get("mode") != "battle" or decided):
-            names = pick_battle([m["name"] for m in store.list_models()])
-            st["chat_id"] = None
-        elif mode_v == "Battle":
-            names = st["models"]
-        if st.get("chat_id") is None or st.get("models") != names:
-            mode_name = {"Single": "single", "Side by side": "side", "Battle": "battle"}[mode_v]
-            st = {"chat_id": new_chat(store, names, mode=mode_name, system=sys_v or ""), "models": names,
-                  "mode": mode_name}
-        labels = [f"Model {LETTERS[i]}" if mode_v == "Battle" else names[i] for i in range(len(names))]
-        columns = [Column(n_, s, label) for n_, s, label in zip(names, col_settings, labels)]
-        yield from stream(send(store, st["chat_id"], text, columns, run_key=rkey, api_key=key or None),
-                          st, names, columns)
+def stop_answers(run_key: str) -> None:
+    """Tell this session's columns to end; their partial answers are saved."""
+    stop_run(run_key)
 
-    @ui_errors
-    def do_regen(st, key, mode_v, n, sys_v, rkey, *rest):
-        if not st.get("chat_id"):
-            raise gr.Error("Nothing to regenerate: send a message first")
-        _, col_settings = columns_for("Side by side", len(st["models"]), list(st["models"]) + [None] * 4,
-                                      sys_v, list(rest[MAX_COLS:]))
-        columns = [Column(n_, s) for n_, s in zip(st["models"], col_settings)]
-        yield from stream(regenerate(ctx.store(), st["chat_id"], columns, run_key=rkey, api_key=key or None),
-                          st, st["models"], columns)
 
-    def layout(mode_v, n):
-        count = 1 if mode_v == "Single" else (2 if mode_v == "Battle" else int(n))
-        return ([gr.update(visible=mode_v == "Side by side")]
-                + [gr.update(visible=i < count) for i in range(MAX_COLS)]
-                + [gr.update(visible=mode_v != "Battle") for _ in range(MAX_COLS)]
-                + [gr.update(visible=count == 2)])
+def show_columns(mode_v: str, n: float) -> list:
+    """Visibility of the slider, the 4 columns, the 4 pickers (hidden in a battle), the vote row."""
+    count = column_count(mode_v, n)
+    return ([gr.update(visible=mode_v == "Side by side")]
+            + [gr.update(visible=i < count) for i in range(MAX_COLS)]
+            + [gr.update(visible=mode_v != "Battle") for _ in range(MAX_COLS)]
+            + [gr.update(visible=count == 2)])
 
-    def do_new():
-        return [{"chat_id": None, "models": None, "mode": None}, *views(None), *status_lines(None), ""]
 
-    @ui_errors
-    def do_vote(st, winner):
-        if not st.get("chat_id"):
-            raise gr.Error("Send a prompt to two models before voting")
-        result = vote(ctx.store(), st["chat_id"], winner)
-        return (f"Vote stored: **{VOTE_LABELS[winner]}**. Model A was **{result['a']}**, "
-                f"model B was **{result['b']}**."), *leaderboard_view()
+def do_new() -> list:
+    """A fresh page: no conversation, empty chatbots, status lines and reveal."""
+    return [empty_state(), *views(None), *status_lines(None), ""]
 
-    @ui_errors
-    def leaderboard_view():
-        from pipeline.chat.leaderboard import arena_leaderboard, win_rate_figure
 
-        return leaderboard_rows(arena_leaderboard(ctx.store())), win_rate_figure(ctx.store())
+@ui_errors
+def leaderboard_view() -> tuple[list[list], Any]:
+    """The leaderboard table and the win-rate figure."""
+    from pipeline.chat.leaderboard import arena_leaderboard, win_rate_figure
 
-    @ui_errors
-    def do_pair(st, letter, fixed, keep):
-        if not st.get("chat_id"):
-            raise gr.Error("No conversation yet")
-        chat = ctx.store().get_chat(st["chat_id"])
-        col = LETTERS.index(letter)
-        answers = [m for m in chat["messages"] if m["role"] == "assistant" and m["col"] == col and m["content"]]
-        if not answers:
-            raise gr.Error(f"Model {letter} has no answer in this conversation")
-        ids = send_to_pairs(ctx.store(), st["chat_id"], message_id=answers[-1]["id"],
-                            output=fixed if fixed and fixed.strip() else None, keep_context=bool(keep))
-        gr.Info(f"Pair {ids[0]} added as a draft (origin chat): review it in the Pairs tab")
+    store = open_store()
+    return leaderboard_rows(arena_leaderboard(store)), win_rate_figure(store)
 
-    @ui_errors
-    def list_chats():
-        from pipeline.chat.arena import shown_models
 
-        return [[c["id"], c["updated_at"][:16], c["mode"], c["turns"], ", ".join(shown_models(c)), c["title"] or ""]
-                for c in ctx.store().list_chats()]
+@ui_errors
+def do_vote(st: dict, winner: str) -> tuple:
+    """Vote on the last turn; the reveal line names both models, then the refreshed leaderboard."""
+    if not st.get("chat_id"):
+        raise gr.Error("Send a prompt to two models before voting")
+    result = vote(open_store(), st["chat_id"], winner)
+    return (f"Vote stored: **{VOTE_LABELS[winner]}**. Model A was **{result['a']}**, "
+            f"model B was **{result['b']}**."), *leaderboard_view()
 
-    @ui_errors
-    def do_open(chat_id):
-        if chat_id is None:
-            raise gr.Error("Give a conversation id from the list")
-        chat = ctx.store().get_chat(int(chat_id))
-        st = {"chat_id": chat["id"], "models": chat["models"], "mode": chat["mode"]}
-        mode_v = {"single": "Single", "side": "Side by side", "battle": "Battle"}[chat["mode"]]
-        from pipeline.chat.arena import is_blind
 
-        # An unvoted battle keeps its names out of the pickers (and so out of the page and the API).
-        picks = [gr.update(value=chat["models"][i]) if i < len(chat["models"]) and not is_blind(chat)
-                 else gr.update() for i in range(MAX_COLS)]
-        return [st, mode_v, max(2, len(chat["models"])), chat["system"], *picks, *views(chat)]
+@ui_errors
+def do_import_battles(path: str | None) -> str:
+    """Import an uploaded FastChat battle file; the report line."""
+    return import_battles_file(open_store(), path)
 
-    @ui_errors
-    def do_delete(st, chat_id):
-        if chat_id is None:
-            raise gr.Error("Give a conversation id from the list")
-        delete_chat(ctx.store(), int(chat_id))
-        gr.Info(f"Deleted conversation {int(chat_id)} (its votes and pairs stay)")
-        if st.get("chat_id") == int(chat_id):
-            st = {"chat_id": None, "models": None, "mode": None}
-        return st, list_chats()
 
-    @ui_errors
-    def do_export():
-        import tempfile
-        from pathlib import Path
+@ui_errors
+def do_export_battles() -> str:
+    """Every vote as a FastChat battle file under the data folder; its path."""
+    return export_battles_file(open_store())
 
-        from pipeline.paths import area_dir
 
-        # Under the data folder: the only place a logged-in user of a hosted studio may write.
-        area_dir("exports").mkdir(parents=True, exist_ok=True)
-        path = Path(tempfile.mkdtemp(prefix="chats-", dir=area_dir("exports"))) / "conversations.jsonl"
-        n = export_jsonl(ctx.store(), None, path)
-        gr.Info(f"Exported {n} conversation(s)")
-        return str(path)
+@ui_errors
+def do_pair(st: dict, letter: str, fixed: str | None, keep: bool) -> None:
+    """The last answer of column `letter` (or its corrected text) becomes a draft pair."""
+    if not st.get("chat_id"):
+        raise gr.Error("No conversation yet")
+    store = open_store()
+    chat = store.get_chat(st["chat_id"])
+    col = LETTERS.index(letter)
+    answers = [m for m in chat["messages"] if m["role"] == "assistant" and m["col"] == col and m["content"]]
+    if not answers:
+        raise gr.Error(f"Model {letter} has no answer in this conversation")
+    ids = send_to_pairs(store, st["chat_id"], message_id=answers[-1]["id"],
+                        output=fixed if fixed and fixed.strip() else None, keep_context=bool(keep))
+    gr.Info(f"Pair {ids[0]} added as a draft (origin chat): review it in the Pairs tab")
 
-    @ui_errors
-    def do_all_pairs(chat_id, keep):
-        if chat_id is None:
-            raise gr.Error("Give a conversation id from the list")
-        ids = send_to_pairs(ctx.store(), int(chat_id), keep_context=bool(keep))
-        gr.Info(f"{len(ids)} draft pair(s) added (origin chat)")
 
-    @ui_errors
-    def refresh_models(*current):
-        """New models appear in every column; a column keeps the model the person picked."""
-        names = [m["name"] for m in ctx.store().list_models()]
-        return [gr.update(choices=names, value=current[i] if current[i] in names else
-                          (names[i % len(names)] if names else None)) for i in range(MAX_COLS)]
+@ui_errors
+def list_chats() -> list[list]:
+    """The Conversations table, newest first; an unvoted battle shows Model A / Model B."""
+    from pipeline.chat.arena import shown_models
 
-    def do_unload():
-        from pipeline import models
+    return [[c["id"], c["updated_at"][:16], c["mode"], c["turns"], ", ".join(shown_models(c)), c["title"] or ""]
+            for c in open_store().list_chats()]
 
-        gr.Info(f"Unloaded {models.unload()} model(s)")
 
-    # -- wiring -----------------------------------------------------------------------------
-    stream_outputs = [state, *chatbots, *statuses, prompt]
-    common = [state, api_key, mode, n_cols, system]
-    send_event = send_btn.click(do_send, [*common, prompt, run_key, *pickers, *settings_flat], stream_outputs,
-                                concurrency_id="chat", concurrency_limit=8)
-    submit_event = prompt.submit(do_send, [*common, prompt, run_key, *pickers, *settings_flat], stream_outputs,
-                                 concurrency_id="chat", concurrency_limit=8)
-    regen_event = regen_btn.click(do_regen, [*common, run_key, *pickers, *settings_flat], stream_outputs,
-                                  concurrency_id="chat", concurrency_limit=8)
+@ui_errors
+def do_open(chat_id: float | None) -> list:
+    """Reopen a conversation: [state, mode, slider, system prompt, 4 pickers, 4 chatbots]."""
+    from pipeline.chat.arena import is_blind
+
+    if chat_id is None:
+        raise gr.Error("Give a conversation id from the list")
+    chat = open_store().get_chat(int(chat_id))
+    st = {"chat_id": chat["id"], "models": chat["models"], "mode": chat["mode"]}
+    mode_v = {mode: label for label, mode in MODE_NAMES.items()}[chat["mode"]]
+    # An unvoted battle keeps its names out of the pickers (and so out of the page and the API).
+    picks = [gr.update(value=chat["models"][i]) if i < len(chat["models"]) and not is_blind(chat)
+             else gr.update() for i in range(MAX_COLS)]
+    return [st, mode_v, max(2, len(chat["models"])), chat["system"], *picks, *views(chat)]
+
+
+@ui_errors
+def do_delete(st: dict, chat_id: float | None) -> tuple[dict, list[list]]:
+    """Delete a conversation (its votes and pairs stay); the page forgets it if it was open."""
+    if chat_id is None:
+        raise gr.Error("Give a conversation id from the list")
+    delete_chat(open_store(), int(chat_id))
+    gr.Info(f"Deleted conversation {int(chat_id)} (its votes and pairs stay)")
+    if st.get("chat_id") == int(chat_id):
+        st = empty_state()
+    return st, list_chats()
+
+
+@ui_errors
+def do_export() -> str:
+    """Every conversation as JSONL in a new folder under the data folder's exports; its path."""
+    import tempfile
+    from pathlib import Path
+
+    from pipeline.paths import area_dir
+
+    # Under the data folder: the only place a logged-in user of a hosted studio may write.
+    area_dir("exports").mkdir(parents=True, exist_ok=True)
+    path = Path(tempfile.mkdtemp(prefix="chats-", dir=area_dir("exports"))) / "conversations.jsonl"
+    n = export_jsonl(open_store(), None, path)
+    gr.Info(f"Exported {n} conversation(s)")
+    return str(path)
+
+
+@ui_errors
+def do_all_pairs(chat_id: float | None, keep: bool) -> None:
+    """Every answer of a conversation becomes a draft pair."""
+    if chat_id is None:
+        raise gr.Error("Give a conversation id from the list")
+    ids = send_to_pairs(open_store(), int(chat_id), keep_context=bool(keep))
+    gr.Info(f"{len(ids)} draft pair(s) added (origin chat)")
+
+
+@ui_errors
+def refresh_models(*current: str | None) -> list:
+    """New models appear in every column; a column keeps the model the person picked."""
+    names = [m["name"] for m in open_store().list_models()]
+    return [gr.update(choices=names, value=current[i] if current[i] in names else
+                      (names[i % len(names)] if names else None)) for i in range(MAX_COLS)]
+
+
+def do_unload() -> None:
+    """Unload every model from the shared cache."""
+    from pipeline import models
+
+    gr.Info(f"Unloaded {models.unload()} model(s)")
+
+
+# -- wiring -----------------------------------------------------------------------------------
+def build(ctx: StudioContext) -> None:
+    state = gr.State(empty_state())
+    run_key = gr.State(lambda: uuid.uuid4().hex)   # one per browser session: what Stop stops
+    head = _layout_header()
+    cols = _layout_columns()
+    comp = _layout_composer()
+    pair = _layout_pair_form()
+    board = _layout_board()
+    convs = _layout_conversations()
+
+    stream_outputs = [state, *cols.chatbots, *cols.statuses, comp.prompt]
+    common = [state, head.api_key, head.mode, head.n_cols, head.system]
+    send_event = comp.send.click(do_send, [*common, comp.prompt, run_key, *cols.pickers, *cols.settings],
+                                 stream_outputs, concurrency_id="chat", concurrency_limit=8)
+    submit_event = comp.prompt.submit(do_send, [*common, comp.prompt, run_key, *cols.pickers, *cols.settings],
+                                      stream_outputs, concurrency_id="chat", concurrency_limit=8)
+    regen_event = comp.regen.click(do_regen, [*common, run_key, *cols.pickers, *cols.settings], stream_outputs,
+                                   concurrency_id="chat", concurrency_limit=8)
     # Stop tells the columns to end (their partial answers are saved), then cancels the page's stream.
-    stop_btn.click(lambda k: stop_run(k) and None, run_key, None, cancels=[send_event, submit_event, regen_event])
-    for c in (mode, n_cols):
-        c.change(layout, [mode, n_cols], [n_cols, *cols, *pickers, vote_row])
-    mode.change(do_new, None, [state, *chatbots, *statuses, reveal])
-    new_btn.click(do_new, None, [state, *chatbots, *statuses, reveal])
-    for key_, btn in vote_btns.items():
-        btn.click(lambda st, k=key_: do_vote(st, k), state, [reveal, leaderboard, winrate])
-    lb_refresh.click(leaderboard_view, None, [leaderboard, winrate])
-    pair_btn.click(do_pair, [state, pair_col, corrected, keep_context], None)
-    open_btn.click(do_open, chat_pick, [state, mode, n_cols, system, *pickers, *chatbots])
-    delete_btn.click(do_delete, [state, chat_pick], [state, chats_table])
-    export_btn.click(do_export, None, export_file)
-    to_pairs_btn.click(do_all_pairs, [chat_pick, keep_context], None)
-    battles_import_btn.click(ui_errors(lambda f: import_battles_file(ctx.store(), f)), battles_in, battles_note).then(
-        leaderboard_view, None, [leaderboard, winrate])
-    battles_export_btn.click(ui_errors(lambda: export_battles_file(ctx.store())), None, battles_out)
-    unload_btn.click(do_unload)
-    ctx.on_load(refresh_models, pickers, pickers)
-    ctx.on_load(list_chats, None, chats_table)
-    ctx.on_load(leaderboard_view, None, [leaderboard, winrate])
+    comp.stop.click(stop_answers, run_key, None, cancels=[send_event, submit_event, regen_event])
+    for c in (head.mode, head.n_cols):
+        c.change(show_columns, [head.mode, head.n_cols], [head.n_cols, *cols.boxes, *cols.pickers, comp.vote_row])
+    fresh = [state, *cols.chatbots, *cols.statuses, comp.reveal]
+    head.mode.change(do_new, None, fresh)
+    comp.new.click(do_new, None, fresh)
+    for winner, btn in comp.votes.items():
+        btn.click(functools.partial(do_vote, winner=winner), state, [comp.reveal, board.table, board.winrate])
+    board.refresh.click(leaderboard_view, None, [board.table, board.winrate])
+    pair.send.click(do_pair, [state, pair.column, pair.corrected, pair.keep_context], None)
+    convs.open.click(do_open, convs.pick, [state, head.mode, head.n_cols, head.system, *cols.pickers,
+                                          *cols.chatbots])
+    convs.delete.click(do_delete, [state, convs.pick], [state, convs.table])
+    convs.export.click(do_export, None, convs.export_file)
+    convs.to_pairs.click(do_all_pairs, [convs.pick, pair.keep_context], None)
+    board.import_btn.click(do_import_battles, board.battles_in, board.note).then(
+        leaderboard_view, None, [board.table, board.winrate])
+    board.export_btn.click(do_export_battles, None, board.battles_out)
+    comp.unload.click(do_unload)
+    ctx.on_load(refresh_models, cols.pickers, cols.pickers)
+    ctx.on_load(list_chats, None, convs.table)
+    ctx.on_load(leaderboard_view, None, [board.table, board.winrate])
 
 
 if __name__ == "__main__":   # python -m studio.chat_tab: this tab alone, for development

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from pipeline.pairs.conversations import ConversationError, normalize
+from pipeline.store import Store
 
 
 def messages_json(pair: dict) -> str:
@@ -15,7 +16,7 @@ def messages_json(pair: dict) -> str:
     return json.dumps(json.loads(pair["messages"]), ensure_ascii=False, indent=2)
 
 
-def save_conversation(store, seen: dict | None, text: str) -> dict:
+def save_conversation(store: Store, seen: dict | None, text: str) -> dict:
     """Save the edited JSON (OpenAI or ShareGPT messages) of the pair on screen; the pair after."""
     if not seen or "revision" not in seen:
         raise ConversationError("pick a conversation pair in the table first")

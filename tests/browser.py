@@ -5,6 +5,7 @@ The server runs under `timeout`, so it stops by itself even if pytest is killed.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -64,20 +65,28 @@ def stop(proc: subprocess.Popen) -> None:
             continue
 
 
+@contextlib.contextmanager
+def running_studio(home: Path, timeout: float = 60, extra_env: dict | None = None):
+    """The url of a studio of its own on `home` (whatever the store there holds when it starts,
+    e.g. models registered beforehand), served for the span of the `with` block."""
+    port = free_port()
+    proc = launch_studio(home, port, extra_env)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        wait_served(url, proc, timeout=timeout)
+        yield url
+    finally:
+        stop(proc)
+
+
 @pytest.fixture(scope="session")
 def studio_server(tmp_path_factory):
     """(url, home) of one studio shared by the browser tests of a session."""
     if shutil.which(CHROMIUM) is None:
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium")
     home = tmp_path_factory.mktemp("studio-home")
-    port = free_port()
-    proc = launch_studio(home, port)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_served(url, proc)
+    with running_studio(home) as url:
         yield url, home
-    finally:
-        stop(proc)
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from pipeline.store import Store
-from tests.browser import free_port, launch_studio, open_tab, stop, wait_served
+from tests.browser import open_tab, running_studio
 from tests.chat.test_chat_browser import pick, wait_done
 from tests.models.test_model_loading import make_adapter
 
@@ -22,14 +22,8 @@ def fresh_studio(tmp_path_factory, smollm2_dir):
     store.register_model("smol", "local", str(smollm2_dir))
     store.register_model("smol-lora", "local", str(adapter), base=str(smollm2_dir))
     store.close()
-    port = free_port()
-    proc = launch_studio(home, port)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_served(url, proc, timeout=120)
+    with running_studio(home, timeout=120) as url:   # started after the models are registered
         yield url, home
-    finally:
-        stop(proc)
 
 
 def test_base_and_tuned_side_by_side_answer_on_a_fresh_studio(fresh_studio, browser):

@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.browser import free_port, launch_studio, open_tab, shot, stop, wait_served
+from tests.browser import open_tab, running_studio, shot
 from tests.curate_repos import make_repo
 from tests.quickstart_helpers import SOURCE
 
@@ -20,14 +20,8 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 def road_studio(tmp_path_factory):
     """A studio of its own, so the road starts from an empty store."""
     home = tmp_path_factory.mktemp("road-home")
-    port = free_port()
-    proc = launch_studio(home, port)
-    url = f"http://127.0.0.1:{port}/"
-    try:
-        wait_served(url, proc, timeout=120)
+    with running_studio(home, timeout=120) as url:
         yield url, home
-    finally:
-        stop(proc)
 
 
 def pick(page, dropdown: str, option: str) -> None:
