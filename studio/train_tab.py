@@ -131,12 +131,13 @@ def refresh_lists(base_model: str | None, dataset: str | None, init_from_run: st
     runs = store.list_runs()
     run_names = [r["name"] for r in runs]
     ckpts = [m["name"] for m in store.list_models() if m.get("run_id") and m["kind"] == "local"]
+    return (_offer(models, base_model), _offer(datasets, dataset), _offer(run_names, init_from_run),
+            runs_table(store, runs), gr.update(choices=run_names), gr.update(choices=ckpts))
 
-    def pick(choices: list[str], value: str | None) -> Any:
-        return gr.update(choices=choices, value=value if value else None)
 
-    return (pick(models, base_model), pick(datasets, dataset), pick(run_names, init_from_run), runs_table(store, runs),
-            gr.update(choices=run_names), gr.update(choices=ckpts))
+def _offer(choices: list[str], value: str | None) -> Any:
+    # The typed value stays even when not offered (these boxes take custom values): no `keep_choice`.
+    return gr.update(choices=choices, value=value if value else None)
 
 
 @ui_errors
