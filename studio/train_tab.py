@@ -175,7 +175,9 @@ def follow_newest(rid: Any) -> tuple:
     """On opening the page: follow `rid`, else the newest run, so someone coming back sees its
     curve and log rather than an empty panel."""
     rid = rid or next((r["id"] for r in open_store().list_runs()), None)
-    return (rid, *poll_run(rid))
+    shown = poll_run(rid)
+    # A refusal (the followed run is gone) is one gr.skip() for every output, not four values.
+    return shown if isinstance(shown, dict) else (rid, *shown)
 
 
 @ui_errors

@@ -107,6 +107,11 @@ def test_no_run_followed_leaves_the_panel_as_it_is(store):
     assert rid is None and status == SKIP
 
 
+def test_following_a_run_that_is_gone_keeps_the_panel(store):
+    result, warned = _warned(train_tab.follow_newest, 999)
+    assert result == SKIP and len(warned) == 1 and "999" in warned[0]
+
+
 def test_opening_the_page_follows_the_newest_run(store):
     _run(store, "older")
     newest = _run(store, "newer")
