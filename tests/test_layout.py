@@ -96,3 +96,12 @@ def test_tests_mirror_the_stage_packages():
               if p.is_dir() and (p / "__init__.py").exists()}
     test_dirs = {p.name for p in (ROOT / "tests").iterdir() if p.is_dir()}
     assert stages - test_dirs <= {"backends"}, sorted(stages - test_dirs)
+
+
+def test_no_studio_function_is_longer_than_a_screen():
+    """A tab reads in one sitting: its handlers are named top-level functions and build(ctx) only
+    lays out and wires (docs/architecture.md), so no function in studio/ runs past ~80 lines."""
+    long = [f"{p.relative_to(ROOT)}:{node.lineno} {node.name} ({node.end_lineno - node.lineno + 1} lines)"
+            for p in modules("studio") for node in ast.walk(ast.parse(p.read_text(), str(p)))
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80]
+    assert long == []
