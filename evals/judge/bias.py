@@ -77,7 +77,7 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
     if mode == "pairwise":
         outcomes, flips, both = _pairwise_outcomes(ok)
         for o in outcomes:
-            for model, other in ((o["a"], o["b"]), (o["b"], o["a"])):
+            for model in (o["a"], o["b"]):
                 points = 1.0 if o["winner"] == model else 0.5 if o["winner"] == "tie" else 0.0
                 per_model[model].append(points * 10)
                 per_cat[(category.get(o["item_id"], "?"), model)].append(points * 10)

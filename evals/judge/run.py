@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from evals.judge.requests import MAX_SYSTEMS, MODES, VerdictError, plan_requests, read_verdict
 from evals.judge.suites import BUILTIN_NAME
-from pipeline.label.engine import RequestTally
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
+from pipeline.label.engine import RequestTally
 
 API_KEY_ENV = "STUDIO_JUDGE_API_KEY"   # set for one job's child only; never stored
 

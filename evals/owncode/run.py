@@ -17,10 +17,9 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 
+from evals.owncode import score
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError, StudioError
-
-from evals.owncode import score
 
 
 class OwnCodeError(StudioError):

@@ -16,14 +16,13 @@ import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from evals.passk import pass_at_k_table
 from evals.passk.execute import ExecutionPool, check_validity, execute_samples
 from evals.passk.languages import normalize_language
-from evals.passk import pass_at_k_table
 from evals.passk.postprocess import END_OF_TEXT, completion_from_chat, finish_continuation, stop_words
-from evals.passk.prompting import (FORMATS, TASK_TYPES, build_prompt, describe_prompt,
-                             program_prefix)
-from evals.sandbox import SandboxLimits, require_execution_allowed
+from evals.passk.prompting import FORMATS, TASK_TYPES, build_prompt, describe_prompt, program_prefix
 from evals.passk.suites import import_humaneval, load_tasks
+from evals.sandbox import SandboxLimits, require_execution_allowed
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
 
@@ -70,9 +69,7 @@ class EvalConfig(JobConfig):
 
 
 def submit_eval(store, config: EvalConfig) -> int:
-    from pipeline import jobs
-
-    from pipeline import access
+    from pipeline import access, jobs
 
     config.validate()
     if config.execute:

@@ -25,9 +25,6 @@ librust-*-dev sources under .toolchains/rust (passed to rustc with --extern), Go
 """
 from __future__ import annotations
 
-from pipeline import languages as registry
-from pipeline.errors import StudioError
-
 import os
 import re
 import shutil
@@ -35,6 +32,9 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pipeline import languages as registry
+from pipeline.errors import StudioError
 
 TOOLCHAINS_DIR = Path(__file__).resolve().parents[2] / ".toolchains"   # filled by `make toolchains`
 GOPATH = "/usr/share/gocode"                                           # Debian's golang-*-dev sources

@@ -48,8 +48,6 @@ path separates them. The wall clock and rlimits bound the damage, not the verdic
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import json
 import os
 import random
@@ -63,6 +61,7 @@ from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.errors import StudioError
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # Tried in order; the first that runs `true` is used. The second works for non-root users where
@@ -189,7 +188,7 @@ class SandboxWorker:
         self._lock = threading.Lock()
         self._buffer = b""
 
-    def __enter__(self) -> "SandboxWorker":
+    def __enter__(self) -> SandboxWorker:
         self.start()
         return self
 

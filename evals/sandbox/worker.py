@@ -37,10 +37,12 @@ import time
 
 # -I (isolated mode) leaves the script's own directory off sys.path; our two helpers live there.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from child import parse_reports, solution_server, test_client  # noqa: E402
-from outputs import early_exit_reason as _early_exit_reason  # noqa: E402
-from outputs import read_all as _read_all, read_output as _read_output, read_tail as _read_tail  # noqa: E402
-from mounts import probe_network_isolated, setup_filesystem  # noqa: E402
+from child import parse_reports, solution_server, test_client
+from mounts import probe_network_isolated, setup_filesystem
+from outputs import early_exit_reason as _early_exit_reason
+from outputs import read_all as _read_all
+from outputs import read_output as _read_output
+from outputs import read_tail as _read_tail
 
 # Imported before the first sample so tests find them warm (and restorable, see child.py).
 PRELOAD = ("math", "re", "string", "itertools", "collections", "functools", "heapq", "bisect",

@@ -31,17 +31,16 @@ Levels (see ``findings.LEVELS``):
 """
 from __future__ import annotations
 
+import re
 import threading
 
-import re
-
 from . import compilers, treesitter
+from .engine_api import engine_api
 from .findings import DEFAULT_LEVELS, Finding
 from .gdscript_analysis import Analysis, analyze
 from .gdscript_rules import apply_rules, counterpart_class, godot3_keywords_as_godot4, mask_code
-from .engine_api import engine_api
-from .godot_api import load_api
 from .gdscript_types import api_findings
+from .godot_api import load_api
 
 _BUILTIN_NAMES = frozenset({"self", "super", "_", "PI", "TAU", "INF", "NAN", "void"})
 USER_REFS_MODES = ("amend", "strict")

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 
 import numpy as np
 
@@ -76,7 +76,7 @@ class NearDuplicateFinder:
         self._lsh.insert(key, minhash, check_duplication=False)
         self._signatures[key] = mine
 
-    def add_all(self, items: Iterable[tuple[Hashable, str]]) -> "NearDuplicateFinder":
+    def add_all(self, items: Iterable[tuple[Hashable, str]]) -> NearDuplicateFinder:
         for key, text in items:
             self.add(key, text)
         return self

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
-from pipeline.config import JobConfig, config_from_dict
 from pipeline.clean.decontam import (
-    ProbeMatcher, load_suites, ngram_probes, prepare_ngram_batch, prepare_substring_batch,
+    ProbeMatcher,
+    load_suites,
+    ngram_probes,
+    prepare_ngram_batch,
+    prepare_substring_batch,
     substring_probes,
 )
 from pipeline.clean.dedup import NearDuplicateFinder, duplicate_groups, exact_key
 from pipeline.clean.quality import QualityThresholds, quality_flags
+from pipeline.config import JobConfig, config_from_dict
 from pipeline.pairs.conversations import clean_fields
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from pipeline.curate import commit_filters
 from pipeline.curate.extract import estimate_tokens, normalize_source, parse_definitions

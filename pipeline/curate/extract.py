@@ -18,7 +18,7 @@ import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from pipeline.curate.languages import LANGUAGES, LanguageSpec, compiled
 
@@ -231,7 +231,7 @@ def _python_docstring(data: bytes, line_starts: list[int], node):
 
 
 # -- errors -------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _error_query(language: str):
     from tree_sitter import Query
 

@@ -116,7 +116,7 @@ def is_look_alike(value: str, kind: str) -> bool:
     if kind in ("high_entropy", "password", "api_key", "token"):
         if _UUID.fullmatch(bare) or (_HEX.fullmatch(bare) and len(bare) in (32, 40, 56, 64, 96, 128)):
             return True
-    if kind == "high_entropy" and (bare.isalpha() or "/" in bare and bare.count("/") >= 3):
+    if kind == "high_entropy" and (bare.isalpha() or ("/" in bare and bare.count("/") >= 3)):
         return True  # a long word or a path is not a key
     if kind in ("high_entropy", "password") and _sequential(bare):
         return True

@@ -32,16 +32,17 @@ import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import psutil
 
 from pipeline.errors import StudioError
-from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401
-from pipeline.paths import jobs_dir, studio_home
 from pipeline.jobs.kinds import job_kinds
+from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401  (is_alive, live_children: re-exported)
+from pipeline.paths import jobs_dir, studio_home
 from pipeline.store import Store, open_store
 from pipeline.store.jobs import ACTIVE, RESUMABLE
 

@@ -14,8 +14,8 @@ all come from the same numbers and improve with use.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 def _train_scale(params: dict) -> float:

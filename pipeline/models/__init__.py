@@ -25,16 +25,16 @@ openai_compat). CLI: `python -m pipeline models list|add|remove|try|prepare-defa
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
+from pipeline.errors import StudioError
 
 # The embedded default model is converted from its GGUF wheel by a job (see default_model);
 # GGUF export (llama.cpp's converter + quantizer) is a job too (see export_gguf).
@@ -146,7 +146,7 @@ def stream_chat(model: str | dict, messages: list[dict], params: GenParams | Non
 
 
 # -- the shared cache of loaded local models ------------------------------------------------
-_cache: "OrderedDict[tuple, Any]" = OrderedDict()
+_cache: OrderedDict[tuple, Any] = OrderedDict()
 _cache_lock = threading.Lock()
 # Loading is process-global work: transformers' lazy imports, and from_pretrained's meta-device
 # set-up (which patches torch.nn.Module for the duration) are not thread-safe. Two models loaded at
@@ -182,7 +182,7 @@ def checked_spec(spec: dict, *, naming: bool = True) -> dict:
     kind = spec.get("kind")
     for field_ in ("path", "base"):
         value = spec.get(field_)
-        if not value or kind == "openai" and field_ == "path":
+        if not value or (kind == "openai" and field_ == "path"):
             continue   # an endpoint's path is the model id it serves
         if kind == "hf" or field_ == "base":
             if is_hub_id(value):

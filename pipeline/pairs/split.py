@@ -21,8 +21,8 @@ cannot show a difference); `info["test"]` is 0 and `info["note"]` says why.
 from __future__ import annotations
 
 import random
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
-from typing import Hashable
 
 GROUPINGS = ("auto", "repo", "file", "pair")
 MIN_PAIRS_FOR_TEST = 20

@@ -141,7 +141,7 @@ class ChatMixin:
                                        "answer_b": answer_b, "mode": mode}).last_pk
 
     def list_votes(self) -> list[dict]:
-        from pipeline.store.arena import COUNTED   # votes of voters the owner excluded do not count
+        from pipeline.store.arena import COUNTED  # votes of voters the owner excluded do not count
 
         return list(self.db.query("SELECT id, chat_id, turn, model_a, model_b, winner, mode, at FROM votes "
                                   f"WHERE {COUNTED} ORDER BY id"))

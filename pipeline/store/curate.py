@@ -200,7 +200,7 @@ class CurateMixin:
 
     def curate_summary(self) -> dict:
         statuses = dict(self.db.execute("SELECT status, COUNT(*) FROM repos GROUP BY status").fetchall())
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+        one = lambda sql: self.db.execute(sql).fetchone()[0]
         return {
             "repos": sum(statuses.values()), "repos_by_status": statuses,
             "snippets": one("SELECT COUNT(*) FROM snippets"),

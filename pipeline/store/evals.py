@@ -8,7 +8,8 @@ verdict, so every score can be traced back to the text that earned it.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, to_json
 

@@ -288,7 +288,7 @@ class JudgeMixin:
         a tie or a "both bad" vote decides nothing and is counted as what it is."""
         out: dict[tuple[str, str], dict] = {}
         try:
-            from pipeline.store.arena import COUNTED   # excluded voters' votes do not count
+            from pipeline.store.arena import COUNTED  # excluded voters' votes do not count
 
             rows = self.db.execute(f"SELECT model_a, model_b, winner, COUNT(*) FROM votes WHERE {COUNTED} "
                                    "GROUP BY model_a, model_b, winner").fetchall()

@@ -11,7 +11,6 @@ import string
 
 from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
 
-
 # $ per million tokens (input, output) and the Batch API discount (fraction off). Public list
 # prices when this was written; editable in the Label tab or `python -m pipeline label prices set`.
 DEFAULT_PRICES = [

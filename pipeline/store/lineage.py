@@ -7,7 +7,7 @@ in either direction, so `pipeline.lineage` can walk the chain a level at a time.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from pipeline.store.base import from_json
 

@@ -22,7 +22,13 @@ from pipeline.store.base import ConflictError, NotFoundError, StoreError, now_is
 from pipeline.store.pairs_datasets import DatasetsMixin, backfill_snapshots
 from pipeline.store.pairs_flags import PairFlagsMixin
 from pipeline.store.pairs_query import (  # noqa: F401  (re-exported for callers)
-    FLAG_CHOICES, LENGTH_SQL, STATUSES, TEXT_FIELDS, PairFilter, PairQueriesMixin, as_filter,
+    FLAG_CHOICES,
+    LENGTH_SQL,
+    STATUSES,
+    TEXT_FIELDS,
+    PairFilter,
+    PairQueriesMixin,
+    as_filter,
 )
 
 _FTS_TEXT_ONLY = [

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
 from pipeline.store.conversations import add_snapshot_messages, copy_snapshot_messages

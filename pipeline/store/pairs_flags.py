@@ -4,7 +4,7 @@ every pair exactly as it was."""
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
 from pipeline.store.base import StoreError, now_iso
 from pipeline.store.pairs_query import FLAG_SQL, PairFilter, as_filter

@@ -60,7 +60,7 @@ class PairFilter:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "PairFilter":
+    def from_dict(cls, data: dict | None) -> PairFilter:
         known = {f.name for f in fields(cls)}
         unknown = set(data or {}) - known
         if unknown:
@@ -100,7 +100,7 @@ class PairFilter:
         return " AND ".join(parts) or "1", args
 
 
-def as_filter(value: "PairFilter | dict | None") -> PairFilter:
+def as_filter(value: PairFilter | dict | None) -> PairFilter:
     if isinstance(value, PairFilter):
         return value
     return PairFilter.from_dict(value)

@@ -7,8 +7,8 @@ stand-in key for local servers that ignore keys. It is handed to the client and 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
 
 from pipeline.models import GenParams, ModelError, Prompt, cut_at_stop
 
@@ -108,9 +108,8 @@ def generate(spec: dict, prompts: list[Prompt], params: GenParams, *, api_key: s
 
 def stream_chat(spec: dict, messages: list[dict], params: GenParams, *,
                 api_key: str | None = None) -> Iterator[str]:
-    import openai
-
     import httpx
+    import openai
 
     client = client_for(spec, api_key)
     so_far, finished = "", False
