@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 PLACEHOLDERS = {
     "private_key": "<PRIVATE_KEY>", "aws_key": "<API_KEY>", "api_key": "<API_KEY>", "token": "<TOKEN>",
@@ -104,8 +105,8 @@ class ScrubResult:
 def _library_plugins() -> list:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    return [(_LIBRARY_KINDS[name], cls()) for name, cls in get_mapping_from_secret_type_to_class().items()
-            if name in _LIBRARY_KINDS]
+    plugins: dict[str, Any] = get_mapping_from_secret_type_to_class()  # its annotation says no class at all
+    return [(_LIBRARY_KINDS[name], cls()) for name, cls in plugins.items() if name in _LIBRARY_KINDS]
 
 
 def is_look_alike(value: str, kind: str) -> bool:

@@ -7,7 +7,7 @@ and the leaderboard's queries (`list_votes`, `vote_tallies`) skip their votes.
 """
 from __future__ import annotations
 
-from pipeline.store.base import NotFoundError, StoreError
+from pipeline.store.base import NotFoundError, StoreBase, StoreError
 
 MIGRATIONS: list = [
     ("2101_public_arena", """
@@ -31,7 +31,7 @@ MIGRATIONS: list = [
 COUNTED = "(voter IS NULL OR voter NOT IN (SELECT voter FROM excluded_voters))"
 
 
-class ArenaMixin:
+class ArenaMixin(StoreBase):
     def publish_model(self, name: str, published: bool = True) -> None:
         self.get_model(name)   # NotFoundError for an unknown name
         with self.tx() as db:

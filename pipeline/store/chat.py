@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, from_json, to_json
 
 CHAT_MODES = ("single", "side", "battle")
 WINNERS = ("a", "b", "tie", "both_bad")
@@ -46,7 +46,7 @@ MIGRATIONS: list = [
 ]
 
 
-class ChatMixin:
+class ChatMixin(StoreBase):
     # -- conversations ------------------------------------------------------------------------
     def create_chat(self, models: list[str], *, mode: str = "single", system: str = "",
                     title: str | None = None, params: dict | None = None) -> int:

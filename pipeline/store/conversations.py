@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, now_iso
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, now_iso
 
 MIGRATIONS: list = [
     ("2501_pair_messages", """
@@ -69,7 +69,7 @@ def _check_messages(messages: list[dict]) -> list[dict]:
         raise StoreError(f"not a usable conversation: {exc}") from None
 
 
-class ConversationsMixin:
+class ConversationsMixin(StoreBase):
     def edit_pair_messages(self, pair_id: int, messages: list[dict], *, revision: int) -> dict:
         """A person's edit of a pair's whole conversation, based on the pair's `revision`."""
         from pipeline.pairs.conversations import pair_messages, pair_row

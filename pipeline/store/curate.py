@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, now_iso, to_json
 
 # Schema steps this area adds on top of schema.INITIAL: (unique name, sql or callable(db)).
 MIGRATIONS: list = [
@@ -32,7 +32,7 @@ def _repo(row: dict) -> dict:
     return row
 
 
-class CurateMixin:
+class CurateMixin(StoreBase):
     # -- repos --------------------------------------------------------------------------------
     def add_repos(self, records: list[dict]) -> tuple[list[int], list[str]]:
         """Insert repos not seen before (by url); return (new ids, full names already present)."""

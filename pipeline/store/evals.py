@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, from_json, to_json
 
 
 def _samples_extras(db) -> None:
@@ -43,7 +43,7 @@ VERDICT_FIELDS = ("verdict", "passed", "error", "duration_s", "failing_test", "p
 EVAL_STATUSES = ("new", "generating", "generated", "executing", "done", "failed")
 
 
-class EvalsMixin:
+class EvalsMixin(StoreBase):
     # -- suites -------------------------------------------------------------------------------
     def create_suite(self, name: str, tasks: Iterable[dict], *, language: str = "python",
                      shape: str = "humaneval", source: str | None = None,

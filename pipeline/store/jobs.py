@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import ConflictError, NotFoundError, from_json, now_iso, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, from_json, now_iso, to_json
 
 ACTIVE = ("queued", "running")
 RESUMABLE = ("failed", "cancelled", "interrupted")
@@ -28,7 +28,7 @@ ALTER TABLE jobs ADD COLUMN spawn_started REAL;         -- its create time (guar
 ]
 
 
-class JobsMixin:
+class JobsMixin(StoreBase):
     def create_job(self, kind: str, params: dict, title: str | None = None) -> int:
         with self.tx() as db:
             return db["jobs"].insert(

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, from_json, now_iso, to_json
 
 
 def _judgment_columns(db) -> None:
@@ -102,7 +102,7 @@ JUDGMENT_FIELDS = ("item_id", "category", "judge", "mode", "systems", "prompt", 
 JSON_FIELDS = ("systems", "prompt", "scores", "reasons")
 
 
-class JudgeMixin:
+class JudgeMixin(StoreBase):
     # -- suites -----------------------------------------------------------------------------
     def create_judge_suite(self, name: str, items: list[dict], *, source: str | None = None,
                            replace: bool = False) -> dict:

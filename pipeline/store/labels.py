@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import string
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, now_iso, to_json
 
 # $ per million tokens (input, output) and the Batch API discount (fraction off). Public list
 # prices when this was written; editable in the Label tab or `python -m pipeline label prices set`.
@@ -89,7 +89,7 @@ PAIR_COLUMNS = ("instruction", "input", "output", "origin", "snippet_id", "repo_
                 "latency_ms", "error")
 
 
-class LabelsMixin:
+class LabelsMixin(StoreBase):
     # -- prompt templates -------------------------------------------------------------------
     def list_prompt_templates(self, purpose: str | None = "label") -> list[dict]:
         where, args = ("purpose = ?", [purpose]) if purpose else (None, [])

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from pipeline.store.base import from_json
+from pipeline.store.base import StoreBase, from_json
 
 MIGRATIONS: list = [("1501_lineage_indexes", """
     CREATE INDEX IF NOT EXISTS dataset_examples_pair ON dataset_examples(pair_id);
@@ -24,7 +24,7 @@ def _marks(ids: list) -> str:
     return ",".join("?" * len(ids))
 
 
-class LineageMixin:
+class LineageMixin(StoreBase):
     def _rows(self, sql: str, args: Iterable = ()) -> list[dict]:
         cursor = self.db.execute(sql, list(args))
         names = [d[0] for d in cursor.description]

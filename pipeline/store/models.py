@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import sqlite_utils
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, to_json
 
 MODEL_KINDS = ("local", "hf", "openai", "gguf")
 
 
-class ModelsMixin:
+class ModelsMixin(StoreBase):
     def register_model(self, name: str, kind: str, path: str | None = None, *, base: str | None = None,
                        endpoint: str | None = None, api_key_env: str | None = None,
                        template: str = "chat", run_id: int | None = None, meta: dict | None = None,

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, now_iso, to_json
 
 SPLITS = ("train", "test")
 OWNCODE_STATUSES = ("running", "done", "failed")
@@ -72,7 +72,7 @@ MIGRATIONS: list = [
 ]
 
 
-class OwnCodeMixin:
+class OwnCodeMixin(StoreBase):
     # -- splits ---------------------------------------------------------------------------------
     def set_dataset_split(self, db, dataset_id: int, test_positions: list[int], info: dict) -> None:
         """Inside create_dataset's transaction: mark the test rows and record how they were chosen."""

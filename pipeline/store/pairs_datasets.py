@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, to_json
 from pipeline.store.conversations import add_snapshot_messages, copy_snapshot_messages
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -75,7 +75,7 @@ def backfill_snapshots(db) -> None:
             _insert_snapshot(db, ds_id, rows)
 
 
-class DatasetsMixin:
+class DatasetsMixin(StoreBase):
     def create_dataset(self, name: str, pair_ids: list[int], filter: dict, template: str,
                        carve=None) -> dict:
         """Freeze a selection as the next version of `name`: the pairs' text is copied in the same

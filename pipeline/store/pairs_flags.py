@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 
-from pipeline.store.base import StoreError, now_iso
+from pipeline.store.base import StoreBase, StoreError, now_iso
 from pipeline.store.pairs_query import FLAG_SQL, PairFilter, as_filter
 
 FLAG_KINDS = ("duplicate", "contaminated", "filtered")
@@ -15,7 +15,7 @@ IMPORT_COLUMNS = ("instruction", "input", "output", "origin", "language", "statu
                   "labeller", "import_ref", "scrub", "messages")  # messages: conversations only (store.conversations)
 
 
-class PairFlagsMixin:
+class PairFlagsMixin(StoreBase):
     def iter_pair_texts(self, filter: PairFilter | dict | None = None, batch_size: int = 5000
                         ) -> Iterator[list[dict]]:
         """Batches of (id, instruction, input, output, status, human_edits, language) in id order,

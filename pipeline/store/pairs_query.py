@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json
 
 STATUSES = ("draft", "approved", "rejected", "failed")
 TEXT_FIELDS = ("instruction", "input", "output")
@@ -124,7 +124,7 @@ LIST_COLUMNS = ("id, status, language, origin, labeller, repo_id, substr(instruc
                 "human_edits, revision, updated_at")
 
 
-class PairQueriesMixin:
+class PairQueriesMixin(StoreBase):
     def query_pairs(self, filter: PairFilter | dict | None = None, page: int = 1, page_size: int = 50,
                     order: str = "id") -> dict:
         """One page of pairs matching `filter` plus the total count, for the review table."""

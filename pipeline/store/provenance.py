@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline.store.base import from_json, to_json
+from pipeline.store.base import StoreBase, from_json, to_json
 
 MIGRATIONS: list = [("2601_scrub_and_licenses", """
     ALTER TABLE snippets ADD COLUMN scrub TEXT;       -- JSON [{kind, line}]: what was replaced, never the value
@@ -22,7 +22,7 @@ MIGRATIONS: list = [("2601_scrub_and_licenses", """
 _CHUNK = 900
 
 
-class ProvenanceMixin:
+class ProvenanceMixin(StoreBase):
     def scrubbed_snippets(self, repo_id: int | None = None, limit: int = 200) -> list[dict]:
         """Snippets that had something replaced, with what (kind and line), for review."""
         where, args = "s.scrub IS NOT NULL AND s.scrub != '[]'", []

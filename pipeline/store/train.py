@@ -12,7 +12,7 @@ Checkpoints are rows of `models` (kind local, `run_id` set), registered the mome
 """
 from __future__ import annotations
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, from_json, now_iso, to_json
 
 # The initial schema created bare `runs` and `run_metrics` tables; this step grows them in
 # place (ALTER only, so it is safe whatever they hold) and adds the unique keys the code relies on.
@@ -53,7 +53,7 @@ def _decode(row: dict) -> dict:
     return row
 
 
-class TrainMixin:
+class TrainMixin(StoreBase):
     def create_run(self, name: str, config: dict, **fields) -> dict:
         name = (name or "").strip()
         if not name:
