@@ -168,7 +168,7 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
     # -- small shared helpers ---------------------------------------------------------------
     def row(self, table: str, pk: int) -> dict:
         try:
-            return self.db[table].get(pk)
+            return self.db.table(table).get(pk)
         except sqlite_utils.db.NotFoundError:
             raise NotFoundError(f"{table} {pk} not found") from None
 

@@ -71,7 +71,7 @@ class ArenaMixin(StoreBase):
         if not (voter or "").strip():
             raise StoreError("name the voter (the session id shown in the votes table)")
         with self.tx() as db:
-            n = db.execute("SELECT COUNT(*) FROM votes WHERE voter = ?", [voter]).fetchone()[0]
+            n: int = db.execute("SELECT COUNT(*) FROM votes WHERE voter = ?", [voter]).fetchone()[0]
             if not n:
                 raise NotFoundError(f"no votes from {voter!r}")
             if excluded:
@@ -82,4 +82,4 @@ class ArenaMixin(StoreBase):
 
     def count_votes(self, counted_only: bool = False) -> int:
         where = f" WHERE {COUNTED}" if counted_only else ""
-        return self.db.execute(f"SELECT COUNT(*) FROM votes{where}").fetchone()[0]
+        return int(self.db.execute(f"SELECT COUNT(*) FROM votes{where}").fetchone()[0])

@@ -74,8 +74,8 @@ class PairFlagsMixin(StoreBase):
 
     def flag_count(self, kind: str, filter: PairFilter | dict | None = None) -> int:
         where, args = as_filter(filter).where()
-        return self.db.execute(f"SELECT count(*) FROM pairs WHERE ({where}) AND {FLAG_SQL[kind]}",
-                               args).fetchone()[0]
+        return int(self.db.execute(f"SELECT count(*) FROM pairs WHERE ({where}) AND {FLAG_SQL[kind]}",
+                                   args).fetchone()[0])
 
     # -- import -------------------------------------------------------------------------------
     def insert_imported_pairs(self, rows: list[dict]) -> tuple[int, int]:

@@ -39,7 +39,7 @@ class PairFilter:
     flag: str | None = field(default=None, metadata={"help": "duplicate, contaminated, filtered, flagged (any of those) or clean (none)"})
     search: str | None = field(default=None, metadata={"help": "full-text search in instruction, input and output (words; end a word with * for a prefix)"})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("status", "language", "repo", "origin", "labeller"):
             value = getattr(self, name)
             if value is None or value == "":
@@ -156,7 +156,7 @@ class PairQueriesMixin(StoreBase):
 
     def count_pairs(self, filter: PairFilter | dict | None = None) -> int:
         where, args = as_filter(filter).where()
-        return self.db.execute(f"SELECT count(*) FROM pairs WHERE {where}", args).fetchone()[0]
+        return int(self.db.execute(f"SELECT count(*) FROM pairs WHERE {where}", args).fetchone()[0])
 
     def neighbour_pair_id(self, filter: PairFilter | dict | None, pair_id: int | None,
                           forward: bool = True) -> int | None:

@@ -80,7 +80,7 @@ class ProvenanceMixin(StoreBase):
                               "WHERE p.id = ?", [int(pair_id)]).fetchone()
         if not row:
             return []
-        return from_json(row[0], []) + [{**f, "field": "snippet"} for f in from_json(row[1], [])]
+        return list(from_json(row[0], [])) + [{**f, "field": "snippet"} for f in from_json(row[1], [])]
 
     def set_pair_scrub(self, pair_id: int, findings: list[dict]) -> None:
         with self.tx() as db:
@@ -106,7 +106,7 @@ class ProvenanceMixin(StoreBase):
     def compute_provenance(self, pair_ids: list[int]) -> dict:
         """Where a selection of pairs came from: licenses, repos@commits, languages, origins,
         scrub figures, labellers and prompt versions (counts per value)."""
-        licenses, languages, origins, labellers, prompts, kinds = (Counter() for _ in range(6))
+        licenses, languages, origins, labellers, prompts, kinds = (Counter[str]() for _ in range(6))
         repos: dict[str, dict] = {}
         scrubbed = 0
         ids = [int(p) for p in pair_ids]
@@ -166,5 +166,5 @@ class ProvenanceMixin(StoreBase):
         """The provenance frozen with the dataset; computed now for a dataset frozen before it existed."""
         row = self.db.execute("SELECT provenance, pair_ids FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
         if row and row[0]:
-            return from_json(row[0], {})
+            return dict(from_json(row[0], {}))
         return self.compute_provenance(from_json(row[1], []) if row else [])
