@@ -27,7 +27,11 @@ from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pipeline.errors import ConfigError
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
+
 C = TypeVar("C", bound="JobConfig")
+D = TypeVar("D", bound="DataclassInstance")  # any settings dataclass (PairFilter, ChatSettings, …)
 
 
 def _base_type(hint: Any) -> tuple[type, bool]:
@@ -53,7 +57,7 @@ def _default(f: Field[Any]) -> Any:
     return None
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls: type[JobConfig], skip: tuple[str, ...] = ()) -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type[DataclassInstance], skip: tuple[str, ...] = ()) -> None:
     """One flag per field (--near-threshold 0.8, --no-exact-dedup, --suites a b)."""
     hints = typing.get_type_hints(cls)
     for f in fields(cls):
@@ -72,13 +76,13 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls: type[JobConfig], 
             parser.add_argument(*names, dest=f.name, type=scalar, default=None, help=text)
 
 
-def config_from_args(cls: type[C], args: argparse.Namespace, **overrides: Any) -> C:
+def config_from_args(cls: type[D], args: argparse.Namespace, **overrides: Any) -> D:
     """The config with every flag the user gave (flags left out keep the dataclass defaults)."""
     given = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
     return config_from_dict(cls, {**given, **overrides})
 
 
-def config_from_dict(cls: type[C], data: dict | None) -> C:
+def config_from_dict(cls: type[D], data: dict | None) -> D:
     """Build a config from JSON-ish params, converting '0.8' → 0.8 and 'yes' → True, with a clear
     message for unknown names or values of the wrong type."""
     data = dict(data or {})
@@ -124,7 +128,7 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def check_limits(cfg: JobConfig) -> None:
+def check_limits(cfg: DataclassInstance) -> None:
     """Enforce each field's `min`, `max` and `choices` metadata with one message for CLI and UI
     (the error says which config it came from, so a form can name its own box)."""
     try:
@@ -134,7 +138,7 @@ def check_limits(cfg: JobConfig) -> None:
         raise
 
 
-def _check_limits(cfg: JobConfig) -> None:
+def _check_limits(cfg: DataclassInstance) -> None:
     for f in fields(cfg):
         value, meta = getattr(cfg, f.name), f.metadata
         if value is None:

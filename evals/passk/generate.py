@@ -13,6 +13,7 @@ samples are not generated again, executed ones not executed again.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
@@ -173,7 +174,7 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=
                          top_p=config.top_p, seed=config.seed, batch_size=config.batch_size,
                          stop=[] if chat else stop_words(task.get("language")), engine=config.engine)
 
-    descriptions = [None] * len(batch)
+    descriptions: Sequence[str | None] = [None] * len(batch)
     if config.task_type == "explain":
         asks = [describe_prompt(t, config.prompt_format) for t, _ in batch]
         tokens_only = (lambda n, finished=None: on_tokens(n)) if on_tokens else None  # answers come next

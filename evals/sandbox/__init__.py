@@ -119,7 +119,7 @@ class SandboxLimits:
         "help": "run even when the minimum protections (no network, pid namespace, private filesystem) "
                 "cannot be set up here; programs may then reach the network and your files"})
 
-    def for_run(self, **overrides: int) -> dict:
+    def for_run(self, **overrides: float) -> dict:
         limits = {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb,
                   "max_processes": self.max_processes, "max_file_mb": self.max_file_mb,
                   "output_limit": self.output_kb * 1024}

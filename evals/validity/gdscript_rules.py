@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .findings import Finding
 
@@ -113,7 +114,8 @@ def load_rules() -> tuple[DialectRule, ...]:
 @cache
 def _compiled(target: str):
     """Per target: [(regex, rule, anchored)] plus one alternation per identifier kind."""
-    regexes, by_kind = [], {}
+    regexes: list = []
+    by_kind: dict[str, dict[str, Any]] = {}  # kind -> identifier -> its rule
     for rule in load_rules():
         if rule.invalid_in != target:
             continue

@@ -129,7 +129,7 @@ def load_api(version: str = "4") -> GodotApi:
     foreign: dict[str, str] = {}
     for (kind, ver, name, parent), tokens, lines in _sections():
         if kind == "foreign":
-            foreign.update(line.split(None, 1) for line in lines)
+            foreign.update((name, why) for name, why in (line.split(None, 1) for line in lines))
         elif kind == "class":
             class_entries[(ver, name)] = (parent, tokens)
         elif kind == "static":

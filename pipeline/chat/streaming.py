@@ -132,7 +132,8 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                 pass
             # A queued column shows "waiting" while another session's answer holds its model.
             for i, s in enumerate(states):
-                if s.status == "starting" and specs[i] and specs[i]["kind"] != "openai" and models.busy(specs[i]):
+                queued = specs[i]
+                if s.status == "starting" and queued and queued["kind"] != "openai" and models.busy(queued):
                     s.status = "waiting"
             if time.monotonic() - last >= SNAPSHOT_EVERY_S or all(s.finished for s in states):
                 last = time.monotonic()

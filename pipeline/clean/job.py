@@ -107,7 +107,7 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
     for batch in store.iter_pair_texts(scope):
         # A conversation is cleaned on all its turns (users' and assistant's), not just the mirrored ends.
         rows = [clean_fields(p) for p in batch]
-        batch_hits = [set() for _ in batch]
+        batch_hits = [set[str]() for _ in batch]
         for prepare, matcher in matchers:
             for k, hits in enumerate(matcher.match_batch(prepare(rows), len(rows))):
                 batch_hits[k].update(hits)

@@ -117,7 +117,7 @@ def parse_definitions(source: str, language: str, *, include_classes: bool = Fal
 def select_snippets(definitions: list[Definition], *, min_lines: int = DEFAULT_MIN_LINES,
                     max_lines: int = DEFAULT_MAX_LINES) -> tuple[list[Definition], Counter]:
     """The definitions worth keeping, and a count of why the others were skipped."""
-    kept, skipped = [], Counter()
+    kept, skipped = [], Counter[str]()
     for d in definitions:
         reason = ("syntax error" if d.error else "docstring only" if d.docstring_only
                   else "too short" if d.lines < min_lines else "too long" if d.lines > max_lines

@@ -206,7 +206,9 @@ def _git_fetch(url: str, dest: Path, ref: str, depth: int, max_mb: int, timeout_
     proc = subprocess.Popen(cmd, cwd=dest, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=_git_env(), text=True, start_new_session=True)
     stderr: list[str] = []
-    reader = threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True)
+    pipe = proc.stderr
+    assert pipe is not None  # stderr=PIPE
+    reader = threading.Thread(target=lambda: stderr.extend(pipe), daemon=True)
     reader.start()
     started, over = time.monotonic(), None
     while True:

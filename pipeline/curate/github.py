@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import partial
@@ -111,7 +111,7 @@ def build_query(cfg: SearchConfig, license_id: str, created: tuple[date, date] |
     return " ".join(parts)
 
 
-def search_repos(cfg: SearchConfig, *, skip_urls: set[str] = frozenset(),
+def search_repos(cfg: SearchConfig, *, skip_urls: Set[str] = frozenset(),
                  on_wait: Callable[[float, str], None] | None = None,
                  on_page: Callable[[int, str], None] | None = None, client=None) -> list[dict]:
     """Repos matching cfg (most stars first), minus those whose url is in skip_urls."""

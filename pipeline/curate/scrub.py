@@ -295,7 +295,7 @@ def scrub_snippet_rows(rows: list[dict], license: str | None = None) -> tuple[li
 
     from pipeline.curate.extract import content_hash, estimate_tokens
 
-    kept, held, kinds = [], [], Counter()
+    kept, held, kinds = [], [], Counter[str]()
     for row in rows:
         clean, findings, reason = scrub_fields(row, ("code", "docstring"))
         if reason:
@@ -318,7 +318,7 @@ def scrub_pair_rows(rows: list[dict], fields=("instruction", "input", "output"))
     """The same pass over pairs (mined commits, imports): kept rows carry `scrub` JSON."""
     import json
 
-    kept, held, kinds = [], [], Counter()
+    kept, held, kinds = [], [], Counter[str]()
     for row in rows:
         clean, findings, reason = scrub_fields(row, fields)
         if row.get("messages") and not reason:   # a conversation: every turn, in the form it came

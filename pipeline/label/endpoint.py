@@ -46,10 +46,10 @@ class RunStopped(Exception):
 def backoff_delay(attempt: int, base_s: float, max_s: float, retry_after: float | None = None,
                   rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff, never shorter than the server's Retry-After."""
-    rng = rng or random
-    delay = rng.uniform(0, min(max_s, base_s * (2 ** attempt)))
+    uniform = (rng or random).uniform
+    delay = uniform(0, min(max_s, base_s * (2 ** attempt)))
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max_s) + rng.uniform(0, base_s / 4))
+        delay = max(delay, min(retry_after, max_s) + uniform(0, base_s / 4))
     return delay
 
 

@@ -29,7 +29,7 @@ import os
 import re
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -132,7 +132,7 @@ def engine_of(model: str | dict, engine: str = "auto", *, batch: bool = True) ->
 
 
 def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,
-                *, api_key: str | None = None) -> Iterator[str]:
+                *, api_key: str | None = None) -> Generator[str, None, None]:
     """Yield the reply as it grows (each item is the text so far; a local model first yields "" when
     it is answering another session and this one waits its turn)."""
     params = params or GenParams()
@@ -316,7 +316,7 @@ def describe_device() -> dict:
     """What local generation will run on: shown in Settings, used to pick dtype/attention."""
     import importlib.util
 
-    info = {"cuda": False, "gpu": None, "flash_attn": importlib.util.find_spec("flash_attn") is not None,
+    info: dict[str, Any] = {"cuda": False, "gpu": None, "flash_attn": importlib.util.find_spec("flash_attn") is not None,
             "bitsandbytes": importlib.util.find_spec("bitsandbytes") is not None}
     try:
         import torch
@@ -330,7 +330,7 @@ def describe_device() -> dict:
 
 
 def is_adapter_dir(path: str | None) -> bool:
-    return bool(path) and (Path(path) / "adapter_config.json").is_file()
+    return bool(path) and (Path(str(path)) / "adapter_config.json").is_file()
 
 
 def cut_at_stop(text: str, stop: list[str] | None) -> str:

@@ -150,7 +150,7 @@ def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = 
     path = _output_path(dataset, path, f"-{form}.jsonl")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    rows, gate = 0, {}
+    rows, gate = 0, dict[str, int]()
     with open(tmp, "w", encoding="utf-8") as fh:
         for record in records(store, dataset, form, gate):
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")
