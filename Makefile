@@ -69,7 +69,7 @@ studio: setup
 	$(PY) app.py --port $(PORT) $(if $(HOST),--host $(HOST))
 
 # Lint and types (settings in pyproject.toml); `make test` runs them first, so a wrong name or type
-# fails in seconds rather than after the suite.
+# fails before the suite starts (2 cores: ruff well under a second, mypy ~40 s cold, ~4 s cached).
 LINT_PATHS := pipeline evals studio app.py benchmarks tests
 lint: setup
 	$(VENV)/bin/ruff check $(LINT_PATHS)
