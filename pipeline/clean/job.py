@@ -97,7 +97,8 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
     matchers, problems = build_matchers(cfg, store) if cfg.decontam else ([], [])
     for problem in problems:
         log(f"suite: {problem}")
-    near = NearDuplicateFinder(cfg.near_threshold, cfg.num_perm, cfg.shingle_size, cfg.seed) if cfg.near_dedup else None
+    near: NearDuplicateFinder[int] | None = (NearDuplicateFinder(cfg.near_threshold, cfg.num_perm, cfg.shingle_size, cfg.seed)
+                                              if cfg.near_dedup else None)
     first_by_key: dict[str, int] = {}
     exact_edges: list[tuple[int, int]] = []
     rank: dict[int, tuple] = {}
