@@ -40,7 +40,7 @@ def percentile(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 class Tally:
@@ -59,7 +59,7 @@ def visitor(url: str, rounds: int, tokens: int, tally: Tally, deadline: float, s
         c = Client(url, verbose=False, download_files=False)
         a, b = c.predict(None, None, api_name="/offered")
         a, b = a.get("value") if isinstance(a, dict) else a, b.get("value") if isinstance(b, dict) else b
-    except Exception as exc:  # noqa: BLE001  counted, the run goes on
+    except Exception as exc:  # any failure is counted and the run goes on
         with tally.lock:
             tally.errors.append(f"connect: {type(exc).__name__}: {exc}")
         return
@@ -76,7 +76,7 @@ def visitor(url: str, rounds: int, tokens: int, tally: Tally, deadline: float, s
                                          and bot[-1].get("content") not in ("", "…") for bot in out[:2]):
                     first = time.perf_counter() - began
             job.result()
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             text = str(exc)
             with tally.lock:
                 if "limit:" in text:
@@ -91,7 +91,7 @@ def visitor(url: str, rounds: int, tokens: int, tally: Tally, deadline: float, s
             c.predict(api_name="/arena_vote_" + ("a", "b", "tie")[(seed + r) % 3])
             with tally.lock:
                 tally.votes_sent += 1
-        except Exception as exc:  # noqa: BLE001
+        except Exception as exc:
             with tally.lock:
                 tally.errors.append(f"vote: {str(exc)[:200]}")
 

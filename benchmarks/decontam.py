@@ -23,10 +23,14 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.clean.decontam import (  # noqa: E402
-    ProbeMatcher, humaneval_items, plain_substring_scan, prepare_substring_batch, substring_probes,
+from pipeline.clean.decontam import (
+    ProbeMatcher,
+    humaneval_items,
+    plain_substring_scan,
+    prepare_substring_batch,
+    substring_probes,
 )
-from tests.synthetic_pairs import pairs as synthetic_pairs  # noqa: E402
+from tests.synthetic_pairs import pairs as synthetic_pairs
 
 BATCH = 5000  # pairs per store batch in pipeline.clean.job
 

@@ -21,8 +21,8 @@ import psutil
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.clean.dedup import NearDuplicateFinder, shingles  # noqa: E402
-from tests.synthetic_pairs import pairs as synthetic_pairs  # noqa: E402
+from pipeline.clean.dedup import NearDuplicateFinder, shingles
+from tests.synthetic_pairs import pairs as synthetic_pairs
 
 
 class PeakRSS:

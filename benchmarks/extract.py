@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.curate.extract import content_hash, estimate_tokens, parse_definitions  # noqa: E402
+from pipeline.curate.extract import content_hash, estimate_tokens, parse_definitions
 
 DEF_LINE = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+\w", re.M)
 DEFAULT_SITE = Path(__file__).resolve().parent.parent / ".venv/lib/python3.11/site-packages"

@@ -62,7 +62,7 @@ def score(tasks: list[dict], raws: list[str]) -> float:
     from evals.sandbox import SandboxLimits
 
     samples = []
-    for i, (task, raw) in enumerate(zip(tasks, raws)):
+    for task, raw in zip(tasks, raws):
         completion, mode = completion_from_chat(raw, normalize_language(task.get("language")),
                                                 program_prefix(task, "synthesize"), task.get("entry_point"))
         samples.append({"task_id": task["task_id"], "sample_idx": 0, "completion": completion, "mode": mode})

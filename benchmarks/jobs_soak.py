@@ -31,14 +31,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-import psutil  # noqa: E402
+import psutil
 
-from pipeline import jobs  # noqa: E402
-from pipeline.label.labeller import LabelConfig, start_labelling  # noqa: E402
-from pipeline.store import Store  # noqa: E402
-from tests.label_helpers import add_repo, add_snippets  # noqa: E402
-from tests.judge.judge_server import JudgeServer  # noqa: E402
-from tests.label_openai_server import LabelServer  # noqa: E402
+from pipeline import jobs
+from pipeline.label.labeller import LabelConfig, start_labelling
+from pipeline.store import Store
+from tests.judge.judge_server import JudgeServer
+from tests.label_helpers import add_repo, add_snippets
+from tests.label_openai_server import LabelServer
 
 
 class ChildCounter:
@@ -210,7 +210,7 @@ def main(argv: list[str] | None = None) -> int:
                 jobs.supervise(store)  # what the app's supervisor thread and Jobs tick do
                 time.sleep(rng.uniform(0.02, 0.3))
             # Settle: let cancels finish within their grace and the supervisor see what died.
-            all_jobs = lambda: [*submitted.values(), *judge_jobs.values(), *_train_jobs(store)]  # noqa: E731
+            all_jobs = lambda: [*submitted.values(), *judge_jobs.values(), *_train_jobs(store)]
             deadline = time.monotonic() + 90
             while time.monotonic() < deadline and any(store.job_status(i) in ("queued", "running")
                                                       for i in all_jobs()):

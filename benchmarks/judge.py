@@ -17,9 +17,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from evals.judge.run import JudgeConfig, answer_all, judge_all  # noqa: E402
-from pipeline.store import Store  # noqa: E402
-from tests.judge.judge_server import JudgeServer, add_suite, register_models  # noqa: E402
+from evals.judge.run import JudgeConfig, answer_all, judge_all
+from pipeline.store import Store
+from tests.judge.judge_server import JudgeServer, add_suite, register_models
 
 
 def timed(store: Store, items: int, concurrency: int) -> tuple[float, int]:
@@ -28,7 +28,7 @@ def timed(store: Store, items: int, concurrency: int) -> tuple[float, int]:
     run_id = store.create_judge_run(cfg.suite, cfg.mode, cfg.judge, cfg.contestants, cfg.to_dict())
     run = store.get_judge_run(run_id)
     suite = store.judge_items("bench")[:items]
-    quiet = lambda *a, **k: None  # noqa: E731
+    quiet = lambda *a, **k: None
     answer_all(store, run, suite, cfg, quiet, quiet)          # untimed: the contestants' side
     rows = store.judge_answers(run_id)
     answers = {k: r["answer"] for k, r in rows.items()}

@@ -16,10 +16,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.label.labeller import LabelConfig, run_labelling  # noqa: E402
-from pipeline.store import Store  # noqa: E402
-from tests.label_helpers import add_snippets  # noqa: E402
-from tests.label_openai_server import LabelServer  # noqa: E402
+from pipeline.label.labeller import LabelConfig, run_labelling
+from pipeline.store import Store
+from tests.label_helpers import add_snippets
+from tests.label_openai_server import LabelServer
 
 
 def timed_run(store: Store, model: str, concurrency: int) -> tuple[float, int]:

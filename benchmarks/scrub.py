@@ -30,10 +30,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from pipeline.curate.extract import parse_definitions, select_snippets  # noqa: E402
-from pipeline.curate.scrub import scrub_snippet_rows  # noqa: E402
-from pipeline.curate.source_files import extract_tree  # noqa: E402
-from tests.scrub_corpus import KINDS, make_corpus  # noqa: E402
+from pipeline.curate.extract import parse_definitions, select_snippets
+from pipeline.curate.scrub import scrub_snippet_rows
+from pipeline.curate.source_files import extract_tree
+from tests.scrub_corpus import KINDS, make_corpus
 
 PER_FILE = 25
 
@@ -61,20 +61,19 @@ def timed(fn, repeats: int = 3):
 
 def real_code_flags(n_functions: int) -> tuple[int, Counter]:
     site = ROOT / ".venv/lib/python3.11/site-packages"
-    with tempfile.TemporaryDirectory() as tmp:
-        rows = []
-        for path in sorted(site.glob("*/*.py"))[::7]:
-            if path.stat().st_size > 200_000 or len(rows) >= n_functions:
-                continue
-            try:
-                kept, _ = select_snippets(parse_definitions(path.read_text("utf-8"), "python").definitions)
-            except (UnicodeDecodeError, OSError):
-                continue
-            rows += [{"path": path.name, "qualname": d.qualname, "start_line": d.start_line, "code": d.code,
-                      "docstring": d.docstring, "content_hash": "", "tokens": 0} for d in kept]
-        rows = rows[:n_functions]
-        kept, held, stats = scrub_snippet_rows(rows)
-        return len(rows), Counter(stats["replaced"]) + Counter({"held": len(held)})
+    rows = []
+    for path in sorted(site.glob("*/*.py"))[::7]:
+        if path.stat().st_size > 200_000 or len(rows) >= n_functions:
+            continue
+        try:
+            kept, _ = select_snippets(parse_definitions(path.read_text("utf-8"), "python").definitions)
+        except (UnicodeDecodeError, OSError):
+            continue
+        rows += [{"path": path.name, "qualname": d.qualname, "start_line": d.start_line, "code": d.code,
+                  "docstring": d.docstring, "content_hash": "", "tokens": 0} for d in kept]
+    rows = rows[:n_functions]
+    kept, held, stats = scrub_snippet_rows(rows)
+    return len(rows), Counter(stats["replaced"]) + Counter({"held": len(held)})
 
 
 def main() -> None:
@@ -89,7 +88,7 @@ def main() -> None:
         truth = write_corpus(Path(tmp), corpus)
         t_extract, extraction = timed(lambda: extract_tree(Path(tmp), min_lines=1, max_lines=400))
         rows = extraction.snippets
-        t_scrub, (kept, held, stats) = timed(lambda: scrub_snippet_rows([dict(r) for r in rows]))
+        t_scrub, (kept, held, _stats) = timed(lambda: scrub_snippet_rows([dict(r) for r in rows]))
 
     stored = {r["qualname"]: r for r in kept}
     held_names = {h["name"] for h in held}

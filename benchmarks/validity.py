@@ -42,8 +42,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-import evals.validity as validity  # noqa: E402
-from evals.validity import check, check_many  # noqa: E402
+import evals.validity as validity
+from evals.validity import check, check_many
 
 DATA = ROOT / "tests" / "data"
 LABELLED = {"dev": "gdscript_validity.jsonl", "holdout": "gdscript_validity_holdout.jsonl",

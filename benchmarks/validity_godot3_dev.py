@@ -28,7 +28,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from evals.validity import DEFAULT_LEVELS, check, check_many  # noqa: E402
+from evals.validity import DEFAULT_LEVELS, check, check_many
 
 DATA = ROOT / "tests" / "data"
 DEV_SET = DATA / "gdscript3_dev.jsonl"

@@ -58,8 +58,8 @@ def rates(args, effect: float, seed: int) -> dict:
         a, b = simulate(rng, args.items, effect, args.spread)
         r = paired_comparison(list(a), list(b), seed=sim, n_boot=args.boot, n_perm=args.perm)
         found["paired (ours)"] += r["significant"]
-        w, _, l = win_tie_loss(b - a)
-        found["sign test"] += sign_test_p(w, l) < ALPHA
+        wins, _, losses = win_tie_loss(b - a)
+        found["sign test"] += sign_test_p(wins, losses) < ALPHA
         found["unpaired Welch"] += welch_p(a, b) < ALPHA
     return {k: v / args.sims for k, v in found.items()}
 

@@ -22,13 +22,19 @@ import argparse
 import shlex
 import types
 import typing
-from dataclasses import MISSING, asdict, fields
-from typing import Any
+from dataclasses import MISSING, Field, asdict, fields
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 from pipeline.errors import ConfigError
 
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
-def _base_type(hint) -> tuple[type, bool]:
+C = TypeVar("C", bound="JobConfig")
+D = TypeVar("D", bound="DataclassInstance")  # any settings dataclass (PairFilter, ChatSettings, …)
+
+
+def _base_type(hint: Any) -> tuple[type, bool]:
     """(scalar type, is_list) for hints like int, float | None, list[str]."""
     origin = typing.get_origin(hint)
     if origin in (typing.Union, types.UnionType):
@@ -39,11 +45,11 @@ def _base_type(hint) -> tuple[type, bool]:
     return hint, False
 
 
-def _optional(hint) -> bool:
+def _optional(hint: Any) -> bool:
     return typing.get_origin(hint) in (typing.Union, types.UnionType) and type(None) in typing.get_args(hint)
 
 
-def _default(f) -> Any:
+def _default(f: Field[Any]) -> Any:
     if f.default is not MISSING:
         return f.default
     if f.default_factory is not MISSING:
@@ -51,7 +57,7 @@ def _default(f) -> Any:
     return None
 
 
-def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, ...] = ()) -> None:
+def add_config_arguments(parser: argparse.ArgumentParser, cls: type[DataclassInstance], skip: tuple[str, ...] = ()) -> None:
     """One flag per field (--near-threshold 0.8, --no-exact-dedup, --suites a b)."""
     hints = typing.get_type_hints(cls)
     for f in fields(cls):
@@ -70,13 +76,13 @@ def add_config_arguments(parser: argparse.ArgumentParser, cls, skip: tuple[str, 
             parser.add_argument(*names, dest=f.name, type=scalar, default=None, help=text)
 
 
-def config_from_args(cls, args: argparse.Namespace, **overrides):
+def config_from_args(cls: type[D], args: argparse.Namespace, **overrides: Any) -> D:
     """The config with every flag the user gave (flags left out keep the dataclass defaults)."""
     given = {f.name: getattr(args, f.name) for f in fields(cls) if getattr(args, f.name, None) is not None}
     return config_from_dict(cls, {**given, **overrides})
 
 
-def config_from_dict(cls, data: dict | None):
+def config_from_dict(cls: type[D], data: dict | None) -> D:
     """Build a config from JSON-ish params, converting '0.8' → 0.8 and 'yes' → True, with a clear
     message for unknown names or values of the wrong type."""
     data = dict(data or {})
@@ -85,7 +91,7 @@ def config_from_dict(cls, data: dict | None):
     unknown = sorted(set(data) - set(known))
     if unknown:
         raise ConfigError(f"unknown {cls.__name__} setting(s) {', '.join(unknown)}; known: {', '.join(known)}")
-    values = {}
+    values: dict[str, Any] = {}
     for name, value in data.items():
         scalar, is_list = _base_type(hints[name])
         if value is None or (value == "" and scalar is not str):
@@ -122,7 +128,7 @@ def flag(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
-def check_limits(cfg) -> None:
+def check_limits(cfg: DataclassInstance) -> None:
     """Enforce each field's `min`, `max` and `choices` metadata with one message for CLI and UI
     (the error says which config it came from, so a form can name its own box)."""
     try:
@@ -132,7 +138,7 @@ def check_limits(cfg) -> None:
         raise
 
 
-def _check_limits(cfg) -> None:
+def _check_limits(cfg: DataclassInstance) -> None:
     for f in fields(cfg):
         value, meta = getattr(cfg, f.name), f.metadata
         if value is None:
@@ -151,8 +157,11 @@ def _check_limits(cfg) -> None:
 class JobConfig:
     """Behaviour shared by every job's config dataclass (subclass it, then decorate @dataclass)."""
 
+    if TYPE_CHECKING:  # what @dataclass gives each subclass
+        __dataclass_fields__: ClassVar[dict[str, Field[Any]]]
+
     @classmethod
-    def from_dict(cls, data: dict | None):
+    def from_dict(cls: type[C], data: dict | None) -> C:
         """From saved job params or a form: strings converted, unknown names refused, validated."""
         try:
             cfg = config_from_dict(cls, data)
@@ -163,11 +172,11 @@ class JobConfig:
         return cfg.validate()
 
     @classmethod
-    def from_args(cls, args: argparse.Namespace, **overrides):
+    def from_args(cls: type[C], args: argparse.Namespace, **overrides: Any) -> C:
         return cls.from_dict({**{f.name: getattr(args, f.name) for f in fields(cls)
                                  if getattr(args, f.name, None) is not None}, **overrides})
 
-    def validate(self):
+    def validate(self: C) -> C:
         check_limits(self)
         self.check()
         return self
@@ -202,7 +211,7 @@ class JobConfig:
 
     @classmethod
     def help(cls, name: str) -> str:
-        return cls.__dataclass_fields__[name].metadata.get("help", name)
+        return str(cls.__dataclass_fields__[name].metadata.get("help", name))
 
     @classmethod
     def limits(cls, name: str) -> dict:

@@ -19,3 +19,5 @@ class StudioError(Exception):
 
 class ConfigError(StudioError, ValueError):
     """A job's settings are invalid; the message names the setting and the accepted values."""
+
+    config: str | None = None  # the config class's name, set by pipeline.config.check_limits

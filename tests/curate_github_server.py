@@ -47,7 +47,7 @@ class FakeGitHub:
         self.timer = threading.Timer(lifetime_s, self.stop)
         self.timer.daemon = True
 
-    def start(self) -> "FakeGitHub":
+    def start(self) -> FakeGitHub:
         self.thread.start()
         self.timer.start()
         return self

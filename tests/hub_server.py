@@ -41,7 +41,7 @@ class HubServer:
         self._httpd.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._httpd.server_address[1]}"
 
-    def __enter__(self) -> "HubServer":
+    def __enter__(self) -> HubServer:
         threading.Thread(target=self._httpd.serve_forever, daemon=True).start()
         return self
 

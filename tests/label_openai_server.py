@@ -76,7 +76,7 @@ class LabelServer:
         self._stopper = threading.Timer(max_lifetime_s, self.stop)  # never outlives a forgotten test
         self._stopper.daemon = True
 
-    def __enter__(self) -> "LabelServer":
+    def __enter__(self) -> LabelServer:
         self._thread.start()
         self._stopper.start()
         return self

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Iterable
 
 
 def pearson(xs: list[float], ys: list[float]) -> float | None:
@@ -37,9 +38,14 @@ def pearson(xs: list[float], ys: list[float]) -> float | None:
     return sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / math.sqrt(sxx * syy)
 
 
-def _mean(values) -> float | None:
+def _mean(values: Iterable[float]) -> float | None:
     values = list(values)
     return sum(values) / len(values) if values else None
+
+
+def _average(values: list[float]) -> float:
+    """The mean of a list known to be non-empty."""
+    return sum(values) / len(values)
 
 
 def _pairwise_outcomes(ok: list[dict]) -> tuple[list[dict], int, int]:
@@ -72,12 +78,13 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
         counts["ok (constrained verdict)"] = constrained
     per_model: dict[str, list[float]] = defaultdict(list)
     per_cat: dict[tuple[str, str], list[float]] = defaultdict(list)
-    lengths, scores_for_length = [], []
+    lengths: list[float] = []
+    scores_for_length: list[float] = []
     bias: dict = {}
     if mode == "pairwise":
         outcomes, flips, both = _pairwise_outcomes(ok)
         for o in outcomes:
-            for model, other in ((o["a"], o["b"]), (o["b"], o["a"])):
+            for model in (o["a"], o["b"]):
                 points = 1.0 if o["winner"] == model else 0.5 if o["winner"] == "tie" else 0.0
                 per_model[model].append(points * 10)
                 per_cat[(category.get(o["item_id"], "?"), model)].append(points * 10)
@@ -94,7 +101,7 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
         if judge in contestants:
             own = [1.0 if o["winner"] == judge else 0.5 if o["winner"] == "tie" else 0.0
                    for o in outcomes if judge in (o["a"], o["b"])]
-            bias["self_preference"] = {"value": _mean(own) - 0.5 if own else None, "n": len(own),
+            bias["self_preference"] = {"value": _average(own) - 0.5 if own else None, "n": len(own),
                                        "meaning": "own win rate minus 0.5"}
         preference = _pairwise_preference(outcomes)
     else:
@@ -113,12 +120,12 @@ def summarize(run: dict, judgments: list[dict], answers: dict, items: list[dict]
                     extra["verbosity"][model].append(j["scores"]["verbosity"])
         bias["length_correlation"] = {"value": pearson(lengths, scores_for_length), "n": len(lengths)}
         if mode == "multi":
-            bias["position_means"] = {"value": {str(p + 1): round(_mean(v), 3) for p, v in sorted(positions.items())},
+            bias["position_means"] = {"value": {str(p + 1): round(_average(v), 3) for p, v in sorted(positions.items())},
                                       "n": sum(len(v) for v in positions.values())}
         if judge in contestants:
             own = per_model.get(judge, [])
             others = [s for m, v in per_model.items() if m != judge for s in v]
-            bias["self_preference"] = {"value": _mean(own) - _mean(others) if own and others else None,
+            bias["self_preference"] = {"value": _average(own) - _average(others) if own and others else None,
                                        "n": len(own), "meaning": "mean own score minus mean of the others"}
         preference = {(a, b): (_mean(per_model[a]) or 0) - (_mean(per_model[b]) or 0)
                       for a in per_model for b in per_model if a < b}

@@ -233,8 +233,8 @@ def _ordinal(n: int) -> str:
 
 def later_turn_messages(mode: str, item: dict, systems: list[str], answers: dict) -> list[dict] | None:
     """The judge prompt for a turn after the first (None while an answer is missing)."""
-    talks = [history(item, m, answers) for m in systems]
-    if any(t is None for t in talks):
+    talks = [t for t in (history(item, m, answers) for m in systems) if t is not None]
+    if len(talks) < len(systems):
         return None
     if mode == "single":
         return single_messages(item, talks[0])

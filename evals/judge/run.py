@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 
 from evals.judge.requests import MAX_SYSTEMS, MODES, VerdictError, plan_requests, read_verdict
 from evals.judge.suites import BUILTIN_NAME
-from pipeline.label.engine import RequestTally
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
+from pipeline.label.engine import RequestTally
 
 API_KEY_ENV = "STUDIO_JUDGE_API_KEY"   # set for one job's child only; never stored
 
@@ -87,7 +87,7 @@ class JudgeConfig(JobConfig):
 
 @dataclass
 class JudgeOutcome:
-    ok: bool
+    ok: bool | None  # None: the verdict could not be parsed
     tokens_in: int = 0
     tokens_out: int = 0
     cost: float = 0.0
@@ -263,10 +263,11 @@ def check_syntax(store, run_id: int, items: list[dict], answers_rows: dict) -> N
     lang = {i["id"]: i.get("language") for i in items}
     explain = {i["id"] for i in items if i["category"].startswith("explain")}
     for (model, item_id), row in answers_rows.items():
-        if row["valid"] is not None or item_id in explain or not lang.get(item_id):
+        language = lang.get(item_id)
+        if row["valid"] is not None or item_id in explain or not language:
             continue
         try:
-            result = check(extract_code(row["answer"]), lang[item_id])
+            result = check(extract_code(row["answer"]), language)
         except Exception as exc:  # no grammar for this language here: no syntax column, said why
             store.set_answer_validity(run_id, model, item_id, False, [f"not checked: {exc}"])
             continue

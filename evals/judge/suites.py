@@ -13,6 +13,7 @@ in a file is reported at once, with its line number, so a person fixes the file 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import StudioError
@@ -60,9 +61,9 @@ def normalize_item(raw, where: str) -> tuple[dict | None, list[str]]:
     return (None, problems) if problems else (item, [])
 
 
-def validate_items(entries: list[tuple[str, object]]) -> list[dict]:
+def validate_items(entries: Sequence[tuple[str, object]]) -> list[dict]:
     """Check every entry; raise one SuiteFileError listing all problems, or return the items."""
-    items, problems, seen = [], [], {}
+    items, problems, seen = [], [], dict[str, str]()
     for where, raw in entries:
         item, bad = normalize_item(raw, where)
         problems += bad

@@ -10,12 +10,10 @@ from __future__ import annotations
 import json
 import sys
 
+from evals.passk.cli import _handled  # named errors: one `error:` line, exit 2
 from pipeline.cli import add_wait_flags, follow_job
-from evals.passk.cli import _handled   # named errors: one `error:` line, exit 2
 from pipeline.config import add_config_arguments
 from pipeline.store import open_store
-
-
 
 
 def register(sub) -> None:

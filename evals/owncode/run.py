@@ -16,11 +16,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
+from evals.owncode import score
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError, StudioError
 
-from evals.owncode import score
+if TYPE_CHECKING:
+    from evals.sandbox import SandboxWorker
 
 
 class OwnCodeError(StudioError):
@@ -175,7 +178,9 @@ class _DoctestRunner:
     may not run here (hosted, or no minimum protections) doctests are skipped and the reason kept."""
 
     def __init__(self, config: OwnCodeConfig):
-        self.config, self.worker, self.skipped = config, None, None
+        self.config = config
+        self.worker: SandboxWorker | None = None
+        self.skipped: str | None = None
 
     def run(self, answer: str, source: str) -> tuple[str | None, str]:
         from evals.sandbox import SandboxLimits, SandboxWorker, execution_allowed

@@ -20,7 +20,7 @@ every k up to the smallest n among the tasks (a task with fewer samples cannot i
 """
 from __future__ import annotations
 
-from typing import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 JOB_KINDS = {
     "eval_generate": "evals.passk.generate:eval_generate_job",

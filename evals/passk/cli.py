@@ -7,15 +7,14 @@
 """
 from __future__ import annotations
 
-from pipeline.cli import add_wait_flags, follow_job
-from pipeline.config import add_config_arguments
-from pipeline.errors import StudioError
-
 import argparse
 import functools
 import json
 import sys
 
+from pipeline.cli import add_wait_flags, follow_job
+from pipeline.config import add_config_arguments
+from pipeline.errors import StudioError
 from pipeline.store import StoreError, open_store
 
 
@@ -109,9 +108,9 @@ def cmd_score(args) -> int:
     if args.save and args.problems:
         raise StoreError("--save works with stored suites: import the problems file first "
                          "(`python -m evals passk import FILE`) and pass --suite NAME")
-    from evals.sandbox import SandboxLimits
     from evals.passk.score import score_samples_file
     from evals.passk.suites import humaneval_tasks, load_suite_file, load_tasks
+    from evals.sandbox import SandboxLimits
 
     if args.problems:
         tasks = {t["task_id"]: t for t in load_suite_file(args.problems)[2]}

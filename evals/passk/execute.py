@@ -15,13 +15,13 @@ separate program, so the base verdict stays comparable with other harnesses.
 """
 from __future__ import annotations
 
+import contextvars
 import hashlib
 import json
 import os
 import queue
-import contextvars
 import threading
-from typing import Callable, Iterator
+from collections.abc import Callable, Iterator
 
 from evals.passk.languages import ToolchainMissing, build_job, normalize_language, solution_code
 from evals.sandbox import SandboxLimits, SandboxWorker, require_execution_allowed
@@ -46,7 +46,7 @@ class ExecutionPool:
         self.workers: list[SandboxWorker] = []
         self.executed = 0   # programs actually run (after de-duplication)
 
-    def __enter__(self) -> "ExecutionPool":
+    def __enter__(self) -> ExecutionPool:
         self.start()
         return self
 

@@ -13,17 +13,17 @@ samples are not generated again, executed ones not executed again.
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 
+from evals.passk import pass_at_k_table
 from evals.passk.execute import ExecutionPool, check_validity, execute_samples
 from evals.passk.languages import normalize_language
-from evals.passk import pass_at_k_table
 from evals.passk.postprocess import END_OF_TEXT, completion_from_chat, finish_continuation, stop_words
-from evals.passk.prompting import (FORMATS, TASK_TYPES, build_prompt, describe_prompt,
-                             program_prefix)
-from evals.sandbox import SandboxLimits, require_execution_allowed
+from evals.passk.prompting import FORMATS, TASK_TYPES, build_prompt, describe_prompt, program_prefix
 from evals.passk.suites import import_humaneval, load_tasks
+from evals.sandbox import SandboxLimits, require_execution_allowed
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
 
@@ -70,9 +70,7 @@ class EvalConfig(JobConfig):
 
 
 def submit_eval(store, config: EvalConfig) -> int:
-    from pipeline import jobs
-
-    from pipeline import access
+    from pipeline import access, jobs
 
     config.validate()
     if config.execute:
@@ -176,7 +174,7 @@ def generate_batch(config: EvalConfig, batch: list[tuple[dict, int]], on_tokens=
                          top_p=config.top_p, seed=config.seed, batch_size=config.batch_size,
                          stop=[] if chat else stop_words(task.get("language")), engine=config.engine)
 
-    descriptions = [None] * len(batch)
+    descriptions: Sequence[str | None] = [None] * len(batch)
     if config.task_type == "explain":
         asks = [describe_prompt(t, config.prompt_format) for t, _ in batch]
         tokens_only = (lambda n, finished=None: on_tokens(n)) if on_tokens else None  # answers come next

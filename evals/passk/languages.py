@@ -25,9 +25,6 @@ librust-*-dev sources under .toolchains/rust (passed to rustc with --extern), Go
 """
 from __future__ import annotations
 
-from pipeline import languages as registry
-from pipeline.errors import StudioError
-
 import os
 import re
 import shutil
@@ -35,6 +32,9 @@ import subprocess
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+
+from pipeline import languages as registry
+from pipeline.errors import StudioError
 
 TOOLCHAINS_DIR = Path(__file__).resolve().parents[2] / ".toolchains"   # filled by `make toolchains`
 GOPATH = "/usr/share/gocode"                                           # Debian's golang-*-dev sources
@@ -263,8 +263,9 @@ def build_job(language: str, code: str, test: str, limits, *, task: dict | None 
     compile_limits = limits.for_run(timeout_s=limits.compile_timeout_s,
                                     memory_mb=max(limits.memory_mb, 4096),
                                     max_processes=max(limits.max_processes, 256))
-    if language == "js" and node_modules():
-        env["NODE_PATH"] = node_modules()
+    modules = node_modules() if language == "js" else None
+    if modules:
+        env["NODE_PATH"] = modules
     if language == "go":
         env.update(GO111MODULE="off", GOPATH=GOPATH, CGO_ENABLED="0", GOFLAGS="-buildvcs=false")
     if task:
@@ -278,8 +279,8 @@ def build_job(language: str, code: str, test: str, limits, *, task: dict | None 
 
 
 def _go(tc, code, test, limits, compile_limits) -> dict:
-    package = (re.search(r"^\s*package\s+(\w+)", code, re.M) or re.search(r"^\s*package\s+(\w+)", test, re.M))
-    package = package.group(1) if package else "main"
+    found = (re.search(r"^\s*package\s+(\w+)", code, re.M) or re.search(r"^\s*package\s+(\w+)", test, re.M))
+    package = found.group(1) if found else "main"
     if not re.search(r"^\s*package\s", code, re.M):
         code = f"package {package}\n\n" + code
     if not re.search(r"^\s*package\s", test, re.M):

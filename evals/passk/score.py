@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import json
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
-from evals.passk.execute import ExecutionPool, execute_samples
 from evals.passk import pass_at_k_table
-from evals.sandbox import SandboxLimits
+from evals.passk.execute import ExecutionPool, execute_samples
 from evals.passk.suites import SuiteFormatError
+from evals.sandbox import SandboxLimits
 from pipeline.jsonl import read_jsonl
 
 

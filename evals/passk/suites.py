@@ -12,14 +12,13 @@ tests, buggy solution and declaration for HumanEvalPack, the shape's original fi
 """
 from __future__ import annotations
 
-from pipeline.languages import passk_key
-from pipeline.errors import StudioError
-from pipeline.jsonl import read_jsonl
-
 import re
 from pathlib import Path
 
 from evals.passk.languages import normalize_language
+from pipeline.errors import StudioError
+from pipeline.jsonl import read_jsonl
+from pipeline.languages import passk_key
 
 SHAPES = ("humaneval", "mbpp", "humanevalpack")
 EXTENDED_KEYS = ("extended_test", "plus_test", "test_plus")

@@ -48,8 +48,6 @@ path separates them. The wall clock and rlimits bound the damage, not the verdic
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import json
 import os
 import random
@@ -59,10 +57,12 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from pipeline.errors import StudioError
 
 WORKER_SCRIPT = Path(__file__).with_name("worker.py")
 # Tried in order; the first that runs `true` is used. The second works for non-root users where
@@ -119,7 +119,7 @@ class SandboxLimits:
         "help": "run even when the minimum protections (no network, pid namespace, private filesystem) "
                 "cannot be set up here; programs may then reach the network and your files"})
 
-    def for_run(self, **overrides) -> dict:
+    def for_run(self, **overrides: float) -> dict:
         limits = {"timeout_s": self.timeout_s, "memory_mb": self.memory_mb,
                   "max_processes": self.max_processes, "max_file_mb": self.max_file_mb,
                   "output_limit": self.output_kb * 1024}
@@ -130,7 +130,7 @@ class SandboxLimits:
         return asdict(self)
 
 
-def execution_allowed(env=None) -> tuple[bool, str]:
+def execution_allowed(env: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """(allowed, why) for this server (STUDIO_ALLOW_CODE_EXECUTION); who may run code is the gate's
     (pipeline.access, capability RUN_CODE)."""
     from pipeline.access import code_execution_flag
@@ -138,7 +138,7 @@ def execution_allowed(env=None) -> tuple[bool, str]:
     return code_execution_flag(env)
 
 
-def require_execution_allowed(env=None) -> None:
+def require_execution_allowed(env: Mapping[str, str] | None = None) -> None:
     allowed, why = execution_allowed(env)
     if not allowed:
         raise CodeExecutionDisabled(why)
@@ -189,11 +189,11 @@ class SandboxWorker:
         self._lock = threading.Lock()
         self._buffer = b""
 
-    def __enter__(self) -> "SandboxWorker":
+    def __enter__(self) -> SandboxWorker:
         self.start()
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def start(self) -> None:
@@ -236,14 +236,16 @@ class SandboxWorker:
                 self.start()
             budget = sum(step["limits"]["timeout_s"] for step in job.get("steps", [])) \
                 or job.get("limits", {}).get("timeout_s", self.limits.timeout_s)
+            proc = self.proc
+            assert proc is not None and proc.stdin is not None  # start() opened it with pipes
             try:
-                self.proc.stdin.write(json.dumps(job).encode() + b"\n")
-                self.proc.stdin.flush()
+                proc.stdin.write(json.dumps(job).encode() + b"\n")
+                proc.stdin.flush()
                 result = self._read_line(timeout=budget + 30)
             except (BrokenPipeError, OSError):
                 result = None
             if result is None:
-                code = self.proc.poll()
+                code = proc.poll()
                 self.close()
                 return {"status": "error", "duration_s": None, "error":
                         "the sandbox worker died or hung while running this program "
@@ -253,6 +255,7 @@ class SandboxWorker:
     def _read_line(self, timeout: float) -> dict | None:
         """One JSON line from the worker, or None on EOF or when `timeout` passes."""
         deadline = time.monotonic() + timeout
+        assert self.proc is not None and self.proc.stdout is not None  # start() opened it with pipes
         fd = self.proc.stdout.fileno()
         while b"\n" not in self._buffer:
             left = deadline - time.monotonic()
@@ -263,12 +266,14 @@ class SandboxWorker:
                 return None
             self._buffer += chunk
         line, _, self._buffer = self._buffer.partition(b"\n")
-        return json.loads(line)
+        message: dict = json.loads(line)
+        return message
 
     def close(self) -> None:
         proc, self.proc = self.proc, None
         if proc is None:
             return
+        assert proc.stdin is not None and proc.stdout is not None  # start() opened it with pipes
         try:
             proc.stdin.close()
         except OSError:

@@ -20,12 +20,16 @@ cannot change what the test's names mean by defining its own `abs` or a prompt h
 Imported by worker.py (stdlib only). Not protected: kernel exploits; a solution that changes its
 arguments in place is not seen by the tests (they hold copies).
 """
+from __future__ import annotations
+
 import builtins
 import ctypes
 import json
 import os
 import socket
 import sys
+from collections.abc import Callable, Iterable
+from typing import Any, NoReturn
 
 RESULT_LIMIT = 60_000
 MESSAGE_LIMIT = 64 << 20
@@ -40,20 +44,20 @@ OPERATORS = {"__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__len_
 class _Channel:
     """Length-prefixed JSON messages over one end of a socketpair."""
 
-    def __init__(self, fd):
+    def __init__(self, fd: int) -> None:
         self.sock = socket.socket(fileno=fd)
 
-    def send(self, message):
+    def send(self, message: object) -> None:
         data = json.dumps(message, allow_nan=True).encode()
         self.sock.sendall(len(data).to_bytes(8, "big") + data)
 
-    def recv(self):
+    def recv(self) -> Any:
         size = int.from_bytes(self._exactly(8), "big")
         if size > MESSAGE_LIMIT:
             raise ConnectionError(f"the solution sent a {size}-byte message (limit {MESSAGE_LIMIT})")
         return json.loads(self._exactly(size))
 
-    def _exactly(self, n):
+    def _exactly(self, n: int) -> bytes:
         buf = b""
         while len(buf) < n:
             chunk = self.sock.recv(min(n - len(buf), 1 << 20))
@@ -64,14 +68,14 @@ class _Channel:
 
 
 # -- the solution side (runs model-written code) ----------------------------------------------
-def solution_server(code, fd):
+def solution_server(code: str, fd: int) -> None:
     channel = _Channel(fd)
-    refs = {}
+    refs: dict[int, Any] = {}
 
-    def encode(value):
+    def encode(value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        kinds = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
+        kinds: dict[type, str] = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
         if type(value) in kinds:
             return {kinds[type(value)]: [encode(v) for v in value]}
         if type(value) is dict:
@@ -83,7 +87,7 @@ def solution_server(code, fd):
         refs[id(value)] = value
         return {"r": id(value), "callable": callable(value), "type": type(value).__name__}
 
-    def decode(value):
+    def decode(value: Any) -> Any:
         if not isinstance(value, dict):
             return value
         (tag, inner), = [(k, v) for k, v in value.items() if k in ("l", "t", "s", "fs", "d", "b", "c", "r")]
@@ -97,7 +101,7 @@ def solution_server(code, fd):
             return complex(*inner)
         return {"l": list, "t": tuple, "s": set, "fs": frozenset}[tag](decode(v) for v in inner)
 
-    namespace = {"__name__": "__main__"}
+    namespace: dict[str, Any] = {"__name__": "__main__"}
     try:
         exec(compile(code, "<solution>", "exec"), namespace)
         names = {k: encode(v) for k, v in list(namespace.items()) if not k.startswith("__")
@@ -127,7 +131,7 @@ def solution_server(code, fd):
                 result = method(target, *args)
             else:
                 raise TypeError(f"unsupported operation {op}")
-            reply = {"ok": encode(result)}
+            reply: dict[str, Any] = {"ok": encode(result)}
         except BaseException as exc:
             if isinstance(exc, SystemExit):
                 os._exit(1)
@@ -136,11 +140,12 @@ def solution_server(code, fd):
 
 
 # -- the test side (never runs model-written code) ---------------------------------------------
-def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None, expose=()):
+def test_client(test: str, fd: int, write_fd: int, nonce: str, prompt: str | None = None,
+                entry_point: str | None = None, expose: Iterable[str] = ()) -> None:
     ctypes.CDLL(None).prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
     write, exit_now = os.write, os._exit
 
-    def report(status, error=None, failing_test=None):
+    def report(status: str, error: str | None = None, failing_test: str | None = None) -> NoReturn:
         for stream in (sys.stdout, sys.stderr):
             try:
                 stream.flush()
@@ -158,7 +163,7 @@ def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None, expose
     if "setup_error" in hello:
         report("failed", hello["setup_error"])
     remote = _RemoteFactory(channel)
-    globals_ = {"__name__": "__main__", "__builtins__": builtins}
+    globals_: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     solution = {name: remote.decode(value) for name, value in hello["names"].items()}
     globals_.update(test_names(solution, prompt, entry_point, expose))
     try:
@@ -172,7 +177,8 @@ def test_client(test, fd, write_fd, nonce, prompt=None, entry_point=None, expose
     report("passed")
 
 
-def test_names(solution, prompt, entry_point, expose=()):
+def test_names(solution: dict[str, Any], prompt: str | None, entry_point: str | None,
+               expose: Iterable[str] | None = ()) -> dict[str, Any]:
     """What the test's names mean. With a task (prompt and entry point): the task's own
     definitions and imports, run here from the prompt (suite code, like the test), plus the
     solution's entry point, and nothing else of the solution's: a solution that defines its own
@@ -180,7 +186,7 @@ def test_names(solution, prompt, entry_point, expose=()):
     job): the solution's names, less any that would shadow a builtin."""
     if not entry_point:
         return {k: v for k, v in solution.items() if not hasattr(builtins, k)}
-    names = {"__name__": "__main__", "__builtins__": builtins}
+    names: dict[str, Any] = {"__name__": "__main__", "__builtins__": builtins}
     if not _run_task_definitions(prompt or "", names):
         # The prompt does not run alone: its import and definition names come from the solution.
         names.update({k: v for k, v in solution.items() if k in _defined_names(prompt or "")
@@ -196,7 +202,7 @@ def test_names(solution, prompt, entry_point, expose=()):
     return names
 
 
-def _run_task_definitions(prompt, names):
+def _run_task_definitions(prompt: str, names: dict[str, Any]) -> bool:
     for stub in ("", "    pass\n"):
         try:
             code = compile(prompt + stub, "<task>", "exec")
@@ -210,7 +216,7 @@ def _run_task_definitions(prompt, names):
     return False
 
 
-def _defined_names(prompt):
+def _defined_names(prompt: str) -> set[str]:
     import re
 
     found = set(re.findall(r"^(?:async\s+)?(?:def|class)\s+(\w+)", prompt, re.M))
@@ -224,13 +230,13 @@ def _defined_names(prompt):
 
 
 class _RemoteFactory:
-    def __init__(self, channel):
+    def __init__(self, channel: _Channel) -> None:
         self.channel = channel
 
-    def encode(self, value):
+    def encode(self, value: Any) -> Any:
         if value is None or isinstance(value, (bool, int, float, str)):
             return value
-        kinds = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
+        kinds: dict[type, str] = {list: "l", tuple: "t", set: "s", frozenset: "fs"}
         if type(value) in kinds:
             return {kinds[type(value)]: [self.encode(v) for v in value]}
         if type(value) is dict:
@@ -243,7 +249,7 @@ class _RemoteFactory:
             return {"r": object.__getattribute__(value, "_ref")}
         raise TypeError(f"a {type(value).__name__} cannot be passed to the solution (it runs in another process)")
 
-    def decode(self, value):
+    def decode(self, value: Any) -> Any:
         if not isinstance(value, dict):
             return value
         if "r" in value:
@@ -257,7 +263,7 @@ class _RemoteFactory:
             return complex(*inner)
         return {"l": list, "t": tuple, "s": set, "fs": frozenset}[tag](self.decode(v) for v in inner)
 
-    def ask(self, ref, op, args=(), kwargs=None):
+    def ask(self, ref: int, op: str, args: Iterable[Any] = (), kwargs: dict[str, Any] | None = None) -> Any:
         self.channel.send({"ref": ref, "op": op, "args": [self.encode(a) for a in args],
                            "kwargs": {k: self.encode(v) for k, v in (kwargs or {}).items()}})
         reply = self.channel.recv()
@@ -272,32 +278,32 @@ class _RemoteFactory:
 class _Remote:
     """A function or object that lives in the solution's process."""
 
-    def __init__(self, factory, ref, type_name):
+    def __init__(self, factory: _RemoteFactory, ref: int, type_name: str) -> None:
         object.__setattr__(self, "_factory", factory)
         object.__setattr__(self, "_ref", ref)
         object.__setattr__(self, "_type", type_name)
 
-    def _ask(self, op, *args, **kwargs):
+    def _ask(self, op: str, *args: Any, **kwargs: Any) -> Any:
         return object.__getattribute__(self, "_factory").ask(object.__getattribute__(self, "_ref"), op, args, kwargs)
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         return self._ask("call", *args, **kwargs)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         return self._ask("getattr", name)
 
 
-def _operator(op):
-    def method(self, *args):
+def _operator(op: str) -> Callable[..., Any]:
+    def method(self: _Remote, *args: Any) -> Any:
         return self._ask(op, *args)
     method.__name__ = op
     return method
 
 
-def _equality(op):
+def _equality(op: str) -> Callable[[_Remote, object], Any]:
     # Compared with plain data, an object of the solution's own class is never equal: otherwise
     # a class whose __eq__ always says True would pass `assert f() == 1`.
-    def method(self, other):
+    def method(self: _Remote, other: object) -> Any:
         if not isinstance(other, _Remote):
             return op == "__ne__"
         return self._ask(op, other)
@@ -309,9 +315,9 @@ for _op in OPERATORS:
     setattr(_Remote, _op, _equality(_op) if _op in ("__eq__", "__ne__") else _operator(_op))
 
 
-def parse_reports(raw, nonce):
+def parse_reports(raw: str, nonce: str) -> list[dict[str, str | None]]:
     """Every report carrying our nonce (only the test process has it)."""
-    reports = []
+    reports: list[dict[str, str | None]] = []
     for record in raw.split(RECORD):
         fields = record.split(FIELD)
         if len(fields) == 4 and fields[0] == nonce:
@@ -320,14 +326,14 @@ def parse_reports(raw, nonce):
     return reports
 
 
-def _safe_str(exc):
+def _safe_str(exc: BaseException) -> str:
     try:
         return str(exc)[:2000]
     except BaseException:
         return type(exc).__name__
 
 
-def _describe(exc, context):
+def _describe(exc: BaseException, context: str) -> str:
     try:
         text = f"{type(exc).__name__}: {exc}"
     except BaseException:
@@ -337,7 +343,7 @@ def _describe(exc, context):
     return f"{context}: {text}"[:4000]
 
 
-def _failing_line(exc, test):
+def _failing_line(exc: BaseException, test: str) -> str | None:
     tb, line = exc.__traceback__, None
     while tb is not None:
         if tb.tb_frame.f_code.co_filename == "<test>":

@@ -9,26 +9,29 @@ other host file are simply absent, and everything but /tmp is read-only: a progr
 compiler told to `#include` a host file) can read nothing but its own files and the toolchains,
 and change nothing outside its work dir.
 """
+from __future__ import annotations
+
 import ctypes
 import os
+from typing import Any
 
 MS_RDONLY, MS_NOSUID, MS_NODEV, MS_REMOUNT, MS_BIND, MS_REC = 1, 2, 4, 32, 4096, 16384
 
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
-def _mount(source, target, fstype, flags, data=None):
+def _mount(source: str, target: str, fstype: str | None, flags: int, data: str | None = None) -> None:
     if _libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None,
                    ctypes.c_ulong(flags), data.encode() if data else None) != 0:
         err = ctypes.get_errno()
         raise OSError(err, f"mount {target}: {os.strerror(err)}")
 
 
-def _umount(target):
+def _umount(target: str) -> None:
     _libc.umount2(target.encode(), 2)  # MNT_DETACH
 
 
-def setup_filesystem(config):
+def setup_filesystem(config: dict[str, Any]) -> None:
     """A new root holding only the toolchains (config["keep"], /usr and the few /etc entries
     they read), /dev, /proc and a private size-capped /tmp; the worker pivots into it, so every
     program and compiler sees only its own work dir and the toolchains."""
@@ -72,7 +75,7 @@ def setup_filesystem(config):
 ETC_KEEP = ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime")
 
 
-def _bind(root, path, read_only=True):
+def _bind(root: str, path: str, read_only: bool = True) -> None:
     target = root + path
     if os.path.isdir(path):
         os.makedirs(target, exist_ok=True)
@@ -93,7 +96,7 @@ def _bind(root, path, read_only=True):
 SYS_PIVOT_ROOT = {"x86_64": 155, "aarch64": 41, "arm64": 41}
 
 
-def _pivot(root):
+def _pivot(root: str) -> None:
     """Make `root` the filesystem root and drop the old one entirely (a chroot alone could be
     left by a process that is root in the namespace)."""
     os.chdir(root)
@@ -105,7 +108,7 @@ def _pivot(root):
     os.chdir("/")
 
 
-def make_read_only(writable):
+def make_read_only(writable: tuple[str, ...]) -> bool:
     """Remount every other mount read-only in our namespace (the host's mounts are untouched):
     nothing outside the work dir can be changed or deleted, even in world-writable dirs."""
     keep_flags = {"nosuid": MS_NOSUID, "nodev": MS_NODEV, "noexec": 8, "noatime": 1024,
@@ -129,11 +132,11 @@ def make_read_only(writable):
     return root_done
 
 
-def _under(path, parent):
+def _under(path: str, parent: str) -> bool:
     return path == parent or path.startswith(parent.rstrip("/") + "/")
 
 
-def probe_network_isolated():
+def probe_network_isolated() -> bool:
     try:
         with open("/proc/self/net/dev") as fh:
             names = [line.split(":")[0].strip() for line in fh.readlines()[2:]]

@@ -1,5 +1,7 @@
 """What the sandbox worker reads back after a program ran: the report pipe, the capped output
 file and why a program ended early. Stdlib only (imported by worker.py, which runs with -I -S)."""
+from __future__ import annotations
+
 import os
 import select
 import signal
@@ -7,7 +9,7 @@ import signal
 from child import RESULT_LIMIT
 
 
-def read_all(fd):
+def read_all(fd: int) -> str:
     chunks, size = [], 0
     while size < RESULT_LIMIT:
         r, _, _ = select.select([fd], [], [], 0)
@@ -21,7 +23,7 @@ def read_all(fd):
     return b"".join(chunks).decode("utf-8", "replace")
 
 
-def read_output(workdir, limit):
+def read_output(workdir: str, limit: int) -> str:
     path = os.path.join(workdir, "output.txt")
     try:
         size = os.path.getsize(path)
@@ -37,7 +39,7 @@ def read_output(workdir, limit):
         return ""
 
 
-def read_tail(workdir, n):
+def read_tail(workdir: str, n: int) -> str:
     path = os.path.join(workdir, "output.txt")
     try:
         with open(path, "rb") as fh:
@@ -47,12 +49,13 @@ def read_tail(workdir, n):
         return ""
 
 
-def early_exit_reason(status, output, early=True):
+def early_exit_reason(status: int, output: str, early: bool = True) -> str:
     if os.WIFSIGNALED(status):
         sig = os.WTERMSIG(status)
-        why = {signal.SIGXCPU: "CPU time limit exceeded", signal.SIGXFSZ: "file size limit exceeded",
-               signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
-               signal.SIGABRT: "aborted"}.get(sig, signal.Signals(sig).name)
+        known: dict[int, str] = {signal.SIGXCPU: "CPU time limit exceeded", signal.SIGXFSZ: "file size limit exceeded",
+                                 signal.SIGKILL: "killed", signal.SIGSEGV: "segmentation fault",
+                                 signal.SIGABRT: "aborted"}
+        why = known.get(sig, signal.Signals(sig).name)
         reason = f"terminated by signal {sig} ({why})"
     else:
         code = os.WEXITSTATUS(status)

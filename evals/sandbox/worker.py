@@ -23,6 +23,8 @@ pipe before any answer code runs and prints it after the tests, so it is in no s
 file, fd, environment or command line the answer could read (see evals/sandbox/__init__.py for
 what that does not cover). Not protected against: kernel exploits.
 """
+from __future__ import annotations
+
 import ctypes
 import json
 import os
@@ -34,13 +36,17 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Collection, Iterator
+from typing import Any
 
 # -I (isolated mode) leaves the script's own directory off sys.path; our two helpers live there.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from child import parse_reports, solution_server, test_client  # noqa: E402
-from outputs import early_exit_reason as _early_exit_reason  # noqa: E402
-from outputs import read_all as _read_all, read_output as _read_output, read_tail as _read_tail  # noqa: E402
-from mounts import probe_network_isolated, setup_filesystem  # noqa: E402
+from child import parse_reports, solution_server, test_client
+from mounts import probe_network_isolated, setup_filesystem
+from outputs import early_exit_reason as _early_exit_reason
+from outputs import read_all as _read_all
+from outputs import read_output as _read_output
+from outputs import read_tail as _read_tail
 
 # Imported before the first sample so tests find them warm (and restorable, see child.py).
 PRELOAD = ("math", "re", "string", "itertools", "collections", "functools", "heapq", "bisect",
@@ -57,7 +63,7 @@ _libc = ctypes.CDLL(None, use_errno=True)
 
 
 class Worker:
-    def __init__(self, config):
+    def __init__(self, config: dict[str, Any]) -> None:
         self.config = config
         self.uid = int(config["uid"])
         self.is_init = os.getpid() == 1
@@ -68,7 +74,7 @@ class Worker:
                             "sentinel": True, "pid_namespace": self.is_init,
                             "network_namespace": probe_network_isolated(),
                             "private_filesystem": False, "unprivileged_uid": False}
-        self.setup_error = None
+        self.setup_error: str | None = None
         if self.is_init and os.geteuid() == 0:
             try:
                 setup_filesystem(config)
@@ -82,7 +88,7 @@ class Worker:
         self.protections["unprivileged_uid"] = self.drop_uid
         self.counter = 0
 
-    def _probe_uid_drop(self):
+    def _probe_uid_drop(self) -> bool:
         pid = os.fork()
         if pid == 0:
             try:
@@ -94,7 +100,7 @@ class Worker:
         return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
     # -- one request ----------------------------------------------------------------------
-    def handle(self, job):
+    def handle(self, job: dict[str, Any]) -> dict[str, Any]:
         self.counter += 1
         workdir = os.path.join(WORK_ROOT, str(self.counter))
         os.mkdir(workdir, 0o700)
@@ -111,7 +117,7 @@ class Worker:
         result["duration_s"] = round(time.monotonic() - started, 4)
         return result
 
-    def run_python(self, job, workdir):
+    def run_python(self, job: dict[str, Any], workdir: str) -> dict[str, Any]:
         """The solution and the tests in two forked processes (see child.py): the verdict comes
         from the test process, which holds the nonce and never runs the solution's code."""
         solution_end, test_end = socket.socketpair()
@@ -151,7 +157,7 @@ class Worker:
         output = _read_output(workdir, job["limits"]["output_limit"]) \
             + _read_output(test_dir, job["limits"]["output_limit"])
         shutil.rmtree(test_dir, ignore_errors=True)
-        result = {"strays_killed": strays, "output": output, "stage": "run"}
+        result: dict[str, Any] = {"strays_killed": strays, "output": output, "stage": "run"}
         if timed_out:
             return dict(result, status="timeout",
                         error=f"timed out after {job['limits']['timeout_s']}s (killed)")
@@ -164,7 +170,7 @@ class Worker:
                         failing_test=failed[0]["failing_test"])
         return dict(result, status="failed", error=_early_exit_reason(status, output))
 
-    def run_steps(self, job, workdir):
+    def run_steps(self, job: dict[str, Any], workdir: str) -> dict[str, Any]:
         """Compile-and-run programs: every step is an exec'd process under the same limits."""
         nonce = secrets.token_hex(16)  # never written to a file: the last step reads it on stdin
         for name, content in job["files"].items():
@@ -208,7 +214,7 @@ class Worker:
             status, timed_out = self._wait(pid, limits["timeout_s"])
             strays += self._kill_everything(pid)
             output = _read_output(workdir, limits["output_limit"])
-            base = {"strays_killed": strays, "output": output, "stage": step["name"]}
+            base: dict[str, Any] = {"strays_killed": strays, "output": output, "stage": step["name"]}
             if timed_out:
                 return dict(base, status="timeout",
                             error=f"{step['name']} timed out after {limits['timeout_s']}s (killed)")
@@ -224,7 +230,8 @@ class Worker:
         return {"status": "error", "error": "no steps to run"}
 
     # -- process control ------------------------------------------------------------------
-    def _enter_sandbox(self, workdir, limits, keep_fds=frozenset(), uid=None, stdin_fd=None):
+    def _enter_sandbox(self, workdir: str, limits: dict[str, Any], keep_fds: Collection[int] = frozenset(),
+                       uid: int | None = None, stdin_fd: int | None = None) -> None:
         os.setpgid(0, 0)
         os.chdir(workdir)
         os.environ["TMPDIR"] = os.environ["HOME"] = workdir
@@ -250,7 +257,7 @@ class Worker:
         os.dup2(out, 2)
         os.close(out)
 
-    def _wait(self, pid, timeout_s):
+    def _wait(self, pid: int, timeout_s: float) -> tuple[int, bool]:
         """(wait status, timed_out): SIGKILL the child's group at the wall-clock deadline."""
         pidfd = os.pidfd_open(pid)
         try:
@@ -264,7 +271,7 @@ class Worker:
         _, status = os.waitpid(pid, 0)
         return status, False
 
-    def _kill_everything(self, pid):
+    def _kill_everything(self, pid: int) -> int:
         """Kill and reap whatever the program left behind; returns how many there were."""
         _killpg(pid)
         strays = 0
@@ -283,21 +290,21 @@ class Worker:
         return strays
 
 
-def _drop_privileges(uid):
+def _drop_privileges(uid: int) -> None:
     os.setgroups([])
     os.setresgid(uid, uid, uid)
     os.setresuid(uid, uid, uid)
     _libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)
 
 
-def _killpg(pid):
+def _killpg(pid: int) -> None:
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
 
 
-def _reap():
+def _reap() -> int:
     n = 0
     while True:
         try:
@@ -308,9 +315,9 @@ def _reap():
             n += 1
 
 
-def _kill_uid(uid):
+def _kill_uid(uid: int) -> int:
     """Without a pid namespace: find the sandbox uid's live processes in /proc and kill them."""
-    killed = set()
+    killed: set[int] = set()
     for _ in range(50):
         found = list(_live_pids_of(uid))
         if not found:
@@ -325,7 +332,7 @@ def _kill_uid(uid):
     return len(killed)
 
 
-def _live_pids_of(uid):
+def _live_pids_of(uid: int) -> Iterator[int]:
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
@@ -338,14 +345,14 @@ def _live_pids_of(uid):
             yield int(entry)
 
 
-def _open_fds():
+def _open_fds() -> list[int]:
     try:
         return [int(fd) for fd in os.listdir("/proc/self/fd")]
     except OSError:
         return list(range(3, 256))
 
 
-def main():
+def main() -> None:
     config = json.loads(sys.argv[1])
     proto_in = os.fdopen(os.dup(0), "rb")
     proto_out = os.fdopen(os.dup(1), "wb")

@@ -23,6 +23,7 @@ import sys
 
 from evals.validity.answers import check_answers, load_answers, summarize
 
+
 def register(subparsers) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "validity", help="syntax validity of answers (parse, Godot 3/4 dialect, undefined names, compile)",

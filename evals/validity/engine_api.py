@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 API_DIR = Path(__file__).with_name("api")
@@ -91,7 +91,7 @@ class EngineApi:
         """Could an object of this engine class carry a user script (so more members)?"""
         return cls in _OPEN_CLASSES or any(self.inherits(cls, root) for root in _SCRIPTABLE_ROOTS)
 
-    def operator_result(self, left: str, op: str, right: str) -> str | None | bool:
+    def operator_result(self, left: str, op: str, right: str) -> str | bool | None:
         """Result type; None when the table has the types but not the operator (an error);
         True when unknown (a type without an operator table)."""
         table = self.operators.get(left)
@@ -110,12 +110,12 @@ def _accessor_of(api: EngineApi, cls: str, name: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=None)
+@cache
 def _table(version: str) -> dict:
     return json.loads((API_DIR / f"godot{version}.json").read_text(encoding="utf-8"))
 
 
-@lru_cache(maxsize=None)
+@cache
 def engine_api(version: str = "4") -> EngineApi:
     version = "3" if str(version).startswith("3") else "4"
     table = _table(version)

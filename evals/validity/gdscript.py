@@ -31,17 +31,16 @@ Levels (see ``findings.LEVELS``):
 """
 from __future__ import annotations
 
+import re
 import threading
 
-import re
-
 from . import compilers, treesitter
+from .engine_api import engine_api
 from .findings import DEFAULT_LEVELS, Finding
 from .gdscript_analysis import Analysis, analyze
 from .gdscript_rules import apply_rules, counterpart_class, godot3_keywords_as_godot4, mask_code
-from .engine_api import engine_api
-from .godot_api import load_api
 from .gdscript_types import api_findings
+from .godot_api import load_api
 
 _BUILTIN_NAMES = frozenset({"self", "super", "_", "PI", "TAU", "INF", "NAN", "void"})
 USER_REFS_MODES = ("amend", "strict")
@@ -119,7 +118,7 @@ def _resolver(api, bases: list[str | None], defined: set[str], base_class: str |
     """Names visible through the base classes, their constant prefixes, and whether a miss
     under them is certain (every base is an engine class whose members we list)."""
     if bases and bases[0] is None and base_class:
-        bases = [base_class] + bases[1:]
+        bases = [base_class, *bases[1:]]
     sets, prefixes, strict = [], [], True
     if not bases or bases[0] is None:
         # An answer without extends is read as a method of some engine class.
@@ -388,33 +387,34 @@ def check_gdscript(code: str, target: str = "4", levels=DEFAULT_LEVELS,
     need_tree = levels & {"dialect", "refs", "semantic", "compile"}
     analysis = analyze(tree) if need_tree else None
     flagged: set[str] = set()
-    if "dialect" in levels:
-        findings += apply_rules(masked, target, analysis.defined, flagged)
-    if "semantic" in levels:
-        findings += analysis.semantic
-        if target == "3":
-            findings += _setget_findings(masked.text, analysis, masked)
     user_names: dict[str, str] = {}
-    if levels & {"refs", "compile"} and not tree.root_node.has_error:
-        # After a parse error tree-sitter's recovery invents odd identifiers; skip refs then.
-        # Names a dialect rule already reported (PoolStringArray in Godot 4) are not repeated.
-        refs = _reference_findings(analysis, load_api(target), base_class, flagged, user_refs, user_names)
-        findings += refs if "refs" in levels else []
-    if "refs" in levels and target == "3" and not tree.root_node.has_error:
-        findings += _other_version_base(analysis, flagged)
     implied = None
-    if user_refs == "amend" and not base_class and analysis is not None and not declares_own_class(tree):
-        # The base a reviewer attaches an extends-less answer to: the compile level compiles it
-        # with that extends line, and for Godot 3 (whose analyzer checks calls and overrides
-        # against the base) the static levels check against the same class.
-        implied = implied_base_class(analysis, target)
-    if "refs" in levels and implied and target == "3" and not tree.root_node.has_error:
-        findings += _unattachable_findings(analysis, target, implied, flagged)
-    if levels & {"refs", "semantic"} and not tree.root_node.has_error:
-        base = analysis.bases[0] or base_class or (implied[0] if implied and target == "3" else None)
-        for finding in api_findings(tree, target, base, analysis.defined, flagged):
-            if finding.level in levels:
-                findings.append(finding)
+    if analysis is not None:  # the levels that read the tree (need_tree)
+        if "dialect" in levels:
+            findings += apply_rules(masked, target, analysis.defined, flagged)
+        if "semantic" in levels:
+            findings += analysis.semantic
+            if target == "3":
+                findings += _setget_findings(masked.text, analysis, masked)
+        if levels & {"refs", "compile"} and not tree.root_node.has_error:
+            # After a parse error tree-sitter's recovery invents odd identifiers; skip refs then.
+            # Names a dialect rule already reported (PoolStringArray in Godot 4) are not repeated.
+            refs = _reference_findings(analysis, load_api(target), base_class, flagged, user_refs, user_names)
+            findings += refs if "refs" in levels else []
+        if "refs" in levels and target == "3" and not tree.root_node.has_error:
+            findings += _other_version_base(analysis, flagged)
+        if user_refs == "amend" and not base_class and not declares_own_class(tree):
+            # The base a reviewer attaches an extends-less answer to: the compile level compiles it
+            # with that extends line, and for Godot 3 (whose analyzer checks calls and overrides
+            # against the base) the static levels check against the same class.
+            implied = implied_base_class(analysis, target)
+        if "refs" in levels and implied and target == "3" and not tree.root_node.has_error:
+            findings += _unattachable_findings(analysis, target, implied, flagged)
+        if levels & {"refs", "semantic"} and not tree.root_node.has_error:
+            base = analysis.bases[0] or base_class or (implied[0] if implied and target == "3" else None)
+            for finding in api_findings(tree, target, base, analysis.defined, flagged):
+                if finding.level in levels:
+                    findings.append(finding)
     if "lint" in levels and not parse_findings:
         findings += _lint_findings(code if target == "4" else parse_text)
     if "compile" in levels:

@@ -14,8 +14,9 @@ from __future__ import annotations
 import bisect
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 from .findings import Finding
 
@@ -91,7 +92,7 @@ def mask_code(code: str) -> MaskedCode:
     return MaskedCode(text, tuple(starts), frozenset(continuation))
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_rules() -> tuple[DialectRule, ...]:
     rules = []
     for raw in RULES_FILE.read_text(encoding="utf-8").splitlines():
@@ -110,10 +111,11 @@ def load_rules() -> tuple[DialectRule, ...]:
     return tuple(rules)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(target: str):
     """Per target: [(regex, rule, anchored)] plus one alternation per identifier kind."""
-    regexes, by_kind = [], {}
+    regexes: list = []
+    by_kind: dict[str, dict[str, Any]] = {}  # kind -> identifier -> its rule
     for rule in load_rules():
         if rule.invalid_in != target:
             continue
@@ -166,7 +168,7 @@ def _when(rule: DialectRule, text: str, start: int, target: str) -> str:
     return "run" if text[:start].rstrip(" \t").endswith(".") or rule.kind == "method" else "compile"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _class_renames() -> dict[tuple[str, str], str]:
     """(name, target) -> the same class's name in ``target``, from the renamed-class rows."""
     table = {}

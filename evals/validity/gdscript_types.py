@@ -41,8 +41,8 @@ Checks (level "refs" unless noted; Godot 4 rules only where Godot 3 accepts the 
 from __future__ import annotations
 
 from .engine_api import BUILTIN_TYPES, EngineApi, engine_api
-from .gdscript_analysis import return_statements
 from .findings import Finding
+from .gdscript_analysis import return_statements
 
 VALUE, EXACT, OPEN, CLASS = "value", "exact", "open", "class"
 _LITERALS = {"integer": "int", "float": "float", "string": "String", "true": "bool", "false": "bool",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 DATA_FILE = Path(__file__).with_name("godot_api.txt")
@@ -80,7 +80,7 @@ def _expand(tokens: list[str]) -> tuple[set[str], list[str]]:
     return names, prefixes
 
 
-@lru_cache(maxsize=None)
+@cache
 def _sections() -> list[tuple[tuple, list[str], list[str]]]:
     """[(header groups, tokens, lines)] in file order."""
     sections: list[tuple[tuple, list[str], list[str]]] = []
@@ -120,7 +120,7 @@ def _merge_generated(version, classes, funcs, const_names, parents, own, own_pre
             parents[name] = entry.get("base")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_api(version: str = "4") -> GodotApi:
     version = "3" if str(version).startswith("3") else "4"
     words: dict[tuple, list[str]] = {}
@@ -129,7 +129,7 @@ def load_api(version: str = "4") -> GodotApi:
     foreign: dict[str, str] = {}
     for (kind, ver, name, parent), tokens, lines in _sections():
         if kind == "foreign":
-            foreign.update(line.split(None, 1) for line in lines)
+            foreign.update((name, why) for name, why in (line.split(None, 1) for line in lines))
         elif kind == "class":
             class_entries[(ver, name)] = (parent, tokens)
         elif kind == "static":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 import threading
-from functools import lru_cache
+from functools import cache
 
 from pipeline import languages as registry
 
@@ -35,7 +35,7 @@ def installed_languages() -> list[str]:
     return [name for name in LANGUAGES if _grammar_available(name)]
 
 
-@lru_cache(maxsize=None)
+@cache
 def _grammar_available(name: str) -> bool:
     try:
         importlib.import_module(LANGUAGES[name][0])
@@ -44,7 +44,7 @@ def _grammar_available(name: str) -> bool:
     return True
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_language(name: str):
     name = canonical_language(name)
     if name not in LANGUAGES:

@@ -35,7 +35,15 @@ from pathlib import Path
 
 from pipeline.access.principals import OWNER, AccessDenied, Cap, Principal, Role, Target
 from pipeline.access.rules import (
-    COVERS, JOB_CAPABILITIES, TABLE, code_execution_flag, hosted, key_bindings, names, owners, table_markdown,
+    COVERS,
+    JOB_CAPABILITIES,
+    TABLE,
+    code_execution_flag,
+    hosted,
+    key_bindings,
+    names,
+    owners,
+    table_markdown,
     table_rows,
 )
 

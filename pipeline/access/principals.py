@@ -45,7 +45,7 @@ class Principal:
         return f"{self.role.value}:{self.name}:{self.session}"
 
     @classmethod
-    def decode(cls, text: str) -> "Principal":
+    def decode(cls, text: str) -> Principal:
         role, _, rest = (text or "").partition(":")
         name, _, session = rest.partition(":")
         try:

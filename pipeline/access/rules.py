@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 
 from pipeline.access.principals import Cap, Role
 
@@ -37,7 +38,7 @@ def key_bindings(env=None) -> dict[str, str | None]:
     return out
 
 
-def code_execution_flag(env=None) -> tuple[bool, str]:
+def code_execution_flag(env: Mapping[str, str] | None = None) -> tuple[bool, str]:
     """(on, why) for STUDIO_ALLOW_CODE_EXECUTION: on locally unless switched off; off hosted
     unless the owner switched it on."""
     env = os.environ if env is None else env

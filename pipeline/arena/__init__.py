@@ -23,8 +23,8 @@ import os
 import random
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
-from typing import Iterator
 
 from pipeline import access
 from pipeline.access import AccessDenied, Cap, Principal, Role, Target
@@ -51,7 +51,7 @@ class ArenaLimits:
                 "(STUDIO_ARENA_QUEUE_SIZE)"})
 
     @classmethod
-    def from_env(cls, env=None) -> "ArenaLimits":
+    def from_env(cls, env=None) -> ArenaLimits:
         env = os.environ if env is None else env
         values = {}
         for f in fields(cls):
@@ -144,7 +144,8 @@ def send(store, chat_id: int, prompt: str, *, max_new_tokens: int = 256, tempera
          limits: ArenaLimits | None = None) -> Iterator[list]:
     """Send a visitor's message to the conversation's columns (names hidden in a battle), within
     the limits; yields the columns' states as they stream (pipeline.chat.send)."""
-    from pipeline.chat import ChatSettings, Column, send as chat_send
+    from pipeline.chat import ChatSettings, Column
+    from pipeline.chat import send as chat_send
 
     limits = limits or ArenaLimits.from_env()
     offered = store.published_models()

@@ -25,11 +25,16 @@ class ChatError(StudioError):
     """A chat request cannot be served as asked (empty prompt, decided battle, …)."""
 
 
+# Below ChatError, which these submodules import from here.
+from pipeline.chat.conversation import (  # noqa: E402
+    export_jsonl,
+    new_chat,
+    regenerate,
+    send,
+    send_to_pairs,
+)
 from pipeline.chat.settings import ChatSettings  # noqa: E402
 from pipeline.chat.streaming import Column, ColumnState, stop_run  # noqa: E402
-from pipeline.chat.conversation import (  # noqa: E402
-    export_jsonl, new_chat, regenerate, send, send_to_pairs,
-)
 
 __all__ = ["ChatError", "ChatSettings", "Column", "ColumnState", "export_jsonl", "new_chat",
            "regenerate", "send", "send_to_pairs", "stop_run"]

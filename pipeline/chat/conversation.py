@@ -8,9 +8,10 @@ closing the tab mid-answer loses nothing that was already said.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO
 
 from pipeline import access
 from pipeline.chat import ChatError

@@ -17,7 +17,7 @@ they shrink as votes accumulate and widen when models are close or votes are few
 from __future__ import annotations
 
 import math
-from collections import Counter
+from collections import Counter, defaultdict
 
 SCALE, BASE, INIT, K = 400.0, 10.0, 1000.0, 16.0
 ROUNDS = 100
@@ -55,7 +55,7 @@ def fit_bradley_terry(battles: list[Battle], weights=None, c: float = 1.0) -> di
         return {}
     index = {m: i for i, m in enumerate(models)}
     # Aggregate to one row per (a, b, outcome): the fit's cost is the number of model pairs, not votes.
-    counts: Counter = Counter()
+    counts: defaultdict[tuple[str, str, str], float] = defaultdict(float)
     for n, (a, b, winner) in enumerate(battles):
         counts[(a, b, winner)] += 1.0 if weights is None else float(weights[n])
     rows, ys, ws = [], [], []
@@ -110,7 +110,7 @@ def leaderboard(battles: list[Battle], rounds: int = ROUNDS, seed: int = 0) -> l
         return []
     elo, bt = compute_elo(battles), fit_bradley_terry(battles)
     elo_s, bt_s = _bootstrap(battles, rounds, seed) if rounds > 0 else ({}, {})
-    tally = {m: Counter() for m in bt}
+    tally = {m: Counter[str]() for m in bt}
     for a, b, winner in battles:
         tally[a]["battles"] += 1
         tally[b]["battles"] += 1

@@ -88,8 +88,8 @@ def prepare(spec: dict, messages: list[dict], settings: ChatSettings) -> Prepare
     stop = list(STOP_WORDS.get(template, [])) if template != "chat" else []
     if spec.get("kind") == "openai":
         context = settings.context_tokens or ENDPOINT_CONTEXT
-        to_prompt = lambda msgs: msgs  # noqa: E731
-        count = lambda msgs: sum(len(m["content"]) // CHARS_PER_TOKEN + 4 for m in msgs)  # noqa: E731
+        to_prompt = lambda msgs: msgs
+        count = lambda msgs: sum(len(m["content"]) // CHARS_PER_TOKEN + 4 for m in msgs)
         tokenizer = None
     else:
         from pipeline.models import load
@@ -97,8 +97,8 @@ def prepare(spec: dict, messages: list[dict], settings: ChatSettings) -> Prepare
         loaded = load(spec)
         tokenizer = loaded.tokenizer
         context = settings.context_tokens or _model_context(loaded)
-        to_prompt = lambda msgs: render_turns(template, msgs, tokenizer)  # noqa: E731
-        count = lambda msgs: len(tokenizer(to_prompt(msgs), add_special_tokens=False)["input_ids"])  # noqa: E731
+        to_prompt = lambda msgs: render_turns(template, msgs, tokenizer)
+        count = lambda msgs: len(tokenizer(to_prompt(msgs), add_special_tokens=False)["input_ids"])
     notices = []
     if settings.max_new_tokens > context // 2:
         settings = replace(settings, max_new_tokens=max(1, context // 2))

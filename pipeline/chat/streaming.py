@@ -9,12 +9,12 @@ within a token.
 """
 from __future__ import annotations
 
-import queue
 import contextvars
+import queue
 import threading
 import time
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterator
 
 from pipeline.chat.settings import ChatSettings
 from pipeline.errors import StudioError
@@ -71,7 +71,7 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
         with _runs_lock:
             _runs[run_key] = stop
     states = [ColumnState(label=c.label or _name(c.model)) for c in columns]
-    changed: "queue.Queue[int]" = queue.Queue()
+    changed: queue.Queue[int] = queue.Queue()
     specs: list[dict | None] = [None] * len(columns)
 
     def work(i: int) -> None:
@@ -132,7 +132,8 @@ def run_columns(columns: list[Column], histories: list[list[dict]], *, run_key: 
                 pass
             # A queued column shows "waiting" while another session's answer holds its model.
             for i, s in enumerate(states):
-                if s.status == "starting" and specs[i] and specs[i]["kind"] != "openai" and models.busy(specs[i]):
+                queued = specs[i]
+                if s.status == "starting" and queued and queued["kind"] != "openai" and models.busy(queued):
                     s.status = "waiting"
             if time.monotonic() - last >= SNAPSHOT_EVERY_S or all(s.finished for s in states):
                 last = time.monotonic()

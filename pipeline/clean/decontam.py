@@ -17,17 +17,16 @@ into the store, or JSONL files in HumanEval/MBPP/HumanEvalPack shape.
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-from pipeline.jsonl import iter_jsonl, read_jsonl
-
 import random
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from itertools import compress
 from pathlib import Path
-from typing import Iterable
 
+from pipeline.errors import StudioError
+from pipeline.jsonl import iter_jsonl, read_jsonl
 
 _SYMBOLS_RE = re.compile(r"[\W_]+")
 _WORD_RE = re.compile(r"[^\W_]+")

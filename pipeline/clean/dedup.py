@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
+from typing import Generic, TypeVar
 
 import numpy as np
 
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _SPACE_RE = re.compile(r"\s+")
+K = TypeVar("K", bound=Hashable)  # what identifies an item: a pair id, an index
 
 
 def exact_key(text: str) -> str:
@@ -22,8 +24,8 @@ def exact_key(text: str) -> str:
     return hashlib.sha1(_SPACE_RE.sub(" ", text).strip().encode("utf-8")).hexdigest()
 
 
-def exact_duplicate_edges(items: Iterable[tuple[Hashable, str]]) -> list[tuple[Hashable, Hashable]]:
-    first: dict[str, Hashable] = {}
+def exact_duplicate_edges(items: Iterable[tuple[K, str]]) -> list[tuple[K, K]]:
+    first: dict[str, K] = {}
     edges = []
     for key, text in items:
         digest = exact_key(text)
@@ -42,7 +44,7 @@ def shingles(text: str, size: int = 5) -> set[str]:
     return {" ".join(tokens[i:i + size]) for i in range(len(tokens) - size + 1)}
 
 
-class NearDuplicateFinder:
+class NearDuplicateFinder(Generic[K]):
     """Query-then-insert over a MinHash LSH index; candidates are confirmed with the estimated
     Jaccard similarity so LSH's false positives don't become flags."""
 
@@ -59,10 +61,10 @@ class NearDuplicateFinder:
         self._lsh = MinHashLSH(threshold=min(threshold, 0.9), num_perm=num_perm)
         # xxhash instead of the default sha1: same quality for shingles, several times faster.
         self._template = MinHash(num_perm=num_perm, seed=seed, hashfunc=xxhash.xxh32_intdigest)
-        self._signatures: dict[Hashable, np.ndarray] = {}
-        self._edges: list[tuple[Hashable, Hashable, float]] = []
+        self._signatures: dict[K, np.ndarray] = {}
+        self._edges: list[tuple[K, K, float]] = []
 
-    def add(self, key: Hashable, text: str) -> None:
+    def add(self, key: K, text: str) -> None:
         grams = shingles(text, self.shingle_size)
         if not grams:
             return
@@ -76,21 +78,21 @@ class NearDuplicateFinder:
         self._lsh.insert(key, minhash, check_duplication=False)
         self._signatures[key] = mine
 
-    def add_all(self, items: Iterable[tuple[Hashable, str]]) -> "NearDuplicateFinder":
+    def add_all(self, items: Iterable[tuple[K, str]]) -> NearDuplicateFinder[K]:
         for key, text in items:
             self.add(key, text)
         return self
 
-    def edges(self) -> list[tuple[Hashable, Hashable]]:
+    def edges(self) -> list[tuple[K, K]]:
         return [(a, b) for a, b, _ in self._edges]
 
 
-def duplicate_groups(edges: Iterable[tuple[Hashable, Hashable]],
-                     keep_rank: Callable[[Hashable], tuple] = lambda key: (key,)) -> dict[Hashable, Hashable]:
+def duplicate_groups(edges: Iterable[tuple[K, K]],
+                     keep_rank: Callable[[K], tuple] = lambda key: (key,)) -> dict[K, K]:
     """Union the edges into groups; map every member to the member with the lowest keep_rank."""
-    parent: dict[Hashable, Hashable] = {}
+    parent: dict[K, K] = {}
 
-    def find(x):
+    def find(x: K) -> K:
         parent.setdefault(x, x)
         root = x
         while parent[root] != root:
@@ -103,10 +105,10 @@ def duplicate_groups(edges: Iterable[tuple[Hashable, Hashable]],
         ra, rb = find(a), find(b)
         if ra != rb:
             parent[rb] = ra
-    members: dict[Hashable, list] = {}
+    members: dict[K, list[K]] = {}
     for x in list(parent):
         members.setdefault(find(x), []).append(x)
-    groups = {}
+    groups: dict[K, K] = {}
     for group in members.values():
         kept = min(group, key=keep_rank)
         for x in group:

@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable
 
-from pipeline.config import JobConfig, config_from_dict
 from pipeline.clean.decontam import (
-    ProbeMatcher, load_suites, ngram_probes, prepare_ngram_batch, prepare_substring_batch,
+    ProbeMatcher,
+    load_suites,
+    ngram_probes,
+    prepare_ngram_batch,
+    prepare_substring_batch,
     substring_probes,
 )
 from pipeline.clean.dedup import NearDuplicateFinder, duplicate_groups, exact_key
 from pipeline.clean.quality import QualityThresholds, quality_flags
+from pipeline.config import JobConfig, config_from_dict
 from pipeline.pairs.conversations import clean_fields
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter
@@ -93,7 +97,8 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
     matchers, problems = build_matchers(cfg, store) if cfg.decontam else ([], [])
     for problem in problems:
         log(f"suite: {problem}")
-    near = NearDuplicateFinder(cfg.near_threshold, cfg.num_perm, cfg.shingle_size, cfg.seed) if cfg.near_dedup else None
+    near: NearDuplicateFinder[int] | None = (NearDuplicateFinder(cfg.near_threshold, cfg.num_perm, cfg.shingle_size, cfg.seed)
+                                              if cfg.near_dedup else None)
     first_by_key: dict[str, int] = {}
     exact_edges: list[tuple[int, int]] = []
     rank: dict[int, tuple] = {}
@@ -103,7 +108,7 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
     for batch in store.iter_pair_texts(scope):
         # A conversation is cleaned on all its turns (users' and assistant's), not just the mirrored ends.
         rows = [clean_fields(p) for p in batch]
-        batch_hits = [set() for _ in batch]
+        batch_hits = [set[str]() for _ in batch]
         for prepare, matcher in matchers:
             for k, hits in enumerate(matcher.match_batch(prepare(rows), len(rows))):
                 batch_hits[k].update(hits)

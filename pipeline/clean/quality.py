@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+
 @dataclass
 class QualityThresholds:
     min_instruction_chars: int = field(default=10, metadata={"help": "flag instructions shorter than this (characters)"})

@@ -11,13 +11,12 @@ environment and never stored.
 """
 from __future__ import annotations
 
-from pipeline.cli import add_wait_flags, follow_job
-from pipeline.errors import StudioError
-
 import json
 import sys
 
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments, config_from_args
+from pipeline.errors import StudioError
 from pipeline.store import StoreError, open_store
 
 PRESETS = {  # sub-command -> the steps it turns on (flags given by the user still win)
@@ -35,8 +34,8 @@ PRESET_HELP = {
 
 
 def register(sub) -> None:
-    from pipeline.curate.job import CurateConfig
     from pipeline.curate.github import SearchConfig
+    from pipeline.curate.job import CurateConfig
 
     p = sub.add_parser("curate", help="find repos on GitHub or disk, fetch them, extract functions, mine commits")
     csub = p.add_subparsers(dest="curate_command", required=True, metavar="ACTION")
@@ -104,8 +103,8 @@ def _search_config(args):
 
 
 def cmd_search(args) -> int:
-    from pipeline.curate.job import add_github_repos
     from pipeline.curate.github import search_repos
+    from pipeline.curate.job import add_github_repos
 
     cfg = _search_config(args)
     store = open_store()
@@ -129,8 +128,8 @@ def cmd_search(args) -> int:
 
 
 def cmd_add(args) -> int:
-    from pipeline.curate.job import add_github_repos
     from pipeline.curate.github import get_repo_info
+    from pipeline.curate.job import add_github_repos
 
     store = open_store()
     failures = 0
@@ -138,7 +137,7 @@ def cmd_add(args) -> int:
         try:
             record = get_repo_info(name, api_url=args.api_url, token_env=args.token_env,
                                    on_wait=lambda s, msg: print(msg, file=sys.stderr, flush=True))
-            added, present = add_github_repos(store, [record])
+            added, _present = add_github_repos(store, [record])
             print(f"{name}: " + (f"added as repo {added[0]}" if added else "already in the store"))
         except StudioError as exc:  # one bad name does not stop the others
             failures += 1

@@ -7,9 +7,9 @@ many commits each one removed. The subject is the instruction; the body is never
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Callable
 
 MIN_CHARS, MAX_CHARS = 10, 1000
 MIN_WORDS = 4

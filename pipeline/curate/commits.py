@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import subprocess
 from collections import Counter
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Callable, Iterator
 
 from pipeline.curate import commit_filters
 from pipeline.curate.extract import estimate_tokens, normalize_source, parse_definitions
@@ -53,22 +53,24 @@ class _BlobReader:
     def __init__(self, repo: Path):
         self.proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=repo, stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_git_env())
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # opened with PIPE
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
 
     def read(self, rev: str, path: str) -> bytes | None:
-        self.proc.stdin.write(f"{rev}:{path}\n".encode())
-        self.proc.stdin.flush()
-        header = self.proc.stdout.readline().decode()
+        self.stdin.write(f"{rev}:{path}\n".encode())
+        self.stdin.flush()
+        header = self.stdout.readline().decode()
         if header.endswith("missing\n") or " blob " not in header:
             if " " in header and not header.endswith("missing\n"):
-                self.proc.stdout.read(int(header.split()[-1]) + 1)
+                self.stdout.read(int(header.split()[-1]) + 1)
             return None
         size = int(header.split()[-1])
-        data = self.proc.stdout.read(size)
-        self.proc.stdout.read(1)
+        data = self.stdout.read(size)
+        self.stdout.read(1)
         return data
 
     def close(self) -> None:
-        self.proc.stdin.close()
+        self.stdin.close()
         self.proc.wait(timeout=10)
 
 

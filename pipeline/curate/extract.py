@@ -18,7 +18,7 @@ import re
 import textwrap
 from collections import Counter
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 
 from pipeline.curate.languages import LANGUAGES, LanguageSpec, compiled
 
@@ -117,7 +117,7 @@ def parse_definitions(source: str, language: str, *, include_classes: bool = Fal
 def select_snippets(definitions: list[Definition], *, min_lines: int = DEFAULT_MIN_LINES,
                     max_lines: int = DEFAULT_MAX_LINES) -> tuple[list[Definition], Counter]:
     """The definitions worth keeping, and a count of why the others were skipped."""
-    kept, skipped = [], Counter()
+    kept, skipped = [], Counter[str]()
     for d in definitions:
         reason = ("syntax error" if d.error else "docstring only" if d.docstring_only
                   else "too short" if d.lines < min_lines else "too long" if d.lines > max_lines
@@ -231,7 +231,7 @@ def _python_docstring(data: bytes, line_starts: list[int], node):
 
 
 # -- errors -------------------------------------------------------------------------------------
-@lru_cache(maxsize=None)
+@cache
 def _error_query(language: str):
     from tree_sitter import Query
 

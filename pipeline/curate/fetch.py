@@ -13,8 +13,6 @@ fetch leaves no half-written clone behind.
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import os
 import re
 import shutil
@@ -22,10 +20,11 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
+from pipeline.errors import StudioError
 
 DEFAULT_MAX_REPO_MB = 500
 DEFAULT_MAX_FILES = 20_000
@@ -154,7 +153,7 @@ def local_source(path: str) -> dict:
     if not folder.is_dir():
         raise FetchError(f"{path} is not a folder")
     folder = folder.resolve()
-    is_git = (folder / ".git").exists() or (folder / "HEAD").is_file() and (folder / "objects").is_dir()
+    is_git = (folder / ".git").exists() or ((folder / "HEAD").is_file() and (folder / "objects").is_dir())
     name = re.sub(r"[^A-Za-z0-9_.-]", "_", folder.name.removesuffix(".git")) or "repo"
     if name in (".", ".."):
         name = "repo"
@@ -207,7 +206,9 @@ def _git_fetch(url: str, dest: Path, ref: str, depth: int, max_mb: int, timeout_
     proc = subprocess.Popen(cmd, cwd=dest, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                             stdin=subprocess.DEVNULL, env=_git_env(), text=True, start_new_session=True)
     stderr: list[str] = []
-    reader = threading.Thread(target=lambda: stderr.extend(proc.stderr), daemon=True)
+    pipe = proc.stderr
+    assert pipe is not None  # stderr=PIPE
+    reader = threading.Thread(target=lambda: stderr.extend(pipe), daemon=True)
     reader.start()
     started, over = time.monotonic(), None
     while True:

@@ -15,15 +15,15 @@ until it holds at most 1000 repos), so every repo is reachable.
 """
 from __future__ import annotations
 
-from pipeline.config import JobConfig
-from pipeline.errors import StudioError
-
 import os
 import time
+from collections.abc import Callable, Set
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, timedelta
+from functools import partial
 
+from pipeline.config import JobConfig
+from pipeline.errors import StudioError
 
 SEARCH_CAP = 1000                 # GitHub serves at most this many results per search query
 PER_PAGE = 100
@@ -111,7 +111,7 @@ def build_query(cfg: SearchConfig, license_id: str, created: tuple[date, date] |
     return " ".join(parts)
 
 
-def search_repos(cfg: SearchConfig, *, skip_urls: set[str] = frozenset(),
+def search_repos(cfg: SearchConfig, *, skip_urls: Set[str] = frozenset(),
                  on_wait: Callable[[float, str], None] | None = None,
                  on_page: Callable[[int, str], None] | None = None, client=None) -> list[dict]:
     """Repos matching cfg (most stars first), minus those whose url is in skip_urls."""
@@ -164,7 +164,7 @@ class _Searcher:
     def run(self) -> None:
         lo = _parse_date(self.cfg.created_after, "created_after") if self.cfg.created_after else FIRST_REPO_DATE
         hi = (_parse_date(self.cfg.created_before, "created_before") if self.cfg.created_before
-              else datetime.now(timezone.utc).date())
+              else datetime.now(UTC).date())
         wanted = self.cfg.limit - len(self.found)
         first = self._page(build_query(self.cfg, self.license_id), 0)
         if first.totalCount <= SEARCH_CAP or wanted <= SEARCH_CAP:
@@ -189,7 +189,7 @@ class _Searcher:
         items, number, seen = first.items, 0, len(first.items)
         while True:
             for item in items:
-                record = _with_rate_limit(lambda: repo_record(item), query, self.on_wait, self.cfg.max_wait_s)
+                record = _with_rate_limit(partial(repo_record, item), query, self.on_wait, self.cfg.max_wait_s)
                 if record["url"] not in self.skip_urls and record["url"] not in self.found:
                     self.found[record["url"]] = record
                 if len(self.found) >= self.cfg.limit:

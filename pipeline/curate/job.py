@@ -19,10 +19,9 @@ from pipeline.config import JobConfig
 from pipeline.curate import commits, fetch, scrub, source_files
 from pipeline.curate.commits import DEFAULT_MAX_COMMITS, DEFAULT_MAX_TOKENS, DEFAULT_MIN_TOKENS
 from pipeline.curate.extract import DEFAULT_MAX_LINES, DEFAULT_MIN_LINES
-from pipeline.curate.fetch import DEFAULT_MAX_FILES, DEFAULT_MAX_REPO_MB
-from pipeline.curate.source_files import DEFAULT_MAX_FILE_KB
-from pipeline.curate.fetch import FetchError
+from pipeline.curate.fetch import DEFAULT_MAX_FILES, DEFAULT_MAX_REPO_MB, FetchError
 from pipeline.curate.licenses import PERMISSIVE_LICENSES
+from pipeline.curate.source_files import DEFAULT_MAX_FILE_KB
 from pipeline.paths import clones_dir
 from pipeline.store import Store, StoreError
 
@@ -216,7 +215,8 @@ def curate_job(ctx) -> dict:
         ctx.progress(i, len(repos), f"{name}: starting", force=True)
         try:
             done = curate_repo(ctx.store, repo, cfg,
-                               report=lambda msg: ctx.progress(i, len(repos), f"{name}: {msg}"),
+                               # called before the loop moves on, so i and name are this repo's
+                               report=lambda msg: ctx.progress(i, len(repos), f"{name}: {msg}"),  # noqa: B023
                                log=ctx.log)
             ok.append(done)
             ctx.log(f"{name}: {done}")

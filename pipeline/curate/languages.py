@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cache
 from pathlib import PurePosixPath
 
 from pipeline import languages as registry
@@ -160,7 +160,7 @@ def language_for_path(path: str) -> LanguageSpec | None:
     return _BY_EXTENSION.get(PurePosixPath(path).suffix.lower())
 
 
-@lru_cache(maxsize=None)
+@cache
 def compiled(name: str):
     """(Parser, Query) for a language, built once per process; a missing wheel is a clear error."""
     from tree_sitter import Language, Parser, Query

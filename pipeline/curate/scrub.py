@@ -30,6 +30,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import Any
 
 PLACEHOLDERS = {
     "private_key": "<PRIVATE_KEY>", "aws_key": "<API_KEY>", "api_key": "<API_KEY>", "token": "<TOKEN>",
@@ -104,8 +105,8 @@ class ScrubResult:
 def _library_plugins() -> list:
     from detect_secrets.core.plugins.util import get_mapping_from_secret_type_to_class
 
-    return [(_LIBRARY_KINDS[name], cls()) for name, cls in get_mapping_from_secret_type_to_class().items()
-            if name in _LIBRARY_KINDS]
+    plugins: dict[str, Any] = get_mapping_from_secret_type_to_class()  # its annotation says no class at all
+    return [(_LIBRARY_KINDS[name], cls()) for name, cls in plugins.items() if name in _LIBRARY_KINDS]
 
 
 def is_look_alike(value: str, kind: str) -> bool:
@@ -116,7 +117,7 @@ def is_look_alike(value: str, kind: str) -> bool:
     if kind in ("high_entropy", "password", "api_key", "token"):
         if _UUID.fullmatch(bare) or (_HEX.fullmatch(bare) and len(bare) in (32, 40, 56, 64, 96, 128)):
             return True
-    if kind == "high_entropy" and (bare.isalpha() or "/" in bare and bare.count("/") >= 3):
+    if kind == "high_entropy" and (bare.isalpha() or ("/" in bare and bare.count("/") >= 3)):
         return True  # a long word or a path is not a key
     if kind in ("high_entropy", "password") and _sequential(bare):
         return True
@@ -294,7 +295,7 @@ def scrub_snippet_rows(rows: list[dict], license: str | None = None) -> tuple[li
 
     from pipeline.curate.extract import content_hash, estimate_tokens
 
-    kept, held, kinds = [], [], Counter()
+    kept, held, kinds = [], [], Counter[str]()
     for row in rows:
         clean, findings, reason = scrub_fields(row, ("code", "docstring"))
         if reason:
@@ -317,7 +318,7 @@ def scrub_pair_rows(rows: list[dict], fields=("instruction", "input", "output"))
     """The same pass over pairs (mined commits, imports): kept rows carry `scrub` JSON."""
     import json
 
-    kept, held, kinds = [], [], Counter()
+    kept, held, kinds = [], [], Counter[str]()
     for row in rows:
         clean, findings, reason = scrub_fields(row, fields)
         if row.get("messages") and not reason:   # a conversation: every turn, in the form it came

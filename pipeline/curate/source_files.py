@@ -14,12 +14,18 @@ from __future__ import annotations
 import os
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from typing import Callable
 
-from pipeline.curate.extract import (DEFAULT_MAX_LINES, DEFAULT_MIN_LINES, content_hash, estimate_tokens,
-                              parse_definitions, select_snippets)
+from pipeline.curate.extract import (
+    DEFAULT_MAX_LINES,
+    DEFAULT_MIN_LINES,
+    content_hash,
+    estimate_tokens,
+    parse_definitions,
+    select_snippets,
+)
 from pipeline.curate.languages import language_for_path
 
 DEFAULT_MAX_FILE_KB = 1024

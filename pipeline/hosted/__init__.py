@@ -19,8 +19,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from pipeline.access import (AccessDenied, code_execution_flag, hosted as enabled, key_bindings, names,
-                             owners)
+from pipeline.access import AccessDenied, code_execution_flag, key_bindings, names, owners
+from pipeline.access import hosted as enabled
 from pipeline.errors import StudioError
 
 HostedRefusal = AccessDenied   # older name for the gate's refusal

@@ -28,20 +28,23 @@ import calendar
 import importlib
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from types import FrameType
+from typing import Any, cast
 
 import psutil
 
 from pipeline.errors import StudioError
-from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401
-from pipeline.paths import jobs_dir, studio_home
 from pipeline.jobs.kinds import job_kinds
+from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401  (is_alive, live_children: re-exported)
+from pipeline.paths import jobs_dir, studio_home
 from pipeline.store import Store, open_store
 from pipeline.store.jobs import ACTIVE, RESUMABLE
 
@@ -118,7 +121,7 @@ def submit(store: Store, kind: str, params: dict | None = None, title: str | Non
     return job_id
 
 
-def start(store: Store, job_id: int, env: dict | None = None):
+def start(store: Store, job_id: int, env: dict | None = None) -> subprocess.Popen:
     """Start the child for a queued job, in its own session, with output to the job's log."""
     log_path = log_path_for(job_id)
     log_path.parent.mkdir(parents=True, exist_ok=True)
@@ -157,7 +160,7 @@ def run(job_id: int, store: Store | None = None, *, child: bool = False) -> str:
     job = store.get_job(job_id)
     ctx = JobContext(store, job_id, job["params"], resumed=job["attempts"] > 1)
 
-    def on_term(signum, frame):
+    def on_term(signum: int, frame: FrameType | None) -> None:
         # Once: a second SIGTERM must not interrupt the cleanup (storing replies already paid for).
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
         raise JobCancelled()
@@ -188,7 +191,7 @@ def run(job_id: int, store: Store | None = None, *, child: bool = False) -> str:
 
 def _resolve(kind: str) -> Callable[[JobContext], Any]:
     module, _, func = job_kinds()[kind].partition(":")
-    return getattr(importlib.import_module(module), func)
+    return cast(Callable[[JobContext], Any], getattr(importlib.import_module(module), func))
 
 
 def session_key_env(kind: str) -> str | None:
@@ -291,7 +294,7 @@ def _supervise(store: Store) -> list[int]:
 def start_supervisor(store: Store, every_s: float = SUPERVISE_EVERY_S) -> threading.Thread:
     """A daemon thread in the app that runs `supervise` every few seconds, so a killed job shows
     `interrupted` even when no Jobs tab is open."""
-    def loop():
+    def loop() -> None:
         while True:
             try:
                 supervise(store)

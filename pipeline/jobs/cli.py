@@ -1,15 +1,16 @@
 """`python -m pipeline jobs list|show|cancel|resume|log|wait`."""
 from __future__ import annotations
 
+import argparse
 import getpass
 import json
 import os
 
 from pipeline import jobs
-from pipeline.store import open_store
+from pipeline.store import Store, open_store
 
 
-def register(sub) -> None:
+def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("jobs", help="list, inspect, cancel and resume background jobs")
     jsub = p.add_subparsers(dest="jobs_command", required=True, metavar="ACTION")
     ls = jsub.add_parser("list", help="recent jobs with their progress")
@@ -36,13 +37,13 @@ def register(sub) -> None:
                              help="prompt for the session API key without echoing it")
 
 
-def _store():
+def _store() -> Store:
     store = open_store()
     jobs.supervise(store)
     return store
 
 
-def cmd_list(args) -> int:
+def cmd_list(args: argparse.Namespace) -> int:
     rows = _store().list_jobs(limit=args.limit, status=args.status)
     if not rows:
         print("no jobs")
@@ -54,7 +55,7 @@ def cmd_list(args) -> int:
     return 0
 
 
-def cmd_show(args) -> int:
+def cmd_show(args: argparse.Namespace) -> int:
     job = _store().get_job(args.job_id)
     print(json.dumps(job, indent=2, default=str))
     print("--- log tail ---")
@@ -62,13 +63,13 @@ def cmd_show(args) -> int:
     return 0
 
 
-def cmd_cancel(args) -> int:
+def cmd_cancel(args: argparse.Namespace) -> int:
     job = jobs.cancel(_store(), args.job_id)
     print(f"job {job['id']} {job['status']}")
     return 0
 
 
-def cmd_resume(args) -> int:
+def cmd_resume(args: argparse.Namespace) -> int:
     api_key = None
     if args.key_from_env:
         api_key = os.environ.get(args.key_from_env, "").strip()
@@ -82,12 +83,12 @@ def cmd_resume(args) -> int:
     return 0
 
 
-def cmd_log(args) -> int:
+def cmd_log(args: argparse.Namespace) -> int:
     print(jobs.tail_log(args.job_id, 10_000_000), end="")
     return 0
 
 
-def cmd_wait(args) -> int:
+def cmd_wait(args: argparse.Namespace) -> int:
     job = jobs.wait(_store(), args.job_id, timeout=24 * 3600)
     print(f"job {job['id']} {job['status']}" + (f": {job['error']}" if job["error"] else ""))
     return 0 if job["status"] == "done" else 1

@@ -14,8 +14,12 @@ all come from the same numbers and improve with use.
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pipeline.store import Store
 
 
 def _train_scale(params: dict) -> float:
@@ -71,11 +75,11 @@ class Estimate:
         return duration_text(self.seconds)
 
 
-def per_unit_seconds(store, kind: str) -> tuple[float, str]:
+def per_unit_seconds(store: Store | None, kind: str) -> tuple[float, str]:
     """Seconds per reference unit of `kind`: the studio's own median when it has finished jobs of
     that kind, else the measured default."""
     cost = COSTS[kind]
-    samples = []
+    samples: list[float] = []
     if store is not None:
         for job in store.finished_job_timings(cost.job_kind or kind, 4 * CALIBRATION_JOBS):
             if not cost.accepts(job["params"]) or len(samples) == CALIBRATION_JOBS:
@@ -87,13 +91,13 @@ def per_unit_seconds(store, kind: str) -> tuple[float, str]:
     return cost.per_unit_s, "default measured on 2 CPU cores"
 
 
-def estimate(store, kind: str, units: float, params: dict | None = None) -> Estimate:
+def estimate(store: Store | None, kind: str, units: float, params: dict | None = None) -> Estimate:
     cost = COSTS[kind]
     per_unit, source = per_unit_seconds(store, kind)
     return Estimate(cost.start_s + units * per_unit * cost.scale(params or {}), source)
 
 
-def remaining(store, kind: str, units_left: float, params: dict | None = None) -> float:
+def remaining(store: Store | None, kind: str, units_left: float, params: dict | None = None) -> float:
     """Seconds left for a running job with `units_left` to do (its start is already paid)."""
     cost = COSTS[kind]
     return units_left * per_unit_seconds(store, kind)[0] * cost.scale(params or {})

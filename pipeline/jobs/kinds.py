@@ -21,7 +21,8 @@ def _declared_kinds(package_dir: Path) -> dict[str, str]:
         if isinstance(node, (ast.Assign, ast.AnnAssign)):
             targets = node.targets if isinstance(node, ast.Assign) else [node.target]
             if any(isinstance(t, ast.Name) and t.id == "JOB_KINDS" for t in targets):
-                return ast.literal_eval(node.value)
+                if node.value is not None:
+                    return dict(ast.literal_eval(node.value))
     return {}
 
 

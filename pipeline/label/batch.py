@@ -19,9 +19,9 @@ import json
 import time
 import uuid
 
+from pipeline.label.cost import cost_of, count_message_tokens, price_for
 from pipeline.label.labeller import LabelConfig, Outcome, Plan, Tally, label_job, make_plan
 from pipeline.label.replies import clean_reply
-from pipeline.label.cost import cost_of, count_message_tokens, price_for
 from pipeline.store import NotFoundError, StoreError
 
 TERMINAL = ("completed", "failed", "expired", "cancelled")

@@ -14,8 +14,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from pipeline.label.replies import clean_reply
 from pipeline.label.cost import cost_of, count_message_tokens, count_tokens, price_for
+from pipeline.label.replies import clean_reply
 from pipeline.models import ModelError
 from pipeline.store import StoreError
 
@@ -46,10 +46,10 @@ class RunStopped(Exception):
 def backoff_delay(attempt: int, base_s: float, max_s: float, retry_after: float | None = None,
                   rng: random.Random | None = None) -> float:
     """Full-jitter exponential backoff, never shorter than the server's Retry-After."""
-    rng = rng or random
-    delay = rng.uniform(0, min(max_s, base_s * (2 ** attempt)))
+    uniform = (rng or random).uniform
+    delay = uniform(0, min(max_s, base_s * (2 ** attempt)))
     if retry_after is not None:
-        delay = max(delay, min(retry_after, max_s) + rng.uniform(0, base_s / 4))
+        delay = max(delay, min(retry_after, max_s) + uniform(0, base_s / 4))
     return delay
 
 
@@ -125,7 +125,7 @@ def request_label(client, model_id: str, messages: list[dict], *, max_tokens: in
             delay = backoff_delay(attempt, backoff_base_s, backoff_max_s, retry_after_seconds(exc))
             log(f"retrying in {delay:.1f}s after {describe(exc)} (attempt {attempt + 1})")
             if stop.wait(delay):
-                raise RunStopped()
+                raise RunStopped() from None
     raise RequestFailed(f"gave up after {max_retries + 1} attempts: {describe(last)}")
 
 

@@ -20,9 +20,10 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
 from pipeline.label.cost import cost_of, count_message_tokens, count_tokens
 

@@ -19,11 +19,11 @@ from dataclasses import asdict, dataclass, field
 
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
-from pipeline.label.engine import RequestTally
-from pipeline.languages import display_name
-from pipeline.label.replies import clean_docstring, clean_reply
 from pipeline.label.cost import Estimate, estimate, price_for
+from pipeline.label.engine import RequestTally
 from pipeline.label.prompts import DEFAULT_TEMPLATE_NAME, LABEL_FIELDS
+from pipeline.label.replies import clean_docstring, clean_reply
+from pipeline.languages import display_name
 from pipeline.store import StoreError
 
 DOCSTRING = "docstring"                 # the offline labeller's name, also its prompt version

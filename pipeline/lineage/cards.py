@@ -138,7 +138,8 @@ def model_card(store, model_name: str):
     meta = model.get("meta") or {}
     run = store.lineage_run(model["run_id"]) if model.get("run_id") else None
     base = (run or {}).get("base_model") or model.get("base") or meta.get("base_model")
-    dataset, prov = None, {}
+    dataset: dict | None = None
+    prov: dict = {}
     if run and run.get("dataset_id"):
         dataset = store.lineage_dataset(run["dataset_id"])
         prov = store.dataset_provenance(run["dataset_id"]) if dataset else {}

@@ -104,7 +104,7 @@ def _pair_node(p: dict) -> Node:
 def _chat_node(c: dict) -> Node:
     # A pair sent from a chat stands on that conversation (up to the answer, or that turn alone).
     how = {"conversation": "with the turns before it", "turn_only": "that turn only, without its context"}
-    detail = f"turn {c['turn'] + 1} · {how.get(c.get('context'), '')}".rstrip(" ·") if "turn" in c else \
+    detail = f"turn {c['turn'] + 1} · {how.get(c.get('context') or '', '')}".rstrip(" ·") if "turn" in c else \
         f"{c.get('mode', '')} · {', '.join(c.get('models') or [])}"
     return Node(f"chat:{c['chat_id'] if 'chat_id' in c else c['id']}",
                 f"chat {c['chat_id'] if 'chat_id' in c else c['id']}" + (f" · {c['model']}" if c.get("model") else ""),

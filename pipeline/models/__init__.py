@@ -25,16 +25,16 @@ openai_compat). CLI: `python -m pipeline models list|add|remove|try|prepare-defa
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import os
 import re
 import threading
 from collections import OrderedDict
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
+from pipeline.errors import StudioError
 
 # The embedded default model is converted from its GGUF wheel by a job (see default_model);
 # GGUF export (llama.cpp's converter + quantizer) is a job too (see export_gguf).
@@ -132,7 +132,7 @@ def engine_of(model: str | dict, engine: str = "auto", *, batch: bool = True) ->
 
 
 def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,
-                *, api_key: str | None = None) -> Iterator[str]:
+                *, api_key: str | None = None) -> Generator[str, None, None]:
     """Yield the reply as it grows (each item is the text so far; a local model first yields "" when
     it is answering another session and this one waits its turn)."""
     params = params or GenParams()
@@ -146,7 +146,7 @@ def stream_chat(model: str | dict, messages: list[dict], params: GenParams | Non
 
 
 # -- the shared cache of loaded local models ------------------------------------------------
-_cache: "OrderedDict[tuple, Any]" = OrderedDict()
+_cache: OrderedDict[tuple, Any] = OrderedDict()
 _cache_lock = threading.Lock()
 # Loading is process-global work: transformers' lazy imports, and from_pretrained's meta-device
 # set-up (which patches torch.nn.Module for the duration) are not thread-safe. Two models loaded at
@@ -182,7 +182,7 @@ def checked_spec(spec: dict, *, naming: bool = True) -> dict:
     kind = spec.get("kind")
     for field_ in ("path", "base"):
         value = spec.get(field_)
-        if not value or kind == "openai" and field_ == "path":
+        if not value or (kind == "openai" and field_ == "path"):
             continue   # an endpoint's path is the model id it serves
         if kind == "hf" or field_ == "base":
             if is_hub_id(value):
@@ -316,7 +316,7 @@ def describe_device() -> dict:
     """What local generation will run on: shown in Settings, used to pick dtype/attention."""
     import importlib.util
 
-    info = {"cuda": False, "gpu": None, "flash_attn": importlib.util.find_spec("flash_attn") is not None,
+    info: dict[str, Any] = {"cuda": False, "gpu": None, "flash_attn": importlib.util.find_spec("flash_attn") is not None,
             "bitsandbytes": importlib.util.find_spec("bitsandbytes") is not None}
     try:
         import torch
@@ -330,7 +330,7 @@ def describe_device() -> dict:
 
 
 def is_adapter_dir(path: str | None) -> bool:
-    return bool(path) and (Path(path) / "adapter_config.json").is_file()
+    return bool(path) and (Path(str(path)) / "adapter_config.json").is_file()
 
 
 def cut_at_stop(text: str, stop: list[str] | None) -> str:

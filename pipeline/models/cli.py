@@ -2,8 +2,8 @@
 from __future__ import annotations
 
 from pipeline.cli import add_wait_flags, follow_job
-from pipeline.store import open_store
 from pipeline.models.templates import template_names
+from pipeline.store import open_store
 
 
 def register(sub) -> None:

@@ -129,11 +129,11 @@ def write_modelfiles(out_dir: Path, files: dict[str, Path], model_folder: Path) 
 
     try:
         layout = derive_layout(AutoTokenizer.from_pretrained(str(model_folder)))
-        text = lambda name: modelfile_text(name, layout)  # noqa: E731
+        text = lambda name: modelfile_text(name, layout)
     except ModelError as exc:
         # The GGUFs stay usable: Ollama then reads the chat template stored in the GGUF itself.
         why = str(exc)
-        text = lambda name: f"FROM ./{name}\n\n# No TEMPLATE: {why}\n"  # noqa: E731
+        text = lambda name: f"FROM ./{name}\n\n# No TEMPLATE: {why}\n"
     written = {}
     for quant, path in files.items():
         target = out_dir / f"Modelfile.{quant}"

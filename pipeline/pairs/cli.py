@@ -8,15 +8,15 @@ from dataclasses import asdict
 from pathlib import Path
 
 from pipeline import jobs
-from pipeline.cli import add_wait_flags, follow_job
 from pipeline.clean.job import CleanConfig, run_clean, unflag
+from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments, config_from_args
+from pipeline.models.templates import template_names
 from pipeline.pairs.export import FORMS, freeze_dataset
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file
 from pipeline.pairs.split import SplitSettings, describe_split
 from pipeline.store import StoreError, open_store
 from pipeline.store.pairs import STATUS_ACTIONS, PairFilter
-from pipeline.models.templates import template_names
 
 
 def register(sub) -> None:
@@ -153,7 +153,7 @@ def cmd_show(args) -> int:
         print(f"--- snippet {pair.get('snippet_path')}\n{pair['snippet_code']}")
     for e in store.pair_history(args.pair_id):
         print(f"[{e['at']}] {e['field']} edited" + (f": {e['before']} -> {e['after']}" if e["field"] == "status" else ""))
-    for field, diff in store.label_diff(args.pair_id).items():
+    for diff in store.label_diff(args.pair_id).values():
         print(diff)
     return 0
 

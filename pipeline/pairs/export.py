@@ -16,16 +16,17 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Iterator
 
 from pipeline.errors import StudioError
+from pipeline.models.templates import check_template, render, to_messages
+from pipeline.pairs.conversations import conversation_record
+from pipeline.pairs.split import SplitSettings, carve_split
 from pipeline.paths import check_output_path, named_path
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter, as_filter
-from pipeline.models.templates import check_template, render, to_messages
-from pipeline.pairs.conversations import conversation_record
 from pipeline.train.conversation_rows import render_conversation
 
 FORMS = ("alpaca", "messages", "sharegpt")  # conversations: see pipeline.pairs.conversations
@@ -46,11 +47,9 @@ def _output_path(dataset: dict, path, suffix: str) -> Path:
 
 def freeze_dataset(store: Store, name: str, filter: PairFilter | dict | None = None,
                    template: str = "alpaca", exclude_flagged: bool = True,
-                   split: "SplitSettings | dict | None" = None) -> dict:
+                   split: SplitSettings | dict | None = None) -> dict:
     """Freeze the matching pairs; a held-out test split is carved (see pipeline.pairs.split)
     unless `split` says test_fraction=0."""
-    from pipeline.pairs.split import SplitSettings, carve_split
-
     try:
         settings = split if isinstance(split, SplitSettings) else SplitSettings(**(split or {}))
     except (TypeError, ValueError) as exc:
@@ -151,7 +150,7 @@ def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = 
     path = _output_path(dataset, path, f"-{form}.jsonl")
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    rows, gate = 0, {}
+    rows, gate = 0, dict[str, int]()
     with open(tmp, "w", encoding="utf-8") as fh:
         for record in records(store, dataset, form, gate):
             fh.write(json.dumps(record, ensure_ascii=False) + "\n")

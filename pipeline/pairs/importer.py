@@ -13,15 +13,14 @@ job ("import_pairs") — adds nothing twice.
 from __future__ import annotations
 
 import hashlib
-import json
 import os
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from pipeline.config import JobConfig, config_from_dict
-from pipeline.pairs.readers import ImportFileError, file_columns, read_records, detect_format
+from pipeline.pairs.readers import ImportFileError, detect_format, file_columns, read_records
 from pipeline.store import Store
 from pipeline.store.pairs import STATUSES
 

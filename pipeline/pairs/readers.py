@@ -9,15 +9,15 @@ that record an error (or are replaced and counted, with replace_bad_bytes).
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import codecs
 import csv
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO, Iterator
+from typing import BinaryIO
 
+from pipeline.errors import StudioError
 
 MAX_RECORD_BYTES = 64 * 1024 * 1024
 FORMATS = ("jsonl", "json", "csv", "tsv", "parquet")

@@ -21,8 +21,8 @@ cannot show a difference); `info["test"]` is 0 and `info["note"]` says why.
 from __future__ import annotations
 
 import random
+from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
-from typing import Hashable
 
 GROUPINGS = ("auto", "repo", "file", "pair")
 MIN_PAIRS_FOR_TEST = 20
@@ -101,7 +101,7 @@ def carve_split(rows: list[dict], sources: dict[int, dict], settings: SplitSetti
             continue  # one huge group would swallow the split; try a smaller one
         test.update(members[key])
         taken += 1
-    labels = ["test" if i in test else "train" for i in range(n)]
+    labels: list[str | None] = ["test" if i in test else "train" for i in range(n)]
     dropped = near_duplicates_of_test(rows, labels, settings.near_dup_threshold)
     for i in dropped:
         labels[i] = None
@@ -119,7 +119,7 @@ def near_duplicates_of_test(rows: list[dict], labels: list, threshold: float) ->
     with the clean stage's index (pipeline.clean.dedup)."""
     from pipeline.clean.dedup import NearDuplicateFinder, exact_key
 
-    finder = NearDuplicateFinder(threshold)
+    finder: NearDuplicateFinder[int] = NearDuplicateFinder(threshold)
     test_idx = [i for i, label in enumerate(labels) if label == "test"]
     for i in test_idx:  # test first: an edge (test, train) then names the train row second
         finder.add(i, rows[i]["output"] or "")

@@ -7,13 +7,14 @@ label, train, eval) and this job mirrors its progress: the Jobs tab shows both.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import UTC
 from pathlib import Path
-from typing import Callable
 
 from pipeline.config import JobConfig
-from pipeline.jobs import costs
 from pipeline.errors import ConfigError, StudioError
+from pipeline.jobs import costs
 
 ROOT = Path(__file__).resolve().parents[2]
 POLL_S = 1.0
@@ -59,9 +60,9 @@ class Step:
     what: str                   # what the step does, said before it runs
     next: str                   # what a person can do after it
     tab: str                    # where to look at its result
-    expected_s: Callable[["Road"], float]     # from the cost model (pipeline.jobs.costs)
-    done: Callable[["Road"], str | None]      # a summary when done, else None
-    run: Callable[["Road"], int | None]       # starts the step; a job id to follow, or None
+    expected_s: Callable[[Road], float]     # from the cost model (pipeline.jobs.costs)
+    done: Callable[[Road], str | None]      # a summary when done, else None
+    run: Callable[[Road], int | None]       # starts the step; a job id to follow, or None
 
 
 class Road:
@@ -442,9 +443,9 @@ def child_eta_s(road: Road, step: Step, job: dict) -> float:
     started = job.get("started_at") or job.get("created_at")
     elapsed = 0.0
     if started:
-        from datetime import datetime, timezone
+        from datetime import datetime
 
-        elapsed = (datetime.now(timezone.utc) - datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
+        elapsed = (datetime.now(UTC) - datetime.fromisoformat(started.replace("Z", "+00:00"))).total_seconds()
     return max(0.0, step.expected_s(road) - elapsed)
 
 

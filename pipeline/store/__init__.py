@@ -13,17 +13,38 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import sqlite_utils
 
-from pipeline.store.base import (  # noqa: F401  (re-exported)
-    ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json,
+from pipeline.store import (
+    arena,
+    chat,
+    conversations,
+    curate,
+    evals,
+    jobs,
+    judge,
+    labels,
+    lineage,
+    owncode,
+    pairs,
+    provenance,
+    schema,
+    train,
+    votes_exchange,
 )
-from pipeline.store import (arena, chat, conversations, curate, evals, jobs, judge, labels, lineage, owncode,
-                           pairs, provenance, schema, train, votes_exchange)
+from pipeline.store.base import (  # noqa: F401  (re-exported)
+    ConflictError,
+    NotFoundError,
+    StoreError,
+    from_json,
+    now_iso,
+    to_json,
+)
 from pipeline.store.jobs import JobsMixin
 from pipeline.store.models import ModelsMixin
 
@@ -147,7 +168,7 @@ class Store(JobsMixin, ModelsMixin, curate.CurateMixin, labels.LabelsMixin, pair
     # -- small shared helpers ---------------------------------------------------------------
     def row(self, table: str, pk: int) -> dict:
         try:
-            return self.db[table].get(pk)
+            return self.db.table(table).get(pk)
         except sqlite_utils.db.NotFoundError:
             raise NotFoundError(f"{table} {pk} not found") from None
 

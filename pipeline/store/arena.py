@@ -7,7 +7,7 @@ and the leaderboard's queries (`list_votes`, `vote_tallies`) skip their votes.
 """
 from __future__ import annotations
 
-from pipeline.store.base import NotFoundError, StoreError
+from pipeline.store.base import NotFoundError, StoreBase, StoreError
 
 MIGRATIONS: list = [
     ("2101_public_arena", """
@@ -31,7 +31,7 @@ MIGRATIONS: list = [
 COUNTED = "(voter IS NULL OR voter NOT IN (SELECT voter FROM excluded_voters))"
 
 
-class ArenaMixin:
+class ArenaMixin(StoreBase):
     def publish_model(self, name: str, published: bool = True) -> None:
         self.get_model(name)   # NotFoundError for an unknown name
         with self.tx() as db:
@@ -71,7 +71,7 @@ class ArenaMixin:
         if not (voter or "").strip():
             raise StoreError("name the voter (the session id shown in the votes table)")
         with self.tx() as db:
-            n = db.execute("SELECT COUNT(*) FROM votes WHERE voter = ?", [voter]).fetchone()[0]
+            n: int = db.execute("SELECT COUNT(*) FROM votes WHERE voter = ?", [voter]).fetchone()[0]
             if not n:
                 raise NotFoundError(f"no votes from {voter!r}")
             if excluded:
@@ -82,4 +82,4 @@ class ArenaMixin:
 
     def count_votes(self, counted_only: bool = False) -> int:
         where = f" WHERE {COUNTED}" if counted_only else ""
-        return self.db.execute(f"SELECT COUNT(*) FROM votes{where}").fetchone()[0]
+        return int(self.db.execute(f"SELECT COUNT(*) FROM votes{where}").fetchone()[0])

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, from_json, inserted_id, to_json
 
 CHAT_MODES = ("single", "side", "battle")
 WINNERS = ("a", "b", "tie", "both_bad")
@@ -46,15 +46,15 @@ MIGRATIONS: list = [
 ]
 
 
-class ChatMixin:
+class ChatMixin(StoreBase):
     # -- conversations ------------------------------------------------------------------------
     def create_chat(self, models: list[str], *, mode: str = "single", system: str = "",
                     title: str | None = None, params: dict | None = None) -> int:
         if mode not in CHAT_MODES:
             raise StoreError(f"unknown chat mode {mode!r}; use one of {', '.join(CHAT_MODES)}")
         with self.tx() as db:
-            return db["chats"].insert({"models": to_json(list(models)), "mode": mode, "system": system or "",
-                                       "title": title, "params": to_json(params or {})}).last_pk
+            return inserted_id(db.table("chats").insert({"models": to_json(list(models)), "mode": mode, "system": system or "",
+                                       "title": title, "params": to_json(params or {})}))
 
     def get_chat(self, chat_id: int) -> dict:
         rows = list(self.db.query("SELECT * FROM chats WHERE id = ?", [chat_id]))
@@ -102,9 +102,9 @@ class ChatMixin:
         with self.tx() as db:
             if not db.execute("SELECT 1 FROM chats WHERE id = ?", [chat_id]).fetchone():
                 raise NotFoundError(f"conversation {chat_id} not found (deleted in another tab?)")
-            pk = db["messages"].insert({"chat_id": chat_id, "role": role, "content": content, "turn": turn,
+            pk = inserted_id(db.table("messages").insert({"chat_id": chat_id, "role": role, "content": content, "turn": turn,
                                         "model": model, "col": col, "status": status, "error": error,
-                                        "settings": to_json(settings), "trimmed": trimmed}).last_pk
+                                        "settings": to_json(settings), "trimmed": trimmed}))
             db.execute("UPDATE chats SET updated_at = strftime('%Y-%m-%dT%H:%M:%fZ','now') WHERE id = ?",
                        [chat_id])
         return pk
@@ -136,12 +136,12 @@ class ChatMixin:
             if chat_id is not None and db.execute(
                     "SELECT 1 FROM votes WHERE chat_id = ? AND turn = ?", [chat_id, turn]).fetchone():
                 raise ConflictError("this battle has already been voted on (in this or another tab)")
-            return db["votes"].insert({"chat_id": chat_id, "turn": turn, "model_a": model_a, "model_b": model_b,
+            return inserted_id(db.table("votes").insert({"chat_id": chat_id, "turn": turn, "model_a": model_a, "model_b": model_b,
                                        "winner": winner, "prompt": prompt, "answer_a": answer_a,
-                                       "answer_b": answer_b, "mode": mode}).last_pk
+                                       "answer_b": answer_b, "mode": mode}))
 
     def list_votes(self) -> list[dict]:
-        from pipeline.store.arena import COUNTED   # votes of voters the owner excluded do not count
+        from pipeline.store.arena import COUNTED  # votes of voters the owner excluded do not count
 
         return list(self.db.query("SELECT id, chat_id, turn, model_a, model_b, winner, mode, at FROM votes "
                                   f"WHERE {COUNTED} ORDER BY id"))
@@ -170,7 +170,7 @@ class ChatMixin:
         with self.tx() as db:
             self.insert_imported_pairs([{"instruction": instruction, "output": final, "origin": "chat",
                                          "labeller": answer["model"], "import_ref": ref}])
-            pair_id = db.execute("SELECT id FROM pairs WHERE import_ref = ?", [ref]).fetchone()[0]
+            pair_id: int = db.execute("SELECT id FROM pairs WHERE import_ref = ?", [ref]).fetchone()[0]
             db.execute("INSERT OR IGNORE INTO chat_pairs (pair_id, chat_id, message_id, model, corrected) "
                        "VALUES (?, ?, ?, ?, ?)",
                        [pair_id, answer["chat_id"], message_id, answer["model"], int(final != answer["content"])])

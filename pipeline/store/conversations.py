@@ -12,7 +12,9 @@ from __future__ import annotations
 import hashlib
 import json
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, now_iso
+from sqlite_utils import Database
+
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, now_iso
 
 MIGRATIONS: list = [
     ("2501_pair_messages", """
@@ -36,12 +38,12 @@ END""")),
 ]
 
 
-def _has_messages(db) -> bool:
+def _has_messages(db: Database) -> bool:
     # A snapshot table rebuilt by an older step (0403 re-run on a rolled-back file) lacks the column.
     return any(r[1] == "messages" for r in db.execute("PRAGMA table_info(dataset_examples)").fetchall())
 
 
-def copy_snapshot_messages(db, dataset_id: int) -> None:
+def copy_snapshot_messages(db: Database, dataset_id: int) -> None:
     """Called inside the freeze's transaction, right after the snapshot rows are written."""
     if not _has_messages(db):
         return
@@ -49,7 +51,7 @@ def copy_snapshot_messages(db, dataset_id: int) -> None:
                "dataset_examples.pair_id) WHERE dataset_id = ?", [int(dataset_id)])
 
 
-def add_snapshot_messages(db, dataset_id: int, rows: list[dict]) -> None:
+def add_snapshot_messages(db: Database, dataset_id: int, rows: list[dict]) -> None:
     """Give each frozen conversation its `messages` list; single-turn examples stay as they were."""
     if not _has_messages(db):
         return
@@ -69,7 +71,7 @@ def _check_messages(messages: list[dict]) -> list[dict]:
         raise StoreError(f"not a usable conversation: {exc}") from None
 
 
-class ConversationsMixin:
+class ConversationsMixin(StoreBase):
     def edit_pair_messages(self, pair_id: int, messages: list[dict], *, revision: int) -> dict:
         """A person's edit of a pair's whole conversation, based on the pair's `revision`."""
         from pipeline.pairs.conversations import pair_messages, pair_row
@@ -121,6 +123,7 @@ class ConversationsMixin:
         for turn in sorted({m["turn"] for m in chat["messages"] if m["turn"] <= answer["turn"]}):
             rows = [m for m in chat["messages"] if m["turn"] == turn]
             user = next((m for m in rows if m["role"] == "user"), None)
+            reply: dict | None
             if turn == answer["turn"]:
                 reply = answer
             else:
@@ -152,7 +155,7 @@ class ConversationsMixin:
         ref = f"chat:{answer['chat_id']}:{message_id}:{digest}"
         with self.tx() as db:
             self.insert_imported_pairs([{**row, "origin": "chat", "labeller": answer["model"], "import_ref": ref}])
-            pair_id = db.execute("SELECT id FROM pairs WHERE import_ref = ?", [ref]).fetchone()[0]
+            pair_id: int = db.execute("SELECT id FROM pairs WHERE import_ref = ?", [ref]).fetchone()[0]
             db.execute("INSERT OR IGNORE INTO chat_pairs (pair_id, chat_id, message_id, model, corrected, context) "
                        "VALUES (?, ?, ?, ?, ?, 'conversation')",
                        [pair_id, answer["chat_id"], message_id, answer["model"], int(output is not None

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
+from sqlite_utils import Database
+
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, inserted_id, now_iso, to_json
 
 # Schema steps this area adds on top of schema.INITIAL: (unique name, sql or callable(db)).
 MIGRATIONS: list = [
@@ -32,7 +34,7 @@ def _repo(row: dict) -> dict:
     return row
 
 
-class CurateMixin:
+class CurateMixin(StoreBase):
     # -- repos --------------------------------------------------------------------------------
     def add_repos(self, records: list[dict]) -> tuple[list[int], list[str]]:
         """Insert repos not seen before (by url); return (new ids, full names already present)."""
@@ -47,7 +49,7 @@ class CurateMixin:
                 row["stats"] = to_json(rec.get("stats") or {})
                 row.setdefault("status", "new")
                 row["updated_at"] = now_iso()
-                added.append(db["repos"].insert(row).last_pk)
+                added.append(inserted_id(db.table("repos").insert(row)))
         return added, present
 
     def get_repo(self, repo_id: int) -> dict:
@@ -84,7 +86,7 @@ class CurateMixin:
         with self.tx() as db:
             if not db.execute("SELECT 1 FROM repos WHERE id=?", [repo_id]).fetchone():
                 raise NotFoundError(f"repos {repo_id} not found")
-            db["repos"].update(repo_id, fields)
+            db.table("repos").update(repo_id, fields)
         return self.get_repo(repo_id)
 
     def merge_repo_stats(self, repo_id: int, **stats: Any) -> dict:
@@ -117,10 +119,10 @@ class CurateMixin:
                 "SELECT content_hash FROM snippets WHERE repo_id=?", [repo_id])}
             db.execute("DELETE FROM snippets WHERE repo_id=? AND id NOT IN "
                        "(SELECT snippet_id FROM pairs WHERE snippet_id IS NOT NULL)", [repo_id])
-            new = [{**{k: r.get(k) for k in SNIPPET_COLUMNS}, "repo_id": repo_id}
+            new: list[dict[str, Any]] = [{**{k: r.get(k) for k in SNIPPET_COLUMNS}, "repo_id": repo_id}
                    for r in rows if (r["path"], r["content_hash"]) not in kept]
             if new:
-                db["snippets"].insert_all(new, batch_size=500)
+                db.table("snippets").insert_all(new, batch_size=500)
             hashes = old_hashes | {r["content_hash"] for r in new}
             self._relink_duplicates(db, hashes)
             dups = db.execute("SELECT COUNT(*) FROM snippets WHERE repo_id=? AND duplicate_of IS NOT NULL",
@@ -128,10 +130,10 @@ class CurateMixin:
         return {"inserted": len(new), "kept_in_use": len(kept), "duplicates": dups}
 
     @staticmethod
-    def _relink_duplicates(db, hashes: set[str]) -> None:
-        hashes = list(hashes)
-        for i in range(0, len(hashes), 500):
-            chunk = hashes[i:i + 500]
+    def _relink_duplicates(db: Database, hashes: set[str]) -> None:
+        ordered = list(hashes)
+        for i in range(0, len(ordered), 500):
+            chunk = ordered[i:i + 500]
             db.execute(
                 "UPDATE snippets SET duplicate_of = (SELECT MIN(s2.id) FROM snippets s2 WHERE "
                 "s2.content_hash = snippets.content_hash AND s2.id < snippets.id) "
@@ -189,7 +191,7 @@ class CurateMixin:
                 if db.execute("SELECT 1 FROM pairs WHERE origin='commit' AND repo_id=? AND commit_sha=? "
                               "AND path=?", [repo_id, r["commit_sha"], r["path"]]).fetchone():
                     continue
-                db["pairs"].insert({
+                db.table("pairs").insert({
                     "instruction": r["instruction"], "input": r["input"], "output": r["output"],
                     "origin": "commit", "repo_id": repo_id, "commit_sha": r["commit_sha"],
                     "path": r["path"], "language": r["language"], "status": "draft",
@@ -200,7 +202,10 @@ class CurateMixin:
 
     def curate_summary(self) -> dict:
         statuses = dict(self.db.execute("SELECT status, COUNT(*) FROM repos GROUP BY status").fetchall())
-        one = lambda sql: self.db.execute(sql).fetchone()[0]  # noqa: E731
+
+        def one(sql: str) -> int:
+            return int(self.db.execute(sql).fetchone()[0])
+
         return {
             "repos": sum(statuses.values()), "repos_by_status": statuses,
             "snippets": one("SELECT COUNT(*) FROM snippets"),

@@ -8,12 +8,15 @@ verdict, so every score can be traced back to the text that earned it.
 """
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, to_json
+from sqlite_utils import Database
+
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, StoreError, from_json, inserted_id, to_json
 
 
-def _samples_extras(db) -> None:
+def _samples_extras(db: Database) -> None:
     cols = {c.name for c in db["eval_samples"].columns}
     for name, kind in (("failing_test", "TEXT"), ("passed_plus", "INTEGER"),
                        ("verdict_plus", "TEXT"), ("error_plus", "TEXT"), ("output", "TEXT")):
@@ -42,7 +45,7 @@ VERDICT_FIELDS = ("verdict", "passed", "error", "duration_s", "failing_test", "p
 EVAL_STATUSES = ("new", "generating", "generated", "executing", "done", "failed")
 
 
-class EvalsMixin:
+class EvalsMixin(StoreBase):
     # -- suites -------------------------------------------------------------------------------
     def create_suite(self, name: str, tasks: Iterable[dict], *, language: str = "python",
                      shape: str = "humaneval", source: str | None = None,
@@ -74,9 +77,9 @@ class EvalsMixin:
                                         "version under another name")
                 db.execute("DELETE FROM suite_tasks WHERE suite_id=?", [existing[0]])
                 db.execute("DELETE FROM suites WHERE id=?", [existing[0]])
-            suite_id = db["suites"].insert({"name": name, "language": language, "shape": shape,
-                                            "source": source}).last_pk
-            db["suite_tasks"].insert_all([dict(r, suite_id=suite_id) for r in rows])
+            suite_id = inserted_id(db.table("suites").insert({"name": name, "language": language, "shape": shape,
+                                            "source": source}))
+            db.table("suite_tasks").insert_all([dict(r, suite_id=suite_id) for r in rows])
         return self.get_suite(name)
 
     def get_suite(self, name: str) -> dict:
@@ -115,8 +118,8 @@ class EvalsMixin:
                     name: str | None = None, job_id: int | None = None) -> int:
         self.get_suite(suite)
         with self.tx() as db:
-            return db["evals"].insert({"suite": suite, "model": model, "params": to_json(params),
-                                       "status": "new", "name": name, "job_id": job_id}).last_pk
+            return inserted_id(db.table("evals").insert({"suite": suite, "model": model, "params": to_json(params),
+                                       "status": "new", "name": name, "job_id": job_id}))
 
     def get_eval(self, eval_id: int) -> dict:
         row = self.row("evals", eval_id)
@@ -136,7 +139,7 @@ class EvalsMixin:
                     params: dict | None = None) -> dict:
         if status is not None and status not in EVAL_STATUSES:
             raise StoreError(f"unknown eval status {status!r}; one of {', '.join(EVAL_STATUSES)}")
-        fields = {k: v for k, v in {"status": status, "metrics": to_json(metrics),
+        fields: dict[str, Any] = {k: v for k, v in {"status": status, "metrics": to_json(metrics),
                                     "job_id": job_id, "error": error,
                                     "params": to_json(params)}.items() if v is not None}
         if status == "done":
@@ -146,7 +149,7 @@ class EvalsMixin:
             if fields:
                 from pipeline.store.base import now_iso
 
-                db["evals"].update(eval_id, dict(fields, updated_at=now_iso()))
+                db.table("evals").update(eval_id, dict(fields, updated_at=now_iso()))
         return self.get_eval(eval_id)
 
     # -- samples ------------------------------------------------------------------------------
@@ -165,7 +168,7 @@ class EvalsMixin:
             rows.append(row)
         with self.tx() as db:
             self.row("evals", eval_id)
-            db["eval_samples"].upsert_all(rows, pk=("eval_id", "task_id", "sample_idx"),
+            db.table("eval_samples").upsert_all(rows, pk=("eval_id", "task_id", "sample_idx"),
                                           alter=False)
         return len(rows)
 
@@ -191,7 +194,8 @@ class EvalsMixin:
 
     def eval_samples(self, eval_id: int, *, task_id: str | None = None,
                      pending_only: bool = False, limit: int | None = None) -> list[dict]:
-        where, args = ["eval_id = ?"], [eval_id]
+        where: list[str] = ["eval_id = ?"]
+        args: list[Any] = [eval_id]
         if task_id is not None:
             where.append("task_id = ?")
             args.append(str(task_id))

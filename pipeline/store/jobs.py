@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import ConflictError, NotFoundError, from_json, now_iso, to_json
+from pipeline.store.base import ConflictError, NotFoundError, StoreBase, from_json, inserted_id, now_iso, to_json
 
 ACTIVE = ("queued", "running")
 RESUMABLE = ("failed", "cancelled", "interrupted")
@@ -28,12 +28,12 @@ ALTER TABLE jobs ADD COLUMN spawn_started REAL;         -- its create time (guar
 ]
 
 
-class JobsMixin:
+class JobsMixin(StoreBase):
     def create_job(self, kind: str, params: dict, title: str | None = None) -> int:
         with self.tx() as db:
-            return db["jobs"].insert(
+            return inserted_id(db.table("jobs").insert(
                 {"kind": kind, "params": to_json(params), "title": title or kind, "status": "queued"}
-            ).last_pk
+            ))
 
     def get_job(self, job_id: int) -> dict:
         row = self.db.execute("SELECT 1 FROM jobs WHERE id=?", [job_id]).fetchone()
@@ -144,7 +144,7 @@ class JobsMixin:
         row = self.db.execute("SELECT status FROM jobs WHERE id=?", [job_id]).fetchone()
         if row is None:
             raise NotFoundError(f"job {job_id} not found")
-        return row[0]
+        return str(row[0])
 
     def finished_job_timings(self, kind: str, limit: int = 5) -> list[dict]:
         """The newest jobs of a kind that finished in one attempt: their params, units of work

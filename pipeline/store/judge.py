@@ -9,11 +9,23 @@ twice. Only rows whose request failed without a paid reply (`status = 'failed'`)
 from __future__ import annotations
 
 import sqlite3
+from typing import Any
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json
+from sqlite_utils import Database
+
+from pipeline.store.base import (
+    ConflictError,
+    NotFoundError,
+    StoreBase,
+    StoreError,
+    from_json,
+    inserted_id,
+    now_iso,
+    to_json,
+)
 
 
-def _judgment_columns(db) -> None:
+def _judgment_columns(db: Database) -> None:
     # The `judgments` table of the initial schema had one score per row; a judged eval needs
     # several (multi-system, rubric axes), the prompt, tokens and cost, and a resume key.
     cols = {c.name for c in db["judgments"].columns}
@@ -102,7 +114,7 @@ JUDGMENT_FIELDS = ("item_id", "category", "judge", "mode", "systems", "prompt", 
 JSON_FIELDS = ("systems", "prompt", "scores", "reasons")
 
 
-class JudgeMixin:
+class JudgeMixin(StoreBase):
     # -- suites -----------------------------------------------------------------------------
     def create_judge_suite(self, name: str, items: list[dict], *, source: str | None = None,
                            replace: bool = False) -> dict:
@@ -123,8 +135,8 @@ class JudgeMixin:
                                         "new version under another name")
                 db.execute("DELETE FROM judge_items WHERE suite_id=?", [existing[0]])
                 db.execute("DELETE FROM judge_suites WHERE id=?", [existing[0]])
-            suite_id = db["judge_suites"].insert({"name": name, "source": source}).last_pk
-            db["judge_items"].insert_all([{"suite_id": suite_id, "item_id": i["id"], "category": i["category"],
+            suite_id = inserted_id(db.table("judge_suites").insert({"name": name, "source": source}))
+            db.table("judge_items").insert_all([{"suite_id": suite_id, "item_id": i["id"], "category": i["category"],
                                            "language": i.get("language"), "instruction": i["instruction"],
                                            "reference": i.get("reference"),
                                            # multi-turn questions (evals.judge.multiturn); NULL otherwise
@@ -160,9 +172,9 @@ class JudgeMixin:
                          name: str | None = None) -> int:
         self.get_judge_suite(suite)
         with self.tx() as db:
-            return db["judge_runs"].insert({"suite": suite, "mode": mode, "judge": judge, "name": name,
+            return inserted_id(db.table("judge_runs").insert({"suite": suite, "mode": mode, "judge": judge, "name": name,
                                             "contestants": to_json(list(contestants)), "params": to_json(params),
-                                            "status": "new", "updated_at": now_iso()}).last_pk
+                                            "status": "new", "updated_at": now_iso()}))
 
     def get_judge_run(self, run_id: int) -> dict:
         return _run_row(self.row("judge_runs", int(run_id)))
@@ -170,7 +182,7 @@ class JudgeMixin:
     def list_judge_runs(self, limit: int = 200) -> list[dict]:
         return [_run_row(r) for r in self.db["judge_runs"].rows_where(order_by="id DESC", limit=limit)]
 
-    def update_judge_run(self, run_id: int, **fields) -> dict:
+    def update_judge_run(self, run_id: int, **fields: Any) -> dict:
         allowed = {"status", "job_id", "metrics", "error", "params"}
         unknown = set(fields) - allowed
         if unknown:
@@ -182,7 +194,7 @@ class JudgeMixin:
                 fields[key] = to_json(fields[key])
         with self.tx() as db:
             self.row("judge_runs", run_id)
-            db["judge_runs"].update(run_id, dict(fields, updated_at=now_iso()))
+            db.table("judge_runs").update(run_id, dict(fields, updated_at=now_iso()))
         return self.get_judge_run(run_id)
 
     # -- answers ----------------------------------------------------------------------------
@@ -232,10 +244,11 @@ class JudgeMixin:
             if got is None:
                 got = db.execute("SELECT id FROM judgments WHERE run_id=? AND request_key=?",
                                  [run_id, request_key]).fetchone()
-        return got[0]
+        return int(got[0])
 
     def judgments(self, run_id: int, *, status: str | None = None) -> list[dict]:
-        where, args = "run_id = ?", [run_id]
+        where = "run_id = ?"
+        args: list[Any] = [run_id]
         if status:
             where += " AND status = ?"
             args.append(status)
@@ -259,17 +272,17 @@ class JudgeMixin:
     # -- Batch API bookkeeping (same shape as label_batches) ---------------------------------
     def add_judge_batch(self, run_id: int, marker: str, request_keys: list[str]) -> dict:
         with self.tx() as db:
-            pk = db["judge_batches"].insert({"run_id": run_id, "marker": marker, "request_keys": to_json(request_keys),
-                                             "updated_at": now_iso()}).last_pk
+            pk = inserted_id(db.table("judge_batches").insert({"run_id": run_id, "marker": marker, "request_keys": to_json(request_keys),
+                                             "updated_at": now_iso()}))
         return self.get_judge_batch(pk)
 
-    def update_judge_batch(self, row_id: int, **fields) -> dict:
+    def update_judge_batch(self, row_id: int, **fields: Any) -> dict:
         allowed = {"input_file_id", "batch_id", "status", "remote_status", "output_file_id", "error_file_id",
                    "error"}
         if set(fields) - allowed:
             raise StoreError(f"judge_batches has no field(s) {sorted(set(fields) - allowed)}")
         with self.tx() as db:
-            db["judge_batches"].update(row_id, dict(fields, updated_at=now_iso()))
+            db.table("judge_batches").update(row_id, dict(fields, updated_at=now_iso()))
         return self.get_judge_batch(row_id)
 
     def get_judge_batch(self, row_id: int) -> dict:
@@ -288,7 +301,7 @@ class JudgeMixin:
         a tie or a "both bad" vote decides nothing and is counted as what it is."""
         out: dict[tuple[str, str], dict] = {}
         try:
-            from pipeline.store.arena import COUNTED   # excluded voters' votes do not count
+            from pipeline.store.arena import COUNTED  # excluded voters' votes do not count
 
             rows = self.db.execute(f"SELECT model_a, model_b, winner, COUNT(*) FROM votes WHERE {COUNTED} "
                                    "GROUP BY model_a, model_b, winner").fetchall()

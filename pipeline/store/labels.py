@@ -8,9 +8,11 @@ the moment the reply arrives, so a crash loses at most the replies still on the 
 from __future__ import annotations
 
 import string
+from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
+from sqlite_utils import Database
 
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, inserted_id, now_iso, to_json
 
 # $ per million tokens (input, output) and the Batch API discount (fraction off). Public list
 # prices when this was written; editable in the Label tab or `python -m pipeline label prices set`.
@@ -25,12 +27,12 @@ DEFAULT_PRICES = [
 ]
 
 
-def _seed_prices(db) -> None:
+def _seed_prices(db: Database) -> None:
     for model, price_in, price_out, discount in DEFAULT_PRICES:
         db.execute("INSERT OR IGNORE INTO prices VALUES (?, ?, ?, ?)", [model, price_in, price_out, discount])
 
 
-def _seed_prompts(db) -> None:
+def _seed_prompts(db: Database) -> None:
     from pipeline.label.prompts import DEFAULT_TEMPLATES
 
     for t in DEFAULT_TEMPLATES:
@@ -90,7 +92,7 @@ PAIR_COLUMNS = ("instruction", "input", "output", "origin", "snippet_id", "repo_
                 "latency_ms", "error")
 
 
-class LabelsMixin:
+class LabelsMixin(StoreBase):
     # -- prompt templates -------------------------------------------------------------------
     def list_prompt_templates(self, purpose: str | None = "label") -> list[dict]:
         where, args = ("purpose = ?", [purpose]) if purpose else (None, [])
@@ -123,7 +125,7 @@ class LabelsMixin:
                                 "ORDER BY version DESC LIMIT 1", [name]).fetchone()
             if latest and (latest[1], latest[2] or None) == (template, system or None):
                 return self.get_prompt_template(name, latest[0])
-            db["prompt_templates"].insert({"name": name, "version": (latest[0] if latest else 0) + 1,
+            db.table("prompt_templates").insert({"name": name, "version": (latest[0] if latest else 0) + 1,
                                            "purpose": purpose, "system": system or None, "template": template})
         return self.get_prompt_template(name)
 
@@ -150,7 +152,9 @@ class LabelsMixin:
             db.execute("INSERT INTO prices VALUES (?, ?, ?, ?) ON CONFLICT(model) DO UPDATE SET "
                        "input_per_mtok=excluded.input_per_mtok, output_per_mtok=excluded.output_per_mtok, "
                        "batch_discount=excluded.batch_discount", [model, *values])
-        return self.get_price(model)
+        price = self.get_price(model)
+        assert price is not None  # written just above
+        return price
 
     def delete_price(self, model: str) -> None:
         with self.tx() as db:
@@ -226,9 +230,9 @@ class LabelsMixin:
                 got = db.execute("SELECT id FROM pairs WHERE snippet_id=? AND prompt_version=? AND labeller=? "
                                  "AND origin IN ('label','docstring')",
                                  [row["snippet_id"], row["prompt_version"], row["labeller"]]).fetchone()
-            pair_id = got[0]
+            pair_id: int = got[0]
             if call is not None:
-                db["label_calls"].insert({
+                db.table("label_calls").insert({
                     "job_id": call.get("job_id"), "snippet_id": row["snippet_id"], "pair_id": pair_id,
                     "labeller": row["labeller"], "prompt_version": row["prompt_version"],
                     "outcome": call.get("outcome", "ok"), "batch": int(bool(call.get("batch"))),
@@ -261,19 +265,19 @@ class LabelsMixin:
     def add_label_batch(self, job_id: int | None, labeller: str, prompt_version: str, marker: str,
                         snippet_ids: list[int]) -> dict:
         with self.tx() as db:
-            pk = db["label_batches"].insert({"job_id": job_id, "labeller": labeller, "prompt_version": prompt_version,
+            pk = inserted_id(db.table("label_batches").insert({"job_id": job_id, "labeller": labeller, "prompt_version": prompt_version,
                                              "marker": marker, "snippet_ids": to_json(snippet_ids),
-                                             "updated_at": now_iso()}).last_pk
+                                             "updated_at": now_iso()}))
         return self.get_label_batch(pk)
 
-    def update_label_batch(self, batch_row_id: int, **fields) -> dict:
+    def update_label_batch(self, batch_row_id: int, **fields: Any) -> dict:
         allowed = {"job_id", "input_file_id", "batch_id", "status", "remote_status", "output_file_id",
                    "error_file_id", "error"}
         unknown = set(fields) - allowed
         if unknown:
             raise StoreError(f"label_batches has no field(s) {sorted(unknown)}")
         with self.tx() as db:
-            db["label_batches"].update(batch_row_id, dict(fields, updated_at=now_iso()))
+            db.table("label_batches").update(batch_row_id, dict(fields, updated_at=now_iso()))
         return self.get_label_batch(batch_row_id)
 
     def get_label_batch(self, batch_row_id: int) -> dict:
@@ -293,11 +297,6 @@ class LabelsMixin:
         rows = self.db["label_batches"].rows_where(" AND ".join(where) or None, args, order_by="id")
         return [dict(r, snippet_ids=from_json(r["snippet_ids"], [])) for r in rows]
 
-    # -- helpers ----------------------------------------------------------------------------
-    def _dicts(self, sql: str, args: list) -> list[dict]:
-        cur = self.db.execute(sql, args)
-        cols = [d[0] for d in cur.description]
-        return [dict(zip(cols, r)) for r in cur.fetchall()]
 
 
 def _check_fields(text: str, allowed: tuple[str, ...] | None) -> None:

@@ -7,9 +7,9 @@ in either direction, so `pipeline.lineage` can walk the chain a level at a time.
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable, Sequence
 
-from pipeline.store.base import from_json
+from pipeline.store.base import StoreBase, from_json
 
 MIGRATIONS: list = [("1501_lineage_indexes", """
     CREATE INDEX IF NOT EXISTS dataset_examples_pair ON dataset_examples(pair_id);
@@ -20,11 +20,11 @@ MIGRATIONS: list = [("1501_lineage_indexes", """
 """)]
 
 
-def _marks(ids: list) -> str:
+def _marks(ids: Sequence[object]) -> str:
     return ",".join("?" * len(ids))
 
 
-class LineageMixin:
+class LineageMixin(StoreBase):
     def _rows(self, sql: str, args: Iterable = ()) -> list[dict]:
         cursor = self.db.execute(sql, list(args))
         names = [d[0] for d in cursor.description]
@@ -81,12 +81,11 @@ class LineageMixin:
     def lineage_snippets_of_repo(self, repo_id: int) -> list[int]:
         return [r[0] for r in self.db.execute("SELECT id FROM snippets WHERE repo_id=?", [repo_id])]
 
-    def lineage_pairs_from(self, *, snippet_ids: list[int] = (), repo_id: int | None = None) -> list[int]:
+    def lineage_pairs_from(self, *, snippet_ids: Sequence[int] = (), repo_id: int | None = None) -> list[int]:
         ids: set[int] = set()
         if snippet_ids:
-            snippet_ids = list(snippet_ids)
             ids |= {r[0] for r in self.db.execute(
-                f"SELECT id FROM pairs WHERE snippet_id IN ({_marks(snippet_ids)})", snippet_ids)}
+                f"SELECT id FROM pairs WHERE snippet_id IN ({_marks(snippet_ids)})", list(snippet_ids))}
         if repo_id is not None:
             ids |= {r[0] for r in self.db.execute("SELECT id FROM pairs WHERE repo_id=?", [repo_id])}
         return sorted(ids)

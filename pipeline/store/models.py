@@ -1,14 +1,16 @@
 """Model registry rows. Keys never come here: only the *name* of the env var that holds one."""
 from __future__ import annotations
 
+from typing import Any
+
 import sqlite_utils
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, to_json
 
 MODEL_KINDS = ("local", "hf", "openai", "gguf")
 
 
-class ModelsMixin:
+class ModelsMixin(StoreBase):
     def register_model(self, name: str, kind: str, path: str | None = None, *, base: str | None = None,
                        endpoint: str | None = None, api_key_env: str | None = None,
                        template: str = "chat", run_id: int | None = None, meta: dict | None = None,
@@ -17,7 +19,7 @@ class ModelsMixin:
             raise StoreError(f"unknown model kind {kind!r}; use one of {', '.join(MODEL_KINDS)}")
         if not name.strip():
             raise StoreError("a model needs a name")
-        row = {"name": name.strip(), "kind": kind, "path": path, "base": base, "endpoint": endpoint,
+        row: dict[str, Any] = {"name": name.strip(), "kind": kind, "path": path, "base": base, "endpoint": endpoint,
                "api_key_env": api_key_env, "template": template, "run_id": run_id,
                "meta": to_json(meta or {})}
         with self.tx() as db:
@@ -25,9 +27,9 @@ class ModelsMixin:
             if existing and not replace:
                 raise StoreError(f"a model named {name!r} is already registered")
             if existing:
-                db["models"].update(existing[0], row)
+                db.table("models").update(existing[0], row)
             else:
-                db["models"].insert(row)
+                db.table("models").insert(row)
         return self.get_model(row["name"])
 
     def get_model(self, name: str) -> dict:
@@ -38,13 +40,13 @@ class ModelsMixin:
         model["meta"] = from_json(model["meta"], {})
         return model
 
-    def update_model_meta(self, name: str, **changes) -> dict:
+    def update_model_meta(self, name: str, **changes: Any) -> dict:
         """Merge `changes` into a model's meta (e.g. the GGUF files exported from it)."""
         model = self.get_model(name)
         meta = dict(model["meta"] or {})
         meta.update(changes)
         with self.tx() as db:
-            db["models"].update(model["id"], {"meta": to_json(meta)})
+            db.table("models").update(model["id"], {"meta": to_json(meta)})
         return self.get_model(name)
 
     def list_models(self) -> list[dict]:
@@ -53,6 +55,6 @@ class ModelsMixin:
     def delete_model(self, name: str) -> None:
         with self.tx() as db:
             try:
-                db["models"].delete_where("name = ?", [name])
+                db.table("models").delete_where("name = ?", [name])
             except sqlite_utils.db.NotFoundError:
                 raise NotFoundError(f"no model named {name!r}") from None

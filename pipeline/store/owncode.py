@@ -9,7 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, now_iso, to_json
+from sqlite_utils import Database
+
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, inserted_id, now_iso, to_json
 
 SPLITS = ("train", "test")
 OWNCODE_STATUSES = ("running", "done", "failed")
@@ -52,7 +54,7 @@ CREATE INDEX owncode_evals_model ON owncode_evals(model);
 """
 
 
-def _split_columns(db) -> None:
+def _split_columns(db: Database) -> None:
     cols = {c.name for c in db["dataset_examples"].columns}
     if "split" not in cols:
         db.execute("ALTER TABLE dataset_examples ADD COLUMN split TEXT NOT NULL DEFAULT 'train'")
@@ -60,7 +62,7 @@ def _split_columns(db) -> None:
         db.execute("ALTER TABLE datasets ADD COLUMN split_info TEXT")
 
 
-def _tables(db) -> None:
+def _tables(db: Database) -> None:
     for statement in _TABLES.split(";"):
         if statement.strip():
             db.execute(statement)
@@ -72,9 +74,9 @@ MIGRATIONS: list = [
 ]
 
 
-class OwnCodeMixin:
+class OwnCodeMixin(StoreBase):
     # -- splits ---------------------------------------------------------------------------------
-    def set_dataset_split(self, db, dataset_id: int, test_positions: list[int], info: dict) -> None:
+    def set_dataset_split(self, db: Database, dataset_id: int, test_positions: list[int], info: dict | None) -> None:
         """Inside create_dataset's transaction: mark the test rows and record how they were chosen."""
         db.conn.executemany("UPDATE dataset_examples SET split = 'test' WHERE dataset_id = ? AND position = ?",
                             [(dataset_id, p) for p in test_positions])
@@ -104,9 +106,9 @@ class OwnCodeMixin:
     def create_owncode_eval(self, dataset: dict, model: str, params: dict, *, name: str | None = None,
                             job_id: int | None = None) -> int:
         with self.tx() as db:
-            return db["owncode_evals"].insert({
+            return inserted_id(db.table("owncode_evals").insert({
                 "name": name, "dataset_id": dataset["id"], "dataset": f"{dataset['name']}@{dataset['version']}",
-                "model": model, "params": to_json(params), "status": "running", "job_id": job_id}).last_pk
+                "model": model, "params": to_json(params), "status": "running", "job_id": job_id}))
 
     def get_owncode_eval(self, eval_id: int) -> dict:
         try:
@@ -129,13 +131,13 @@ class OwnCodeMixin:
                             error: str | None = None, params: dict | None = None) -> dict:
         if status is not None and status not in OWNCODE_STATUSES:
             raise StoreError(f"unknown own-code eval status {status!r}")
-        fields = {k: v for k, v in {"status": status, "metrics": to_json(metrics), "error": error,
+        fields: dict[str, Any] = {k: v for k, v in {"status": status, "metrics": to_json(metrics), "error": error,
                                     "params": to_json(params)}.items() if v is not None}
         if status == "done":
             fields["error"] = None
         with self.tx() as db:
             self.get_owncode_eval(eval_id)
-            db["owncode_evals"].update(int(eval_id), dict(fields, updated_at=now_iso()))
+            db.table("owncode_evals").update(int(eval_id), dict(fields, updated_at=now_iso()))
         return self.get_owncode_eval(eval_id)
 
     def add_owncode_items(self, eval_id: int, items: list[dict]) -> None:
@@ -143,7 +145,7 @@ class OwnCodeMixin:
         rows = [dict(i, eval_id=int(eval_id), prompt=to_json(i.get("prompt")), detail=to_json(i.get("detail")))
                 for i in items]
         with self.tx() as db:
-            db["owncode_items"].upsert_all(rows, pk=("eval_id", "position"))
+            db.table("owncode_items").upsert_all(rows, pk=("eval_id", "position"))
 
     def owncode_items(self, eval_id: int) -> list[dict]:
         rows = self.db["owncode_items"].rows_where("eval_id = ?", [int(eval_id)], order_by="position")

@@ -17,12 +17,21 @@ from __future__ import annotations
 
 import difflib
 import json
+from collections.abc import Callable
+
+from sqlite_utils import Database
 
 from pipeline.store.base import ConflictError, NotFoundError, StoreError, now_iso
 from pipeline.store.pairs_datasets import DatasetsMixin, backfill_snapshots
 from pipeline.store.pairs_flags import PairFlagsMixin
 from pipeline.store.pairs_query import (  # noqa: F401  (re-exported for callers)
-    FLAG_CHOICES, LENGTH_SQL, STATUSES, TEXT_FIELDS, PairFilter, PairQueriesMixin, as_filter,
+    FLAG_CHOICES,
+    LENGTH_SQL,
+    STATUSES,
+    TEXT_FIELDS,
+    PairFilter,
+    PairQueriesMixin,
+    as_filter,
 )
 
 _FTS_TEXT_ONLY = [
@@ -73,9 +82,9 @@ _REVIEW_INDEX = [
 ]
 
 
-def _statements(statements: list[str]):
+def _statements(statements: list[str]) -> Callable[[Database], None]:
     # A callable step: trigger bodies contain ';', which the plain-SQL splitter would cut.
-    def step(db) -> None:
+    def step(db: Database) -> None:
         for sql in statements:
             db.execute(sql)
     return step
@@ -140,7 +149,7 @@ class PairsMixin(PairQueriesMixin, PairFlagsMixin, DatasetsMixin):
         return self.edit_pair(pair_id, status=status, seen=seen)
 
     @staticmethod
-    def _pair_row(db, pair_id: int) -> dict:
+    def _pair_row(db: Database, pair_id: int) -> dict:
         cur = db.execute("SELECT id, instruction, input, output, status, revision, edited_fields "
                          "FROM pairs WHERE id = ?", [int(pair_id)])
         values = cur.fetchone()
@@ -232,7 +241,7 @@ class PairsMixin(PairQueriesMixin, PairFlagsMixin, DatasetsMixin):
         return diffs
 
 
-def _json_list(value) -> list:
+def _json_list(value: str | list | None) -> list:
     if not value:
         return []
     return value if isinstance(value, list) else json.loads(value)

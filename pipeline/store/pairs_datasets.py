@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json, to_json
+from sqlite_utils import Database
+
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, inserted_id, to_json
 from pipeline.store.conversations import add_snapshot_messages, copy_snapshot_messages
 
 _CHUNK = 900  # stays under SQLite's bound-parameter limit
@@ -44,7 +47,7 @@ def content_hash(rows: Iterable[dict]) -> str:
     return digest.hexdigest()
 
 
-def _live_rows(db, pair_ids: list[int]) -> list[dict]:
+def _live_rows(db: Database, pair_ids: list[int]) -> list[dict]:
     """The live pairs' text in the given order (missing ids are skipped), as snapshot rows."""
     out = []
     for start in range(0, len(pair_ids), _CHUNK):
@@ -57,7 +60,7 @@ def _live_rows(db, pair_ids: list[int]) -> list[dict]:
     return out
 
 
-def _insert_snapshot(db, dataset_id: int, rows: list[dict]) -> None:
+def _insert_snapshot(db: Database, dataset_id: int, rows: list[dict]) -> None:
     db.conn.executemany(
         "INSERT INTO dataset_examples (dataset_id, position, pair_id, instruction, input, output, language) "
         "VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -65,7 +68,7 @@ def _insert_snapshot(db, dataset_id: int, rows: list[dict]) -> None:
          for i, r in enumerate(rows)])
 
 
-def backfill_snapshots(db) -> None:
+def backfill_snapshots(db: Database) -> None:
     """Migration step: snapshot id-only datasets whose live pairs still hash as frozen. The others
     are left without a snapshot; reading them raises DatasetDriftError with what to do."""
     db.execute(SNAPSHOT_TABLE)
@@ -75,9 +78,9 @@ def backfill_snapshots(db) -> None:
             _insert_snapshot(db, ds_id, rows)
 
 
-class DatasetsMixin:
+class DatasetsMixin(StoreBase):
     def create_dataset(self, name: str, pair_ids: list[int], filter: dict, template: str,
-                       carve=None) -> dict:
+                       carve: Callable[[list[dict]], tuple[list | None, dict | None]] | None = None) -> dict:
         """Freeze a selection as the next version of `name`: the pairs' text is copied in the same
         transaction that numbers the version, so a concurrent edit lands either before or after.
         `carve(rows) -> (labels, info)` splits the frozen text into train/test (None = leave the
@@ -97,10 +100,10 @@ class DatasetsMixin:
                 labels = [label for label in labels if label is not None]
             version = db.execute("SELECT COALESCE(MAX(version), 0) + 1 FROM datasets WHERE name = ?",
                                  [name]).fetchone()[0]
-            dataset_id = db["datasets"].insert({
+            dataset_id = inserted_id(db.table("datasets").insert({
                 "name": name, "version": version, "pair_ids": json.dumps([r["pair_id"] for r in rows]),
                 "filter": to_json(filter), "template": template, "content_hash": content_hash(rows),
-                "size": len(rows)}).last_pk
+                "size": len(rows)}))
             _insert_snapshot(db, dataset_id, rows)
             copy_snapshot_messages(db, dataset_id)
             if labels is not None:
@@ -115,7 +118,8 @@ class DatasetsMixin:
         ("train" or "test") keeps one side of the held-out split; training asks for train only."""
         dataset = self.get_dataset_by_id(int(dataset_id))
         fields = EXAMPLE_FIELDS + (("language",) if with_language else ())
-        where, args = "dataset_id = ?", [int(dataset_id)]
+        where = "dataset_id = ?"
+        args: list[Any] = [int(dataset_id)]
         if split is not None:
             if split not in ("train", "test"):
                 raise StoreError(f"unknown split {split!r}; use train or test")
@@ -161,7 +165,8 @@ class DatasetsMixin:
             if not v.isdigit():
                 raise StoreError(f"dataset reference {name}@{v} must end in a version number")
             version = int(v)
-        sql, args = "SELECT * FROM datasets WHERE name = ?", [name]
+        sql = "SELECT * FROM datasets WHERE name = ?"
+        args: list[Any] = [name]
         if version is not None:
             sql, args = sql + " AND version = ?", [name, int(version)]
         cur = self.db.execute(sql + " ORDER BY version DESC LIMIT 1", args)

@@ -4,9 +4,9 @@ every pair exactly as it was."""
 from __future__ import annotations
 
 import json
-from typing import Iterable, Iterator
+from collections.abc import Iterable, Iterator
 
-from pipeline.store.base import StoreError, now_iso
+from pipeline.store.base import StoreBase, StoreError, now_iso
 from pipeline.store.pairs_query import FLAG_SQL, PairFilter, as_filter
 
 FLAG_KINDS = ("duplicate", "contaminated", "filtered")
@@ -15,7 +15,7 @@ IMPORT_COLUMNS = ("instruction", "input", "output", "origin", "language", "statu
                   "labeller", "import_ref", "scrub", "messages")  # messages: conversations only (store.conversations)
 
 
-class PairFlagsMixin:
+class PairFlagsMixin(StoreBase):
     def iter_pair_texts(self, filter: PairFilter | dict | None = None, batch_size: int = 5000
                         ) -> Iterator[list[dict]]:
         """Batches of (id, instruction, input, output, status, human_edits, language) in id order,
@@ -74,8 +74,8 @@ class PairFlagsMixin:
 
     def flag_count(self, kind: str, filter: PairFilter | dict | None = None) -> int:
         where, args = as_filter(filter).where()
-        return self.db.execute(f"SELECT count(*) FROM pairs WHERE ({where}) AND {FLAG_SQL[kind]}",
-                               args).fetchone()[0]
+        return int(self.db.execute(f"SELECT count(*) FROM pairs WHERE ({where}) AND {FLAG_SQL[kind]}",
+                                   args).fetchone()[0])
 
     # -- import -------------------------------------------------------------------------------
     def insert_imported_pairs(self, rows: list[dict]) -> tuple[int, int]:

@@ -9,7 +9,7 @@ import re
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-from pipeline.store.base import NotFoundError, StoreError, from_json
+from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json
 
 STATUSES = ("draft", "approved", "rejected", "failed")
 TEXT_FIELDS = ("instruction", "input", "output")
@@ -39,7 +39,7 @@ class PairFilter:
     flag: str | None = field(default=None, metadata={"help": "duplicate, contaminated, filtered, flagged (any of those) or clean (none)"})
     search: str | None = field(default=None, metadata={"help": "full-text search in instruction, input and output (words; end a word with * for a prefix)"})
 
-    def __post_init__(self):
+    def __post_init__(self) -> None:
         for name in ("status", "language", "repo", "origin", "labeller"):
             value = getattr(self, name)
             if value is None or value == "":
@@ -60,7 +60,7 @@ class PairFilter:
         return {k: v for k, v in asdict(self).items() if v not in (None, [], "")}
 
     @classmethod
-    def from_dict(cls, data: dict | None) -> "PairFilter":
+    def from_dict(cls, data: dict | None) -> PairFilter:
         known = {f.name for f in fields(cls)}
         unknown = set(data or {}) - known
         if unknown:
@@ -100,7 +100,7 @@ class PairFilter:
         return " AND ".join(parts) or "1", args
 
 
-def as_filter(value: "PairFilter | dict | None") -> PairFilter:
+def as_filter(value: PairFilter | dict | None) -> PairFilter:
     if isinstance(value, PairFilter):
         return value
     return PairFilter.from_dict(value)
@@ -124,7 +124,7 @@ LIST_COLUMNS = ("id, status, language, origin, labeller, repo_id, substr(instruc
                 "human_edits, revision, updated_at")
 
 
-class PairQueriesMixin:
+class PairQueriesMixin(StoreBase):
     def query_pairs(self, filter: PairFilter | dict | None = None, page: int = 1, page_size: int = 50,
                     order: str = "id") -> dict:
         """One page of pairs matching `filter` plus the total count, for the review table."""
@@ -156,7 +156,7 @@ class PairQueriesMixin:
 
     def count_pairs(self, filter: PairFilter | dict | None = None) -> int:
         where, args = as_filter(filter).where()
-        return self.db.execute(f"SELECT count(*) FROM pairs WHERE {where}", args).fetchone()[0]
+        return int(self.db.execute(f"SELECT count(*) FROM pairs WHERE {where}", args).fetchone()[0])
 
     def neighbour_pair_id(self, filter: PairFilter | dict | None, pair_id: int | None,
                           forward: bool = True) -> int | None:

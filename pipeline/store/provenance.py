@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline.store.base import from_json, to_json
+from pipeline.store.base import StoreBase, from_json, to_json
 
 MIGRATIONS: list = [("2601_scrub_and_licenses", """
     ALTER TABLE snippets ADD COLUMN scrub TEXT;       -- JSON [{kind, line}]: what was replaced, never the value
@@ -22,7 +22,7 @@ MIGRATIONS: list = [("2601_scrub_and_licenses", """
 _CHUNK = 900
 
 
-class ProvenanceMixin:
+class ProvenanceMixin(StoreBase):
     def scrubbed_snippets(self, repo_id: int | None = None, limit: int = 200) -> list[dict]:
         """Snippets that had something replaced, with what (kind and line), for review."""
         where, args = "s.scrub IS NOT NULL AND s.scrub != '[]'", []
@@ -80,7 +80,7 @@ class ProvenanceMixin:
                               "WHERE p.id = ?", [int(pair_id)]).fetchone()
         if not row:
             return []
-        return from_json(row[0], []) + [{**f, "field": "snippet"} for f in from_json(row[1], [])]
+        return list(from_json(row[0], [])) + [{**f, "field": "snippet"} for f in from_json(row[1], [])]
 
     def set_pair_scrub(self, pair_id: int, findings: list[dict]) -> None:
         with self.tx() as db:
@@ -106,7 +106,7 @@ class ProvenanceMixin:
     def compute_provenance(self, pair_ids: list[int]) -> dict:
         """Where a selection of pairs came from: licenses, repos@commits, languages, origins,
         scrub figures, labellers and prompt versions (counts per value)."""
-        licenses, languages, origins, labellers, prompts, kinds = (Counter() for _ in range(6))
+        licenses, languages, origins, labellers, prompts, kinds = (Counter[str]() for _ in range(6))
         repos: dict[str, dict] = {}
         scrubbed = 0
         ids = [int(p) for p in pair_ids]
@@ -166,5 +166,5 @@ class ProvenanceMixin:
         """The provenance frozen with the dataset; computed now for a dataset frozen before it existed."""
         row = self.db.execute("SELECT provenance, pair_ids FROM datasets WHERE id = ?", [int(dataset_id)]).fetchone()
         if row and row[0]:
-            return from_json(row[0], {})
+            return dict(from_json(row[0], {}))
         return self.compute_provenance(from_json(row[1], []) if row else [])

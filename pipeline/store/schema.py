@@ -5,6 +5,8 @@ recorded in `_migrations`, so opening an old file upgrades it and opening a new 
 """
 from __future__ import annotations
 
+from sqlite_utils import Database
+
 INITIAL = """
 CREATE TABLE repos (
     id INTEGER PRIMARY KEY,
@@ -253,9 +255,9 @@ CREATE TABLE votes (
 """
 
 
-def _pairs_fts(db) -> None:
+def _pairs_fts(db: Database) -> None:
     # Full-text search over what reviewers search for; triggers keep it in sync with edits.
-    db["pairs"].enable_fts(["instruction", "input", "output"], create_triggers=True)
+    db.table("pairs").enable_fts(["instruction", "input", "output"], create_triggers=True)
 
 
 MIGRATIONS: list = [

@@ -12,7 +12,20 @@ Checkpoints are rows of `models` (kind local, `run_id` set), registered the mome
 """
 from __future__ import annotations
 
-from pipeline.store.base import ConflictError, NotFoundError, StoreError, from_json, now_iso, to_json
+from typing import Any
+
+from sqlite_utils import Database
+
+from pipeline.store.base import (
+    ConflictError,
+    NotFoundError,
+    StoreBase,
+    StoreError,
+    from_json,
+    inserted_id,
+    now_iso,
+    to_json,
+)
 
 # The initial schema created bare `runs` and `run_metrics` tables; this step grows them in
 # place (ALTER only, so it is safe whatever they hold) and adds the unique keys the code relies on.
@@ -28,7 +41,7 @@ METRIC_COLUMNS = {"learning_rate": "REAL", "grad_norm": "REAL", "tokens_per_s": 
                   "memory_mb": "REAL"}
 
 
-def _grow_runs(db) -> None:
+def _grow_runs(db: Database) -> None:
     for table, wanted in (("runs", RUN_COLUMNS), ("run_metrics", METRIC_COLUMNS)):
         have = {c.name for c in db[table].columns}
         for name, kind in wanted.items():
@@ -53,8 +66,8 @@ def _decode(row: dict) -> dict:
     return row
 
 
-class TrainMixin:
-    def create_run(self, name: str, config: dict, **fields) -> dict:
+class TrainMixin(StoreBase):
+    def create_run(self, name: str, config: dict, **fields: Any) -> dict:
         name = (name or "").strip()
         if not name:
             raise StoreError("a run needs a name")
@@ -65,7 +78,7 @@ class TrainMixin:
         with self.tx() as db:
             if db.execute("SELECT 1 FROM runs WHERE name=?", [name]).fetchone():
                 raise ConflictError(f"a run named {name!r} already exists; pick another name")
-            run_id = db["runs"].insert(row).last_pk
+            run_id = inserted_id(db.table("runs").insert(row))
         return self.get_run(run_id)
 
     def get_run(self, run: int | str) -> dict:
@@ -78,12 +91,12 @@ class TrainMixin:
     def list_runs(self, limit: int = 100) -> list[dict]:
         return [_decode(r) for r in self.db["runs"].rows_where(order_by="id DESC", limit=limit)]
 
-    def update_run(self, run_id: int, **fields) -> None:
+    def update_run(self, run_id: int, **fields: Any) -> None:
         for key in _JSON:
             if key in fields and not isinstance(fields[key], (str, type(None))):
                 fields[key] = to_json(fields[key])
         with self.tx() as db:
-            db["runs"].update(run_id, fields)
+            db.table("runs").update(run_id, fields)
 
     def set_run_status(self, run_id: int, status: str, *, error: str | None = None,
                        only_if: tuple[str, ...] | None = None, result: dict | None = None) -> bool:
@@ -147,7 +160,7 @@ class TrainMixin:
                     "SELECT id, devices FROM runs WHERE status IN ('running', 'stopping') AND id != ?",
                     [run_id]).fetchall():
                 if _device_set(other or "") & wanted:
-                    return other_id
+                    return int(other_id)
             owner = "" if job_id is None else " AND job_id=?"
             claimed = db.execute(
                 "UPDATE runs SET status='running', devices=?, started_at=?, finished_at=NULL, "

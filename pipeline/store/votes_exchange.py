@@ -3,7 +3,7 @@ FastChat's format carries. A vote cast here keeps `source` NULL; an imported one
 it came from and a content key, so importing the same file twice adds nothing."""
 from __future__ import annotations
 
-from pipeline.store.base import StoreError, to_json
+from pipeline.store.base import StoreBase, StoreError, to_json
 
 MIGRATIONS: list = [
     ("2502_votes_imported", """
@@ -18,7 +18,7 @@ VOTE_FIELDS = ("turn", "model_a", "model_b", "winner", "prompt", "answer_a", "an
                "import_ref", "extra")
 
 
-class VotesExchangeMixin:
+class VotesExchangeMixin(StoreBase):
     def insert_imported_votes(self, rows: list[dict]) -> tuple[int, int]:
         """(inserted, already present). Each row: VOTE_FIELDS (extra a dict), no chat."""
         if not rows:

@@ -45,7 +45,8 @@ class TrainConfig(JobConfig):
     lora_r: int = _f(16, "LoRA rank")
     lora_alpha: int = _f(32, "LoRA alpha (scale = alpha / r)")
     lora_dropout: float = _f(0.05, "dropout on the LoRA path")
-    lora_target_modules: list[str] = _f(["all-linear"], "module names LoRA adapts (all-linear = "
+    # _f gives a list default its own default_factory
+    lora_target_modules: list[str] = _f(["all-linear"], "module names LoRA adapts (all-linear = "  # noqa: RUF009
                                                         "every linear layer but the output head)")
     # -- how long and how fast -------------------------------------------------------------
     num_epochs: float = _f(3.0, "passes over the training split (ignored when max_steps > 0)", min=0, max=1000)

@@ -17,12 +17,16 @@ import json
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from pipeline.train import varlen_attention
 from pipeline.train.config import TrainConfig
 from pipeline.train.cpu_sharding import cpu_deepspeed, cpu_fsdp
 from pipeline.train.data import read_jsonl
 from pipeline.train.varlen_attention import NAME as VARLEN
+
+if TYPE_CHECKING:
+    from transformers import TrainerCallback
 
 FAILED_EXIT = 3
 
@@ -32,8 +36,8 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
-    init = spec.get("init_from")  # incremental: an earlier run's checkpoint
-    init_is_adapter = bool(init) and (Path(init) / "adapter_config.json").exists()
+    init: str | None = spec.get("init_from")  # incremental: an earlier run's checkpoint
+    init_is_adapter = bool(init and (Path(init) / "adapter_config.json").exists())
     source = init if init and not init_is_adapter else spec["base_path"]
     tokenizer = AutoTokenizer.from_pretrained(init if init and (Path(init) / "tokenizer_config.json").exists()
                                               else spec["base_path"])
@@ -51,7 +55,7 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
         kwargs["quantization_config"] = BitsAndBytesConfig(
             load_in_4bit=True, bnb_4bit_quant_type="nf4", bnb_4bit_use_double_quant=True,
             bnb_4bit_compute_dtype=half or torch.bfloat16)
-    model = AutoModelForCausalLM.from_pretrained(source, **kwargs)
+    model: Any = AutoModelForCausalLM.from_pretrained(source, **kwargs)  # or its peft wrapper, below
     if hw["attention"] == VARLEN:
         if varlen_attention.supports(model):
             varlen_attention.use(model)
@@ -63,7 +67,7 @@ def load_model(cfg: TrainConfig, spec: dict, hw: dict):
     if cfg.method != "full":
         from peft import LoraConfig, PeftModel
 
-        if init_is_adapter:
+        if init and init_is_adapter:
             model = PeftModel.from_pretrained(model, init, is_trainable=True)
         else:
             targets = cfg.lora_target_modules
@@ -89,7 +93,7 @@ def micro_batches(cfg: TrainConfig, hw: dict) -> tuple[int, int]:
 def sft_config(cfg: TrainConfig, spec: dict, hw: dict, has_eval: bool):
     from trl import SFTConfig
 
-    eval_kw = {}
+    eval_kw: dict[str, Any] = {}
     if has_eval:
         eval_kw = {"eval_strategy": "steps", "eval_steps": cfg.eval_steps,
                    "per_device_eval_batch_size": cfg.batch_size}
@@ -137,7 +141,7 @@ def train(spec: dict, store) -> dict:
     train_rows = read_jsonl(Path(spec["train_file"]))
     eval_rows = read_jsonl(Path(spec["eval_file"])) if spec.get("eval_file") else []
     callback = StoreCallback(store, spec, is_main=store is not None)
-    callbacks = [callback]
+    callbacks: list[TrainerCallback] = [callback]
     if eval_rows and cfg.early_stopping_patience:
         callbacks.append(EarlyStoppingCallback(early_stopping_patience=cfg.early_stopping_patience))
     if cfg.distributed.startswith("fsdp"):

@@ -24,9 +24,8 @@ from pathlib import Path
 from pipeline.errors import ConfigError
 from pipeline.paths import named_path, studio_home
 from pipeline.store import NotFoundError
-from pipeline.train import TrainError
+from pipeline.train import TrainError, launch
 from pipeline.train import data as train_data
-from pipeline.train import launch
 from pipeline.train.config import TrainConfig
 
 QUEUE_POLL_S = 2.0
@@ -198,7 +197,6 @@ def start_run(store, cfg: TrainConfig, *, spawn: bool = True) -> dict:
 def train_job(ctx) -> dict:
     """Job body: wait for the devices, run the saved command, mirror progress, record the end."""
     from pipeline.jobs import JobCancelled
-
     from pipeline.store import ConflictError
 
     store = ctx.store

@@ -124,7 +124,7 @@ def cost_line(run: dict) -> str:
 
 def diff_runs(store, a, b) -> list[tuple[str, object, object]]:
     ra, rb = store.get_run(a), store.get_run(b)
-    extra = lambda r: {"dataset": f"{r['dataset']}@{r['dataset_version']}", "base": r["base_model"]}  # noqa: E731
+    extra = lambda r: {"dataset": f"{r['dataset']}@{r['dataset_version']}", "base": r["base_model"]}
     return config_diff({**ra["config"], **extra(ra)}, {**rb["config"], **extra(rb)})
 
 

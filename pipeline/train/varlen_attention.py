@@ -29,6 +29,8 @@ flash-attention's padding-free path in transformers, it needs the model to hand 
 """
 from __future__ import annotations
 
+from itertools import pairwise
+
 NAME = "sdpa_varlen"
 
 
@@ -82,8 +84,8 @@ def packed_segments(batch: int, length: int, position_ids=None, cu_seq_lens=None
     up by one (as transformers' own packed-sequence detection). Without either: whole rows."""
     if cu_seq_lens is not None and batch == 1:
         bounds = [int(b) for b in cu_seq_lens.tolist()]
-        if bounds and bounds[0] == 0 and bounds[-1] == length and all(a < b for a, b in zip(bounds, bounds[1:])):
-            return [(0, a, b) for a, b in zip(bounds, bounds[1:])]
+        if bounds and bounds[0] == 0 and bounds[-1] == length and all(a < b for a, b in pairwise(bounds)):
+            return [(0, a, b) for a, b in pairwise(bounds)]
     if position_ids is None or position_ids.dim() != 2 or position_ids.shape[-1] != length:
         return [(row, 0, length) for row in range(batch)]
     import torch
@@ -157,9 +159,9 @@ def _segment_attention(query, key, value, segments, dropout, scaling, window):
     for group in length_buckets(segments):
         n = max(sizes_of := [qs[i].shape[1] for i in group])
 
-        def padded(pairs):  # (pairs, heads, n, d), zeros after each pair
-            return torch.stack([F.pad(pairs[i], (0, 0, 0, n - m)) if m < n else pairs[i]
-                                for i, m in zip(group, sizes_of)])
+        def padded(pairs):  # (pairs, heads, n, d), zeros after each pair; called in this iteration only
+            return torch.stack([F.pad(pairs[i], (0, 0, 0, n - m)) if m < n else pairs[i]  # noqa: B023
+                                for i, m in zip(group, sizes_of)])  # noqa: B023
 
         mask = None
         if window and n > window:  # the window cuts inside a pair: causal band mask

@@ -70,7 +70,7 @@ def launch(home: Path, env: dict, lifetime_s: int = 600, python: str = sys.execu
             return proc, url
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("the hosted studio did not start: " + (home / "app.log").read_text()[-2000:])
+                raise RuntimeError("the hosted studio did not start: " + (home / "app.log").read_text()[-2000:]) from None
             time.sleep(0.3)
 
 

@@ -198,9 +198,8 @@ def test_the_cli_prints_the_same_refusal_as_one_error_line(hosted, store, tmp_pa
 
 
 def test_a_run_name_becomes_its_folder_only_through_the_validator(hosted, store):
-    from pipeline.paths import UnsafeNameError
+    from pipeline.paths import UnsafeNameError, named_path
     from pipeline.train.job import _safe
-    from pipeline.paths import named_path
 
     with pytest.raises(UnsafeNameError):
         named_path("runs", _safe(".."))      # what plan_run asks for a run named '..'

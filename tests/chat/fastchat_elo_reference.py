@@ -15,7 +15,7 @@ import pandas as pd
 def compute_elo(battles, K=4, SCALE=400, BASE=10, INIT_RATING=1000):
     rating = defaultdict(lambda: INIT_RATING)
 
-    for rd, model_a, model_b, winner in battles[
+    for _rd, model_a, model_b, winner in battles[
         ["model_a", "model_b", "winner"]
     ].itertuples():
         ra = rating[model_a]

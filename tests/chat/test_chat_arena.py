@@ -54,7 +54,7 @@ def test_leaderboard_recovers_a_known_order():
 
 def test_intervals_narrow_as_votes_accumulate():
     few, many = leaderboard(synthetic(40, seed=1)), leaderboard(synthetic(800, seed=1))
-    width = lambda rows, m: next(r["bt_high"] - r["bt_low"] for r in rows if r["model"] == m)  # noqa: E731
+    width = lambda rows, m: next(r["bt_high"] - r["bt_low"] for r in rows if r["model"] == m)
     for model in STRENGTH:
         assert width(many, model) < width(few, model) / 2
 
@@ -133,7 +133,7 @@ def test_cli_talk_streams_to_the_terminal_and_refuses_an_empty_prompt(studio_hom
 
     with OpenAIServer() as server:
         open_store().register_model("remote", "openai", "test-model", endpoint=server.url)
-        run = lambda *a: subprocess.run([sys.executable, "-m", "pipeline", "chat", *a],  # noqa: E731
+        run = lambda *a: subprocess.run([sys.executable, "-m", "pipeline", "chat", *a],
                                         capture_output=True, text=True, timeout=120)
         ok = run("talk", "remote", "--prompt", "hello there", "--temperature", "0.5")
         empty = run("talk", "remote", "--prompt", "  ")

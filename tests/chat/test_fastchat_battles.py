@@ -140,7 +140,7 @@ def test_fastchat_own_rating_code_reads_our_export_and_agrees(store, tmp_path):
         store.record_vote(None, None, a, b, winner, prompt="q", answer_a="x", answer_b="y")
     store.record_vote(None, None, "strong", "weak", "b", prompt="q", answer_a="x", answer_b="y", mode="side")
     export_battles(store, tmp_path / "battles.json")
-    theirs, online, battles = clean_battle_file_ratings(tmp_path / "battles.json")
+    theirs, _online, battles = clean_battle_file_ratings(tmp_path / "battles.json")
     assert len(battles) == 240  # the side-by-side vote is left out, as the arena leaves out named votes
     ours = {r["model"]: r["bt"] for r in arena_leaderboard(store, rounds=0) if r["battles"]}
     assert list(theirs.index) == ["strong", "middle", "weak"] == sorted(ours, key=lambda m: -ours[m])

@@ -8,12 +8,20 @@ import re
 
 import pytest
 
-from pipeline.clean.job import CleanConfig, run_clean, unflag
 from pipeline.clean.decontam import (
-    ProbeMatcher, SuiteError, humaneval_items, load_suite_jsonl, normalize, ngram_probes,
-    plain_substring_scan, prepare_ngram_text, prepare_substring_text, prepare_substring_texts,
+    ProbeMatcher,
+    SuiteError,
+    humaneval_items,
+    load_suite_jsonl,
+    ngram_probes,
+    normalize,
+    plain_substring_scan,
+    prepare_ngram_text,
+    prepare_substring_text,
+    prepare_substring_texts,
     substring_probes,
 )
+from pipeline.clean.job import CleanConfig, run_clean, unflag
 from tests.pairs_helpers import add_pairs, small_function
 
 ONLY_DECONTAM = dict(exact_dedup=False, near_dedup=False, filters=False)

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import random
 
-from pipeline.clean.job import CleanConfig, run_clean, unflag
 from pipeline.clean.dedup import NearDuplicateFinder, duplicate_groups, exact_duplicate_edges, shingles
+from pipeline.clean.job import CleanConfig, run_clean, unflag
 from tests.pairs_helpers import add_pairs, small_function
 
 ONLY_DEDUP = dict(decontam=False, filters=False)
@@ -77,7 +77,7 @@ def test_rerun_replaces_flags_and_unflag_restores(store):
     assert store.count_pairs({"flag": "duplicate"}) == 1
     assert unflag(store, "duplicate") == 2
     after = [store.get_pair(i) for i in ids]
-    strip = lambda p: {k: v for k, v in p.items() if k not in ("revision", "updated_at")}  # noqa: E731
+    strip = lambda p: {k: v for k, v in p.items() if k not in ("revision", "updated_at")}
     assert [strip(p) for p in after] == [strip(p) for p in before]
 
 

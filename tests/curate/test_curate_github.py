@@ -6,8 +6,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from pipeline.errors import StudioError
 from pipeline.curate.github import GitHubError, SearchConfig, build_query, get_repo_info, search_repos
+from pipeline.errors import StudioError
 from tests.curate_github_server import FakeGitHub, make_repo
 
 

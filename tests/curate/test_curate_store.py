@@ -38,7 +38,7 @@ def test_exact_duplicates_across_repos_point_to_the_first(store):
     store.replace_snippets(r1, [snippet("a.py", "def f():\n    return 1")])
     saved = store.replace_snippets(r2, [snippet("b.py", "def f():  \n    return 1\n"),
                                         snippet("c.py", "def g():\n    return 2", "g")])
-    rows, total = store.list_snippets(repo_id=r2)
+    rows, _total = store.list_snippets(repo_id=r2)
     dup = next(r for r in rows if r["path"] == "b.py")
     first = store.list_snippets(repo_id=r1)[0][0]
     assert dup["duplicate_of"] == first["id"] and saved["duplicates"] == 1

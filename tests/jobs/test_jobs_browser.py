@@ -12,9 +12,9 @@ import pytest
 from pipeline.label.labeller import LabelConfig
 from pipeline.store import Store
 from tests.browser import open_tab
+from tests.helpers import until
 from tests.label_helpers import add_snippets, label_pairs, register_endpoint
 from tests.label_openai_server import LabelServer
-from tests.helpers import until
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 

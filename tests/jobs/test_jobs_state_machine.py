@@ -18,9 +18,9 @@ import pytest
 
 from pipeline import jobs
 from pipeline.label.labeller import LabelConfig, start_labelling
+from tests.helpers import until
 from tests.label_helpers import add_snippets, label_pairs, register_endpoint
 from tests.label_openai_server import LabelServer
-from tests.helpers import until
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]

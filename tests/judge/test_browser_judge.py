@@ -19,7 +19,7 @@ def pick(page, selector: str, option: str) -> None:
 
 def test_a_judged_eval_from_the_panel_shows_scores_bias_and_the_compare_page(studio_server, studio_page):
     _, home = studio_server
-    verdict = lambda prompt, attempt: f"Fine.\nRating: [[{8 if shown_order(prompt)[0] == 'beta' else 5}]]"  # noqa: E731
+    verdict = lambda prompt, attempt: f"Fine.\nRating: [[{8 if shown_order(prompt)[0] == 'beta' else 5}]]"
     with JudgeServer(verdict) as server:
         store = Store(home / "studio.db")
         register_models(store, server)

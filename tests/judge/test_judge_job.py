@@ -9,8 +9,8 @@ import pytest
 
 from evals.judge.run import JudgeConfig, start_judging
 from pipeline import jobs
-from tests.judge.judge_server import JudgeServer, add_suite, register_models, shown_order
 from tests.helpers import until
+from tests.judge.judge_server import JudgeServer, add_suite, register_models, shown_order
 
 pytestmark = pytest.mark.slow
 
@@ -32,7 +32,7 @@ def test_sigkill_mid_judging_then_resume_judges_each_answer_once_and_pays_once(s
         cfg = JudgeConfig(judge="judge", contestants=["alpha", "beta"], suite="judge-test", concurrency=3,
                           request_timeout_s=30)
         run_id, job_id = start_judging(store, cfg)
-        stored = lambda: len(store.judgments(run_id))  # noqa: E731
+        stored = lambda: len(store.judgments(run_id))
         until(lambda: server.paid["requests"] >= 17 and server.held >= 1 and server.in_flight == server.held
               and stored() == server.paid["requests"] - 12, what="5 stored judgments and held requests")
         job = store.get_job(job_id)

@@ -6,8 +6,8 @@ import pytest
 
 from evals.judge.run import JudgeConfig, start_judging
 from pipeline import jobs
-from tests.judge.judge_server import JudgeServer, add_suite, register_models
 from tests.helpers import until
+from tests.judge.judge_server import JudgeServer, add_suite, register_models
 
 pytestmark = pytest.mark.slow
 

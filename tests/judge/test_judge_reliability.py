@@ -55,7 +55,6 @@ def test_each_threshold_needs_enough_cases_to_speak():
 
 def test_compare_shows_unreliable_instead_of_the_score(store):
     from evals.compare import leaderboard, table_rows, to_markdown
-
     from evals.judge.suites import ensure_builtin_suite
 
     suite = ensure_builtin_suite(store)

@@ -86,7 +86,7 @@ def test_429_and_500_are_retried(store):
         add_suite(store, 2)
         server.faults["TASK-1 judge alpha"] = ["429", "500", "malformed"]
         server.retry_after_s = 0
-        run_id, _, result = run(store)
+        _run_id, _, result = run(store)
     assert result["counts"]["ok"] == 4 and len(server.attempts["TASK-1 judge alpha"]) == 4
 
 

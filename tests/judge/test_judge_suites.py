@@ -7,8 +7,15 @@ from collections import Counter
 
 import pytest
 
-from evals.judge.suites import (BUILTIN_NAME, BUILTIN_PATH, SuiteFileError, ensure_builtin_suite, import_judge_suite,
-                                load_suite_file, save_judge_suite)
+from evals.judge.suites import (
+    BUILTIN_NAME,
+    BUILTIN_PATH,
+    SuiteFileError,
+    ensure_builtin_suite,
+    import_judge_suite,
+    load_suite_file,
+    save_judge_suite,
+)
 
 
 def test_builtin_suite_has_50_plus_items_over_the_categories_with_references():

@@ -8,8 +8,8 @@ import math
 import openai
 import pytest
 
-from pipeline.label.labeller import LabelConfig, make_plan, run_labelling
 from pipeline.label.batch import request_line, submit_batch
+from pipeline.label.labeller import LabelConfig, make_plan, run_labelling
 from tests.label_helpers import add_snippets, label_pairs, register_endpoint
 from tests.label_openai_server import LabelServer
 

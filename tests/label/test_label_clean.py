@@ -5,8 +5,8 @@ import random
 
 import pytest
 
-from pipeline.label.replies import clean_docstring, clean_reply
 from pipeline.label.endpoint import backoff_delay
+from pipeline.label.replies import clean_docstring, clean_reply
 
 CODE = "def add_numbers(a, b):\n    running_total_of_both = a + b\n    return running_total_of_both\n"
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 import math
 
-from pipeline.label.labeller import LabelConfig, estimate_labelling, make_plan, project_context
 from pipeline.label.cost import count_message_tokens, token_method
+from pipeline.label.labeller import LabelConfig, estimate_labelling, make_plan, project_context
 from tests.label_helpers import add_repo, add_snippets
 
 

@@ -91,7 +91,7 @@ def test_selection_filters_and_skips_labelled_and_duplicate_snippets(store):
     py = add_snippets(store, 3, language="python", repo_id=other, start=10)
     store.db["snippets"].update(py[2], {"duplicate_of": py[0]})
     store.record_label(labelled(gd[0]))
-    pick = lambda **kw: [s["id"] for s in store.snippets_for_labelling("m", "describe@1", **kw)]  # noqa: E731
+    pick = lambda **kw: [s["id"] for s in store.snippets_for_labelling("m", "describe@1", **kw)]
     assert pick() == gd[1:] + py[:2]
     assert pick(language="GDScript") == gd[1:]
     assert pick(repo="octo/tools") == py[:2] and pick(repo=str(other)) == py[:2]

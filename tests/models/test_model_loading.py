@@ -67,7 +67,7 @@ def race(base: Path, adapter: Path, home: Path, preimport: str = "") -> dict:
 @pytest.mark.slow
 def test_two_models_asked_from_many_threads_in_a_fresh_process_load_once_each(tiny_model_dir, tmp_path):
     adapter = make_adapter(tiny_model_dir, tmp_path / "adapter")
-    for attempt in range(3):  # nothing imported yet: the lazy-import race showed on every try
+    for _attempt in range(3):  # nothing imported yet: the lazy-import race showed on every try
         result = race(tiny_model_dir, adapter, tmp_path / "home")
         assert result["errors"] == []
         assert result["distinct"] == 2          # one object per model, shared by its four threads
@@ -79,7 +79,7 @@ def test_the_embedded_model_and_its_adapter_loaded_at_once_are_never_half_loaded
     # transformers already imported, so what races is from_pretrained itself: before the load lock
     # both failed ("Cannot copy out of meta tensor") on 2 of 3 tries and every later load failed too.
     adapter = make_adapter(smollm2_dir, tmp_path / "adapter")
-    for attempt in range(3):
+    for _attempt in range(3):
         result = race(smollm2_dir, adapter, tmp_path / "home",
                       preimport="from transformers import AutoModelForCausalLM, AutoTokenizer; import peft")
         assert result["errors"] == [] and result["distinct"] == 2 and result["after"] == 1
@@ -94,7 +94,7 @@ def test_a_failed_load_leaves_the_cache_usable(tiny_model_dir, tmp_path):
     (broken / "config.json").write_text((tiny_model_dir / "config.json").read_text())
     (broken / "model.safetensors").write_bytes(b"not a safetensors file")
     models.unload()
-    with pytest.raises(Exception):
+    with pytest.raises(Exception):  # noqa: B017  whatever the loader raises; the point is what follows
         models.generate({"kind": "local", "path": str(broken)}, ["x"], GenParams(max_new_tokens=1))
     assert models.generate({"kind": "local", "path": str(tiny_model_dir)}, ["def add"],
                            GenParams(max_new_tokens=2))

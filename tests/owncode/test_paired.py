@@ -4,8 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from evals.owncode.paired import (bootstrap_ci, paired_comparison, permutation_p, sign_test_p,
-                                  verdict_sentence, win_tie_loss)
+from evals.owncode.paired import (
+    bootstrap_ci,
+    paired_comparison,
+    permutation_p,
+    sign_test_p,
+    verdict_sentence,
+    win_tie_loss,
+)
 
 
 def test_sign_test_matches_the_binomial_by_hand():

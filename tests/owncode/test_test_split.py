@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.clean.dedup import NearDuplicateFinder, exact_key
 from pipeline.pairs.export import ExportError, freeze_dataset
-from tests.owncode_helpers import SHARED_HELPER, curate_and_label, make_code_repos
+from tests.owncode_helpers import curate_and_label, make_code_repos
 
 
 @pytest.fixture

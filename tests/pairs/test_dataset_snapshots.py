@@ -31,7 +31,7 @@ def _edit(store, pair_id, **changes):
 
 def test_export_after_an_edit_is_byte_identical_to_the_export_before(store, frozen, tmp_path):
     """Failure 8: editing a pair after freezing changed the 'frozen' export."""
-    ids, ds = frozen
+    ids, _ds = frozen
     export_jsonl(store, "sft", tmp_path / "before.jsonl")
     _edit(store, ids[0], output="list(reversed(xs))", instruction="Reverse it")
     after = export_jsonl(store, "sft", tmp_path / "after.jsonl")

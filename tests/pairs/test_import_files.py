@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from pipeline import jobs
-from pipeline.pairs.readers import ImportFileError
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file
+from pipeline.pairs.readers import ImportFileError
 
 ROOT = Path(__file__).resolve().parents[2]
 

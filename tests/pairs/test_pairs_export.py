@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.pairs.export import ExportError, export_jsonl, freeze_dataset, push_to_hub, save_to_disk
 from pipeline.models.templates import STOP_WORDS, TEMPLATES, render, to_messages
+from pipeline.pairs.export import ExportError, export_jsonl, freeze_dataset, push_to_hub, save_to_disk
 from tests.browser import free_port
 from tests.pairs_helpers import add_pairs
 

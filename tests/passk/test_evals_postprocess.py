@@ -1,10 +1,9 @@
 """From raw model output to the executed completion: stop words, brace languages, chat replies."""
 from __future__ import annotations
 
-from evals.passk.postprocess import (close_function, completion_from_chat, extract_code,
-                               finish_continuation, stop_words)
-from pipeline.models import cut_at_stop
+from evals.passk.postprocess import close_function, completion_from_chat, extract_code, finish_continuation, stop_words
 from evals.passk.prompting import build_prompt
+from pipeline.models import cut_at_stop
 
 
 def test_python_continuation_stops_at_the_next_top_level_definition():

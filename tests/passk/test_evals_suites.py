@@ -7,8 +7,15 @@ import json
 
 import pytest
 
-from evals.passk.suites import (SuiteFormatError, detect_shape, humaneval_tasks, import_humaneval,
-                          import_suite, load_suite_file, load_tasks)
+from evals.passk.suites import (
+    SuiteFormatError,
+    detect_shape,
+    humaneval_tasks,
+    import_humaneval,
+    import_suite,
+    load_suite_file,
+    load_tasks,
+)
 from pipeline.store import ConflictError
 
 MBPP = [

@@ -14,9 +14,15 @@ import pytest
 
 from evals.passk.execute import ExecutionPool
 from evals.passk.languages import build_job
-from evals.sandbox import (CodeExecutionDisabled, SandboxLimits, SandboxWorker,
-                           execution_allowed, require_execution_allowed, sandbox_protections,
-                           wait_for_uid_clear)
+from evals.sandbox import (
+    CodeExecutionDisabled,
+    SandboxLimits,
+    SandboxWorker,
+    execution_allowed,
+    require_execution_allowed,
+    sandbox_protections,
+    wait_for_uid_clear,
+)
 
 LIMITS = SandboxLimits(timeout_s=2.0, memory_mb=512, max_file_mb=8, output_kb=8)
 ROOT = Path(__file__).resolve().parents[2]

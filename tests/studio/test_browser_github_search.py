@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser import CHROMIUM_ARGS, free_port, launch_studio, open_tab, stop, wait_served
+from tests.browser import free_port, launch_studio, open_tab, stop, wait_served
 from tests.curate_github_server import FakeGitHub, make_repo
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]

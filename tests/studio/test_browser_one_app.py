@@ -66,10 +66,9 @@ def test_a_refused_count_keeps_the_panel_and_says_what_the_cli_says(studio_page,
         message = cli_error(home, "--model", "panel-model", *args)
         assert message in ("--limit must be at least 0 (got -3)", "--n-samples must be at least 1 (got 0)")
         # the same rule and limit; the panel names its own box where the CLI names its flag
+        from evals.passk.generate import EvalConfig
         from studio.common import name_form_fields
         from studio.widgets import form_label
-
-        from evals.passk.generate import EvalConfig
 
         form_label("limit", "First N tasks (0 = all)", EvalConfig)
         form_label("n_samples", "Samples per task (n)", EvalConfig)

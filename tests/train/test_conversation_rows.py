@@ -121,7 +121,7 @@ def test_frozen_conversation_reaches_training(store, tmp_path, tokenizer):
 
 
 @pytest.mark.slow
-def test_a_conversation_dataset_trains_through_the_real_run(store, tiny_model_dir, tmp_path):  # noqa: D103
+def test_a_conversation_dataset_trains_through_the_real_run(store, tiny_model_dir, tmp_path):
     """job → accelerate launch → SFTTrainer on pre-tokenized conversation rows, packing on."""
     import json
     from pathlib import Path

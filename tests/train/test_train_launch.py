@@ -13,8 +13,7 @@ import yaml
 
 from pipeline.errors import ConfigError
 from pipeline.train.config import TrainConfig
-from pipeline.train.launch import (accelerate_config, deepspeed_config, estimate_memory, launch_files,
-                                   resolve_hardware)
+from pipeline.train.launch import accelerate_config, deepspeed_config, estimate_memory, launch_files, resolve_hardware
 from tests.train_helpers import freeze_dataset, register_tiny
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -13,8 +13,8 @@ import pytest
 from pipeline import jobs
 from pipeline.train import TrainError
 from pipeline.train.job import reconcile_runs, resume_run, start_run, stop_run
-from tests.train_helpers import freeze_dataset, register_tiny, tiny_config
 from tests.helpers import until
+from tests.train_helpers import freeze_dataset, register_tiny, tiny_config
 
 pytestmark = pytest.mark.slow
 

@@ -4,8 +4,14 @@ import json
 import pytest
 
 from evals.validity import (
-    UnknownLanguageError, check, check_many, detect_godot_version, finding_counts, resolve_target,
-    syntax_rubric_score, validity_rate,
+    UnknownLanguageError,
+    check,
+    check_many,
+    detect_godot_version,
+    finding_counts,
+    resolve_target,
+    syntax_rubric_score,
+    validity_rate,
 )
 
 GODOT3_SNIPPET = "extends Node\nonready var l = $Label\n"

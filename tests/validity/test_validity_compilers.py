@@ -3,10 +3,9 @@ import shutil
 
 import pytest
 
-from evals.validity import check, check_many
-from evals.validity import compilers
+from evals.validity import check, check_many, compilers
 
-needs = lambda exe: pytest.mark.skipif(shutil.which(exe) is None, reason=f"{exe} not installed")  # noqa: E731
+needs = lambda exe: pytest.mark.skipif(shutil.which(exe) is None, reason=f"{exe} not installed")
 
 
 @needs("node")

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import importlib.util
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pipeline.models import GenParams, ModelError, Prompt, cut_at_stop, is_adapter_dir
 
@@ -41,7 +41,7 @@ class LocalModel:
         self.lock = threading.Lock()  # one generate at a time per model: torch already uses all cores
 
     @classmethod
-    def load(cls, spec: dict) -> "LocalModel":
+    def load(cls, spec: dict) -> LocalModel:
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
@@ -117,7 +117,7 @@ class LocalModel:
             still going) and how many rows of the batch have ended, so a caller counts finished
             answers as they finish, not only when the whole batch returns."""
 
-            def __init__(self, width: int, ends: "torch.Tensor"):
+            def __init__(self, width: int, ends: torch.Tensor):
                 self.width, self.ends, self.going = width, ends, None
 
             def __call__(self, input_ids, scores, **kwargs):

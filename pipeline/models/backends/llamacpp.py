@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 from pipeline.models import GenParams, ModelError, Prompt, cut_at_stop
 
@@ -58,7 +58,7 @@ class LlamaCppModel:
         self.tokenizer = GGUFTokenizer(llm)
 
     @classmethod
-    def load(cls, spec: dict) -> "LlamaCppModel":
+    def load(cls, spec: dict) -> LlamaCppModel:
         from llama_cpp import Llama
 
         path = spec.get("gguf") or spec.get("path")
@@ -133,8 +133,8 @@ class LlamaCppModel:
     def continuation_logprobs(self, context: Prompt, continuations: list[str], reply_so_far: str = "") -> list[float]:
         """log P(continuation | context + reply_so_far), scored token by token on the shared prefix
         (the context is evaluated once; each continuation rewinds the KV cache to it)."""
-        import numpy as np
         import llama_cpp
+        import numpy as np
 
         prefix = self.render(context) + reply_so_far
         base = self.tokens(prefix)

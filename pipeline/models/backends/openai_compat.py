@@ -7,8 +7,9 @@ stand-in key for local servers that ignore keys. It is handed to the client and 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Iterator
+from typing import Any
 
 from pipeline.models import GenParams, ModelError, Prompt, cut_at_stop
 
@@ -73,7 +74,7 @@ def explain(exc: Exception, spec: dict) -> ModelError:
 
 
 def _sampling(params: GenParams) -> dict:
-    kw = {"max_tokens": params.max_new_tokens, "temperature": params.temperature, "top_p": params.top_p}
+    kw: dict[str, Any] = {"max_tokens": params.max_new_tokens, "temperature": params.temperature, "top_p": params.top_p}
     if params.stop:
         kw["stop"] = params.stop[:4]  # OpenAI accepts at most four
     if params.seed is not None:
@@ -108,9 +109,8 @@ def generate(spec: dict, prompts: list[Prompt], params: GenParams, *, api_key: s
 
 def stream_chat(spec: dict, messages: list[dict], params: GenParams, *,
                 api_key: str | None = None) -> Iterator[str]:
-    import openai
-
     import httpx
+    import openai
 
     client = client_for(spec, api_key)
     so_far, finished = "", False
