@@ -16,10 +16,10 @@ import sys
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402
+import gradio as gr
 
-from studio.common import StudioContext  # noqa: E402
-from studio.shell import CSS, compose, launch, startup  # noqa: E402
+from studio.common import StudioContext
+from studio.shell import CSS, compose, launch, startup
 
 # The tabs, in the order of the flow: each a module with TITLE and build(ctx) (studio/README: a
 # tab's layout, its named handlers, then its wiring); `python -m studio.<tab>` serves one alone.

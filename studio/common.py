@@ -6,16 +6,15 @@ turn the project's named exceptions into a `gr.Error` the person can read.
 """
 from __future__ import annotations
 
-from pipeline.errors import StudioError
-
 import functools
 import inspect
-import re
 import logging
+import re
 from dataclasses import dataclass, field
 
 import gradio as gr
 
+from pipeline.errors import StudioError
 from pipeline.store import Store, open_store
 from studio.shared import Shared
 
@@ -35,9 +34,8 @@ class StudioContext:
     shared: Shared = field(default_factory=Shared)  # what a tab offers later tabs (studio.shared)
 
     @classmethod
-    def from_env(cls) -> "StudioContext":
+    def from_env(cls) -> StudioContext:
         from evals.sandbox import execution_allowed  # one rule for the UI and the executor
-
         from pipeline import hosted
 
         return cls(hosted=hosted.enabled(), allow_code_execution=execution_allowed()[0])

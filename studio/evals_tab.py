@@ -88,7 +88,7 @@ def job_html(job_id: int | None) -> str:
 # --- handlers: plain values in, plain values (or gr.update) out ---------------------------------
 
 @ui_errors
-def refresh(current_model: str | None | EllipsisType = ...) -> tuple:
+def refresh(current_model: str | EllipsisType | None = ...) -> tuple:
     """Lists from the store: the evals table and plot, the suites table, and the choices of the
     model, suite and three eval pickers. The model pick is kept (or set, when `current_model` is
     given)."""

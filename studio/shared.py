@@ -8,8 +8,8 @@ when a person clicks.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import gradio as gr
 

@@ -12,9 +12,9 @@ from types import ModuleType
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
 
-import gradio as gr  # noqa: E402  (the setting above must precede gradio's import)
+import gradio as gr
 
-from studio.common import StudioContext, bind_principals  # noqa: E402
+from studio.common import StudioContext, bind_principals
 
 CSS = """
 .job-row {display:flex; gap:.6em; align-items:center; padding:.25em 0;}

@@ -40,7 +40,7 @@ def test_an_empty_board_says_a_judged_eval_is_needed_and_hides_the_plot(studio_h
 
 
 def test_the_board_joins_pass_at_1_and_judge_scores_with_the_category_plot(store):
-    eval_id, run_id = seed(store)
+    _eval_id, run_id = seed(store)
     run_pick, board, categories, plot = compare_tab.refresh("not listed")
     label = f"{run_id} · single · alpha, beta by judge"
     assert run_pick == gr.update(choices=[label], value=None)      # an unknown pick falls back to the latest

@@ -62,7 +62,7 @@ def test_the_prompt_editor_saves_a_new_version_and_previews_it(store):
     add_snippets(store, 1, docstring="Return the number.")
     endpoint = store.register_model("endpoint", "openai", "served-model", endpoint="http://127.0.0.1:9/v1")
     _, prompts, _, _ = tab.refresh(endpoint["name"], None)
-    name, system, template = tab.load_prompt(prompts["value"])
+    name, _system, template = tab.load_prompt(prompts["value"])
     assert "{code}" in template
 
     saved = tab.save_prompt(name, "Be brief.", template + "\nOne sentence.")
