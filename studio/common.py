@@ -2,7 +2,8 @@
 
 A tab module exposes TITLE and `build(ctx)`, which makes its components inside the `gr.Tab`
 that app.py opens. Callbacks stay thin: they call pipeline/evals functions and let `ui_errors`
-turn the project's named exceptions into a `gr.Error` the person can read.
+turn the project's named exceptions (StudioError) into a warning the person can read, and any
+other exception (a bug) into its traceback in the studio's log plus a short message naming it.
 """
 from __future__ import annotations
 
@@ -156,7 +157,9 @@ def keep_choice(current, choices: list):
     return current if current in choices else (choices[0] if choices else None)
 
 
-EXPECTED = (StudioError, ValueError, FileNotFoundError, PermissionError)
+# What a handler may raise for the person to read: the project's named errors, and gr.Error that
+# a handler raises itself. Anything else is a bug (ui_errors keeps its traceback in the log).
+EXPECTED = (StudioError, gr.Error)
 
 
 def name_form_fields(message: str, config: str | None = None) -> str:
@@ -183,26 +186,41 @@ def _refuse(exc: Exception) -> None:
     gr.Warning(message)
 
 
+def internal_error(exc: Exception, where: str) -> gr.Error:
+    """A bug in a handler: its traceback goes to the studio's log file (pipeline.logfile) and the
+    person gets a short message that names that file, not the exception's text."""
+    from pipeline import logfile
+
+    path = logfile.record_bug(exc, where)
+    return gr.Error(f"internal error, see the log ({logfile.where_logged(path)})", print_exception=False)
+
+
 def ui_errors(fn):
-    """Expected failures (StudioError and subclasses, ValueError, gr.Error raised by a callback)
-    become one warning toast while every output keeps its value; anything else is a bug and keeps
-    its traceback. Works for plain callbacks and for streaming (generator) callbacks."""
+    """A StudioError (or a gr.Error the handler raised) becomes one warning toast while every
+    output keeps its value (gr.skip()); any other exception is a bug: its traceback is written to
+    the studio's log and the person sees "internal error, see the log (PATH)". Works for plain
+    handlers and for streaming (generator) handlers."""
+    where = f"{fn.__module__}.{fn.__qualname__}"
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def stream(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except (gr.Error, *EXPECTED) as exc:
+            except EXPECTED as exc:
                 _refuse(exc)
                 yield gr.skip()
+            except Exception as exc:
+                raise internal_error(exc, where) from None
         return stream
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except (gr.Error, *EXPECTED) as exc:
+        except EXPECTED as exc:
             _refuse(exc)
             return gr.skip()
+        except Exception as exc:
+            raise internal_error(exc, where) from None
 
     return wrapper

@@ -24,6 +24,8 @@ import json
 from dataclasses import replace
 from pathlib import Path
 
+from pipeline.errors import ConfigError
+
 from evals.judge import prompts
 
 NEED_REF_CATS = ("math", "reasoning", "coding", "arena-hard-200")   # FastChat's common.py
@@ -105,8 +107,6 @@ def attach_references(items: list[dict], refs: dict[str, list[str]], all_categor
 def expand_turns(items: list[dict], mode: str = "single") -> list[dict]:
     """Each question of several turns as one item per turn (`QID/tN`); others unchanged."""
     if mode in ("multi", "rubric") and any(i.get("turns") for i in items):
-        from pipeline.errors import ConfigError
-
         raise ConfigError("this suite has multi-turn questions; judge it in single or pairwise mode (as MT-bench does)")
     out = []
     for item in items:
@@ -240,7 +240,7 @@ def later_turn_messages(mode: str, item: dict, systems: list[str], answers: dict
         return single_messages(item, talks[0])
     if mode == "pairwise":
         return pairwise_messages(item, talks[0], talks[1])
-    raise ValueError(f"{mode} mode does not judge multi-turn questions; use single or pairwise (as MT-bench)")
+    raise ConfigError(f"{mode} mode does not judge multi-turn questions; use single or pairwise (as MT-bench)")
 
 
 def turn_summary(judgments: list[dict], items: list[dict]) -> dict:

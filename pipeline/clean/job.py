@@ -22,6 +22,7 @@ from pipeline.clean.decontam import (
     substring_probes,
 )
 from pipeline.clean.dedup import NearDuplicateFinder, duplicate_groups, exact_key
+from pipeline.errors import ConfigError
 from pipeline.clean.quality import QualityThresholds, quality_flags
 from pipeline.pairs.conversations import clean_fields
 from pipeline.store import Store
@@ -54,14 +55,14 @@ class CleanConfig(QualityThresholds, JobConfig):
 
     def __post_init__(self):
         if self.dedup_on not in ("output", "pair"):
-            raise ValueError(f"dedup_on must be output or pair, got {self.dedup_on!r}")
+            raise ConfigError(f"dedup_on must be output or pair, got {self.dedup_on!r}")
         if self.decontam_mode not in DECONTAM_MODES:
-            raise ValueError(f"decontam_mode must be one of {', '.join(DECONTAM_MODES)}, got {self.decontam_mode!r}")
+            raise ConfigError(f"decontam_mode must be one of {', '.join(DECONTAM_MODES)}, got {self.decontam_mode!r}")
         if not 0 < self.near_threshold <= 1:
-            raise ValueError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
+            raise ConfigError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
         if min(self.num_perm, self.shingle_size, self.probes_per_item, self.probe_chars, self.ngram_size,
                self.ngram_min_hits) < 1:
-            raise ValueError("num_perm, shingle_size, probes_per_item, probe_chars, ngram_size and "
+            raise ConfigError("num_perm, shingle_size, probes_per_item, probe_chars, ngram_size and "
                              "ngram_min_hits must be at least 1")
 
     def scope(self) -> PairFilter:
