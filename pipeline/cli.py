@@ -2,7 +2,7 @@
 `cli.py` (each exposes `register(subparsers)` and sets `func`; found without a central list), and
 one way to end (`run_cli`): the project's named errors (`StudioError`) become a single `error: …`
 line on stderr and exit code 2, never a traceback; anything else is a bug, whose traceback is
-printed, kept in the studio's log file too, and followed by one `internal error: …` line (exit 1).
+printed, kept in the studio's log file too ($STUDIO_HOME/logs/studio.log), and followed by one `internal error: …` line (exit 1).
 Also `--wait/--detach` and the loop that follows a job."""
 from __future__ import annotations
 
@@ -62,8 +62,7 @@ def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> i
 def ended(command: Callable[[], int], where: str) -> int:
     """Run `command` and return its exit code; a `StudioError` is one `error: …` line (2), a bug
     its traceback plus one `internal error: …` line naming the log file that also has it (1)."""
-    from pipeline import logfile
-    from pipeline.errors import StudioError
+    from pipeline.errors import StudioError, record_bug
 
     try:
         return command()
@@ -78,7 +77,7 @@ def ended(command: Callable[[], int], where: str) -> int:
         return 130
     except Exception as exc:
         traceback.print_exc()
-        path = logfile.record_bug(exc, where, "studio.cli")
+        path = record_bug(exc, where, "studio.cli")
         also = f"the traceback above is also in {path}" if path else "the traceback is above"
         print(f"internal error: {type(exc).__name__}: {exc} (a bug; {also})", file=sys.stderr)
         return 1

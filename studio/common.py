@@ -187,12 +187,12 @@ def _refuse(exc: Exception) -> None:
 
 
 def internal_error(exc: Exception, where: str) -> gr.Error:
-    """A bug in a handler: its traceback goes to the studio's log file (pipeline.logfile) and the
+    """A bug in a handler: its traceback goes to the studio's log file (pipeline.errors.record_bug) and the
     person gets a short message that names that file, not the exception's text."""
-    from pipeline import logfile
+    from pipeline.errors import record_bug, where_logged
 
-    path = logfile.record_bug(exc, where)
-    return gr.Error(f"internal error, see the log ({logfile.where_logged(path)})", print_exception=False)
+    path = record_bug(exc, where)
+    return gr.Error(f"internal error, see the log ({where_logged(path)})", print_exception=False)
 
 
 def ui_errors(fn):

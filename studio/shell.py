@@ -31,9 +31,10 @@ def startup(ctx: StudioContext) -> None:
     traceback), open the store, mark jobs that died with the last app as interrupted, queue the
     default model's preparation on first start. A broken store is reported in the UI, not a crash.
     This is the server's own upkeep, not a visitor's action (pipeline.access.housekeeping)."""
-    from pipeline import access, logfile
+    from pipeline import access
+    from pipeline.errors import attach_log
 
-    logfile.attach()
+    attach_log()
     with access.housekeeping():
         _startup(ctx)
 

@@ -108,12 +108,12 @@ def test_a_bug_in_a_streaming_handler_is_logged_the_same_way(studio_home):
 
 
 def test_the_log_follows_studio_home(tmp_path, monkeypatch):
-    from pipeline import logfile
+    from pipeline.errors import attach_log, record_bug
 
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "one"))
-    assert logfile.attach() == tmp_path / "one" / "logs" / "studio.log"
+    assert attach_log() == tmp_path / "one" / "logs" / "studio.log"
     monkeypatch.setenv("STUDIO_HOME", str(tmp_path / "two"))
-    path = logfile.record_bug(RuntimeError("boom"), "a test")
+    path = record_bug(RuntimeError("boom"), "a test")
     assert path == tmp_path / "two" / "logs" / "studio.log"
     assert "RuntimeError: boom" in path.read_text()
     assert "boom" not in (tmp_path / "one" / "logs" / "studio.log").read_text()
