@@ -21,7 +21,9 @@ MAX_PROMPT_CHARS = 200_000    # beyond this a paste is a mistake, not a prompt t
 
 
 def new_chat(store, models: list[str], *, mode: str = "single", system: str = "",
-             title: str | None = None, params: dict | None = None) -> int:
+             title: str | None = None, params: dict | None = None, owner: str | None = None) -> int:
+    """A new conversation with `models` answering side by side (`owner`: the arena session that
+    starts it); the id."""
     access.require(access.Cap.WRITE_DATA, access.Target(what="start a conversation"))
     if not models:
         raise ChatError("pick at least one model")
@@ -29,7 +31,7 @@ def new_chat(store, models: list[str], *, mode: str = "single", system: str = ""
         raise ChatError(f"at most {MAX_COLUMNS} models answer side by side")
     if mode == "battle" and (len(models) != 2 or models[0] == models[1]):
         raise ChatError("a battle needs two different models")
-    return store.create_chat(list(models), mode=mode, system=system, title=title, params=params)
+    return store.create_chat(list(models), mode=mode, system=system, title=title, params=params, owner=owner)
 
 
 def check_prompt(prompt: str) -> str:

@@ -131,16 +131,9 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
         progress(done, total, f"scanned {done}/{total}")
     edges = exact_edges + (near.edges() if near else [])
     groups = duplicate_groups(edges, rank.__getitem__)
-    with store.tx():
-        if cfg.exact_dedup or cfg.near_dedup:
-            store.clear_flags("duplicate", scope)
-            store.set_dup_groups(groups)
-        if cfg.decontam:
-            store.clear_flags("contaminated", scope)
-            store.set_contaminated(contaminated)
-        if cfg.filters:
-            store.clear_flags("filtered", scope)
-            store.set_filter_flags(flagged)
+    store.replace_flags(scope, dup_groups=groups if cfg.exact_dedup or cfg.near_dedup else None,
+                        contaminated=contaminated if cfg.decontam else None,
+                        filtered=flagged if cfg.filters else None)
     kept = set(groups.values())
     by_item = Counter(item for hits in contaminated.values() for item in hits.split(","))
     summary = {
