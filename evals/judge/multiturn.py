@@ -20,11 +20,11 @@ Results per turn and per category: `turn_summary`.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from pipeline.errors import ConfigError
+from pipeline.jsonl import parse_lines
 
 from evals.judge import prompts
 
@@ -68,17 +68,16 @@ def load_references(path: str | Path) -> dict[str, list[str]]:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise SuiteFileError(f"cannot read the reference answers {path}: {exc}") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for where, row, problem in parse_lines(lines):
         try:
-            row = json.loads(line)
+            if problem:
+                raise TypeError   # not a JSON object: the same complaint as a wrong shape
             turns = row["choices"][0]["turns"]
             if not (isinstance(turns, list) and all(isinstance(t, str) for t in turns)):
                 raise TypeError
             refs[str(row["question_id"])] = turns
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
-            problems.append(f"line {n}")
+        except (KeyError, IndexError, TypeError):
+            problems.append(where)
     if problems:
         raise SuiteFileError(f"{Path(path).name}: not reference answers of the shape {{question_id, model_id, "
                              f"choices: [{{index, turns: [...]}}]}} at {', '.join(problems[:8])}; nothing was stored")

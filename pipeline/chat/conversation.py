@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from pipeline import access
+from pipeline.jsonl import read_jsonl  # noqa: F401  (the reader of export_chats' files, for its callers)
 from pipeline.chat import ChatError
 from pipeline.chat.streaming import Column, ColumnState, run_columns
 
@@ -165,10 +166,6 @@ def export_jsonl(store, chat_ids: Iterable[int] | None, out: str | Path | IO[str
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         tmp.replace(path)
     return len(records)
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output: str | None = None,

@@ -10,9 +10,10 @@ finished batch means (labels, judgments) is the caller's `apply`.
 from __future__ import annotations
 
 import io
-import json
 import time
 from collections.abc import Callable
+
+from pipeline.jsonl import parse_lines
 
 ENDPOINT = "/v1/chat/completions"
 TERMINAL = ("completed", "failed", "expired", "cancelled")
@@ -84,10 +85,8 @@ def read_result_lines(client, file_id: str | None, key_of: Callable[[str | None]
     if not file_id:
         return {}
     out = {}
-    for line in client.files.content(file_id).text.splitlines():
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
+    for _, obj, problem in parse_lines(client.files.content(file_id).text.splitlines(), file_id):
+        if problem:
             continue  # its request gets no result and is marked failed by the caller
         key = key_of(obj.get("custom_id"))
         if key is not None:
