@@ -55,7 +55,7 @@ class ControlFlow(Exception):
 
 def log_path() -> Path:
     """Where the studio's log file is for the current $STUDIO_HOME."""
-    from pipeline.paths import studio_home   # paths imports this module
+    from pipeline.paths import studio_home  # paths imports this module
 
     return studio_home() / "logs" / "studio.log"
 

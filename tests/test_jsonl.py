@@ -52,7 +52,8 @@ def test_all_or_nothing_names_the_first_bad_line_and_an_empty_file(tmp_path):
 
 def test_training_files_are_read_by_it_and_fail_as_a_train_error(tmp_path):
     from pipeline.train import TrainError
-    from pipeline.train.data import read_jsonl as read_training_file, write_jsonl
+    from pipeline.train.data import read_jsonl as read_training_file
+    from pipeline.train.data import write_jsonl
 
     write_jsonl(tmp_path / "train.jsonl", [{"prompt": "p", "completion": "c", "extra": 1}])
     assert read_training_file(tmp_path / "train.jsonl") == [{"prompt": "p", "completion": "c"}]
