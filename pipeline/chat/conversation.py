@@ -161,10 +161,13 @@ def export_jsonl(store, chat_ids: Iterable[int] | None, out: str | Path | IO[str
 
         path = check_output_path(out, "conversations export")   # the validator, then the gate
         tmp = path.with_name(path.name + ".part")  # a crash never leaves half a file under the real name
-        with tmp.open("w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        tmp.replace(path)
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                for r in records:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            tmp.replace(path)
+        except OSError as exc:
+            raise ChatError(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(records)
 
 
