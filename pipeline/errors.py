@@ -13,7 +13,8 @@ traceback in the studio's log file and shows a short message naming that file.
     │   ├── StoreError (the database: corrupt, locked, not writable) → NotFoundError,
     │   │   ConflictError, DatasetDriftError
     │   ├── ConfigError (a setting out of range, an unknown key, a bad value; also a ValueError)
-    │   ├── UnsafeNameError (also a ValueError), AccessDenied (also a PermissionError)
+    │   ├── UnsafeNameError (also a ValueError), AccessDenied (also a PermissionError),
+    │   │   UserFileError (a file the user named cannot be read or written)
     │   └── one per stage: JobError, ModelError, FetchError, GitHubError, ExportError,
     │       ImportFileError, JsonlError, SuiteError, SuiteFormatError, SuiteFileError,
     │       ToolchainMissing, SandboxError, CodeExecutionDisabled, UnknownLanguageError, …
