@@ -2,8 +2,8 @@
 `cli.py` (each exposes `register(subparsers)` and sets `func`; found without a central list), and
 one way to end (`run_cli`): the project's named errors (`StudioError`) become a single `error: …`
 line on stderr and exit code 2, never a traceback; anything else is a bug, whose traceback is
-printed, kept in the studio's log file too ($STUDIO_HOME/logs/studio.log), and followed by one `internal error: …` line (exit 1).
-Also `--wait/--detach` and the loop that follows a job."""
+printed, kept in the studio's log file too ($STUDIO_HOME/logs/studio.log), and followed by one
+`internal error: …` line (exit 1). Also `--wait/--detach` and the loop that follows a job."""
 from __future__ import annotations
 
 import argparse

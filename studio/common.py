@@ -187,8 +187,8 @@ def _refuse(exc: Exception) -> None:
 
 
 def internal_error(exc: Exception, where: str) -> gr.Error:
-    """A bug in a handler: its traceback goes to the studio's log file (pipeline.errors.record_bug) and the
-    person gets a short message that names that file, not the exception's text."""
+    """A bug in a handler: its traceback goes to the studio's log file (pipeline.errors.record_bug)
+    and the person gets a short message that names that file, not the exception's text."""
     from pipeline.errors import record_bug, where_logged
 
     path = record_bug(exc, where)
