@@ -67,7 +67,7 @@ def attach_log() -> Path | None:
     logger = logging.getLogger(LOGGER)
     path = log_path()
     for handler in list(logger.handlers):
-        if getattr(handler, "studio_log", False):
+        if isinstance(handler, logging.FileHandler) and getattr(handler, "studio_log", False):
             if Path(handler.baseFilename) == path and path.exists():
                 return path
             logger.removeHandler(handler)

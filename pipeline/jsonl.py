@@ -17,6 +17,7 @@ import gzip
 import json
 from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import Any
 
 from pipeline.errors import StudioError
 
@@ -40,7 +41,7 @@ def iter_jsonl(path: str | Path, error: type[StudioError] = JsonlError
 
 
 def parse_lines(lines: Iterable[str], name: str | None = None, *, objects_only: bool = True,
-                not_json: str = "not valid JSON") -> Iterator[tuple[str, object, str | None]]:
+                not_json: str = "not valid JSON") -> Iterator[tuple[str, Any, str | None]]:
     """(where, record, problem) for each non-blank line; where is "NAME line N" ("line N" without
     a name); problem is `not_json` plus the parser's reason, or, with `objects_only`, says the
     line is not a JSON object. Without `objects_only` any JSON value is a record."""
