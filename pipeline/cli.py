@@ -1,7 +1,9 @@
 """What `python -m pipeline` and `python -m evals` share: one parser built from every stage's
 `cli.py` (each exposes `register(subparsers)` and sets `func`; found without a central list), and
-one way to end: the project's named errors become a single `error: …` line on stderr and exit
-code 2, never a traceback. Also `--wait/--detach` and the loop that follows a job."""
+one way to end (`run_cli`): the project's named errors (`StudioError`) become a single `error: …`
+line on stderr and exit code 2, never a traceback; anything else is a bug, whose traceback is
+printed, kept in the studio's log file too ($STUDIO_HOME/logs/studio.log), and followed by one
+`internal error: …` line (exit 1). Also `--wait/--detach` and the loop that follows a job."""
 from __future__ import annotations
 
 import argparse
@@ -9,6 +11,8 @@ import importlib
 import pkgutil
 import sys
 import time
+import traceback
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -37,18 +41,32 @@ def build_parser(prog: str, description: str, modules: list[str]) -> argparse.Ar
 
 
 def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> int:
+    """Parse `argv`, run the chosen command as the CLI's principal, and turn how it ended into an
+    exit code (see the module's docstring)."""
     import os
 
     from pipeline import access
-    from pipeline.errors import StudioError
 
     args = parser.parse_args(argv)
     # The CLI is the owner (a shell on the server); a command a job runs acts as the job's starter.
     who = access.default_principal() if os.environ.get("STUDIO_PRINCIPAL") else access.OWNER
-    try:
+
+    def command() -> int:
         with access.acting_as(who):
             return args.func(args) or 0
-    except (StudioError, ValueError, FileNotFoundError, PermissionError) as exc:
+
+    # The log names the command only: its arguments could hold a key or a private path.
+    return ended(command, f"{parser.prog} {getattr(args, 'command', '')}".strip())
+
+
+def ended(command: Callable[[], int], where: str) -> int:
+    """Run `command` and return its exit code; a `StudioError` is one `error: …` line (2), a bug
+    its traceback plus one `internal error: …` line naming the log file that also has it (1)."""
+    from pipeline.errors import StudioError, record_bug
+
+    try:
+        return command()
+    except StudioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # `… | head`: the reader left, which is not an error
@@ -57,6 +75,12 @@ def run_cli(parser: argparse.ArgumentParser, argv: list[str] | None = None) -> i
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        traceback.print_exc()
+        path = record_bug(exc, where, "studio.cli")
+        also = f"the traceback above is also in {path}" if path else "the traceback is above"
+        print(f"internal error: {type(exc).__name__}: {exc} (a bug; {also})", file=sys.stderr)
+        return 1
 
 
 def add_wait_flags(parser: argparse.ArgumentParser, wait_by_default: bool = False) -> None:

@@ -98,6 +98,30 @@ def check_output_path(path: str | Path, what: str = "output") -> Path:
     return resolved
 
 
+class UserFileError(StudioError):
+    """A file the user named cannot be read or written (missing, a folder, no permission)."""
+
+
+def read_user_text(path: str | Path, what: str = "file") -> str:
+    """The text of a file the user named (UTF-8), or a UserFileError saying why it cannot be read."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UserFileError(f"cannot read {what} {path}: {_why(exc)}") from None
+
+
+def write_user_text(path: str | Path, text: str, what: str = "output") -> None:
+    """Write `text` (UTF-8) to a file the user named, or raise a UserFileError saying why not."""
+    try:
+        Path(path).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise UserFileError(f"cannot write {what} {path}: {_why(exc)}") from None
+
+
+def _why(exc: Exception) -> str:
+    return getattr(exc, "strerror", None) or str(exc)
+
+
 def server_path(raw: str | Path, what: str = "path") -> Path:
     """A server path someone wants read (a model folder, a local repo), resolved, after the gate
     allowed it: the owner reads any folder, others only inside $STUDIO_HOME, visitors none."""

@@ -2,10 +2,12 @@
 
 A tab module exposes TITLE and `build(ctx)`, which makes its components inside the `gr.Tab`
 that app.py opens. Callbacks stay thin: they call pipeline/evals functions and let `ui_errors`
-turn the project's named exceptions into a `gr.Error` the person can read.
+turn the project's named exceptions (StudioError) into a warning the person can read, and any
+other exception (a bug) into its traceback in the studio's log plus a short message naming it.
 """
 from __future__ import annotations
 
+import contextvars
 import functools
 import inspect
 import logging
@@ -154,7 +156,11 @@ def keep_choice(current, choices: list):
     return current if current in choices else (choices[0] if choices else None)
 
 
-EXPECTED = (StudioError, ValueError, FileNotFoundError, PermissionError)
+# What a handler may raise for the person to read: the project's named errors, and gr.Error that
+# a handler raises itself. Anything else is a bug (ui_errors keeps its traceback in the log).
+EXPECTED = (StudioError, gr.Error)
+# Set while a plain handler wrapped by ui_errors runs (streams are resumed in other contexts).
+_HANDLING: contextvars.ContextVar[bool] = contextvars.ContextVar("studio_handling", default=False)
 
 
 def name_form_fields(message: str, config: str | None = None) -> str:
@@ -181,26 +187,48 @@ def _refuse(exc: Exception) -> None:
     gr.Warning(message)
 
 
+def internal_error(exc: Exception, where: str) -> gr.Error:
+    """A bug in a handler: its traceback goes to the studio's log file (pipeline.errors.record_bug)
+    and the person gets a short message that names that file, not the exception's text."""
+    from pipeline.errors import record_bug, where_logged
+
+    path = record_bug(exc, where)
+    return gr.Error(f"internal error, see the log ({where_logged(path)})", print_exception=False)
+
+
 def ui_errors(fn):
-    """Expected failures (StudioError and subclasses, ValueError, gr.Error raised by a callback)
-    become one warning toast while every output keeps its value; anything else is a bug and keeps
-    its traceback. Works for plain callbacks and for streaming (generator) callbacks."""
+    """A StudioError (or a gr.Error the handler raised) becomes one warning toast while every
+    output keeps its value (gr.skip()); any other exception is a bug: its traceback is written to
+    the studio's log and the person sees "internal error, see the log (PATH)". Works for plain
+    handlers and for streaming (generator) handlers."""
+    where = f"{fn.__module__}.{fn.__qualname__}"
     if inspect.isgeneratorfunction(fn):
         @functools.wraps(fn)
         def stream(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except (gr.Error, *EXPECTED) as exc:
+            except EXPECTED as exc:
                 _refuse(exc)
                 yield gr.skip()
+            except Exception as exc:
+                raise internal_error(exc, where) from None
         return stream
 
     @functools.wraps(fn)
     def wrapper(*args, **kwargs):
+        if _HANDLING.get():
+            # Called by another handler (a page's load runs the tab's refresh): the outermost one
+            # answers the person, so no caller ever unpacks one gr.skip() as its outputs.
+            return fn(*args, **kwargs)
+        token = _HANDLING.set(True)
         try:
             return fn(*args, **kwargs)
-        except (gr.Error, *EXPECTED) as exc:
+        except EXPECTED as exc:
             _refuse(exc)
             return gr.skip()
+        except Exception as exc:
+            raise internal_error(exc, where) from None
+        finally:
+            _HANDLING.reset(token)
 
     return wrapper

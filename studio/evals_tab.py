@@ -108,6 +108,7 @@ def refresh(current_model: str | EllipsisType | None = ...) -> tuple:
             gr.update(choices=labels), gr.update(choices=labels))
 
 
+@ui_errors
 def load(ctx: StudioContext, current_model: str | None) -> tuple:
     """The page's (and the tab's) opening: the sandbox status, then a refresh keeping the model."""
     return (sandbox_markdown(ctx), *refresh(current_model))

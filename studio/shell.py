@@ -27,11 +27,14 @@ CSS = """
 
 
 def startup(ctx: StudioContext) -> None:
-    """Open the store, mark jobs that died with the last app as interrupted, queue the default
-    model's preparation on first start. A broken store is reported in the UI, not a crash.
+    """Open the studio's log file ($STUDIO_HOME/logs/studio.log, where a handler's bug keeps its
+    traceback), open the store, mark jobs that died with the last app as interrupted, queue the
+    default model's preparation on first start. A broken store is reported in the UI, not a crash.
     This is the server's own upkeep, not a visitor's action (pipeline.access.housekeeping)."""
     from pipeline import access
+    from pipeline.errors import attach_log
 
+    attach_log()
     with access.housekeeping():
         _startup(ctx)
 

@@ -171,13 +171,12 @@ def poll_run(rid: Any) -> tuple:
     return status_html(run, points), figure, log_tail(run.get("job_id")), gr.Timer(active=run["status"] in LIVE)
 
 
+@ui_errors
 def follow_newest(rid: Any) -> tuple:
     """On opening the page: follow `rid`, else the newest run, so someone coming back sees its
     curve and log rather than an empty panel."""
     rid = rid or next((r["id"] for r in open_store().list_runs()), None)
-    shown = poll_run(rid)
-    # A refusal (the followed run is gone) is one gr.skip() for every output, not four values.
-    return shown if isinstance(shown, dict) else (rid, *shown)
+    return (rid, *poll_run(rid))   # a refusal inside (the run is gone) is this handler's one gr.skip()
 
 
 @ui_errors

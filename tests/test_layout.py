@@ -105,3 +105,19 @@ def test_no_studio_function_is_longer_than_a_screen():
             for p in modules("studio") for node in ast.walk(ast.parse(p.read_text(), str(p)))
             if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.end_lineno - node.lineno >= 80]
     assert long == []
+
+def store_internals(path: Path) -> list[str]:
+    """Each `.tx` or `.db` attribute the file reads: a transaction or a raw connection."""
+    return [f"{path.relative_to(ROOT)}:{node.lineno}: .{node.attr}"
+            for node in ast.walk(ast.parse(path.read_text(), str(path)))
+            if isinstance(node, ast.Attribute) and node.attr in ("tx", "db")]
+
+
+@pytest.mark.parametrize("package", ["pipeline", "evals", "studio"])
+def test_only_the_store_opens_transactions(package):
+    """A write that must be atomic is one named Store method; nothing outside pipeline/store opens
+    `store.tx()` or reaches for `store.db`."""
+    files = [p for p in modules(package) if "store" not in p.relative_to(ROOT).parts[:2]]
+    if package == "studio":
+        files.append(ROOT / "app.py")
+    assert [hit for p in files for hit in store_internals(p)] == []

@@ -1,5 +1,6 @@
 """Judging through the OpenAI Batch API: half price, results within 24h, the labeller's batch
-machinery (pipeline.label.batch: marker-based adoption, result-file reading, terminal states).
+machinery (pipeline.label.batchapi: submission with marker-based adoption, the polling loop,
+result-file reading).
 
     python -m evals judge run --judge gpt-4o-mini --contestants base tuned --batch --wait
 
@@ -13,12 +14,11 @@ again by the next run. The budget is checked by estimate, before submitting.
 """
 from __future__ import annotations
 
-import io
 import json
-import time
 import uuid
 
 from evals.judge.requests import VerdictError, read_verdict
+from pipeline.label import batchapi
 
 CUSTOM_PREFIX = "judge-"
 
@@ -28,8 +28,13 @@ def index_of(custom_id: str | None) -> int | None:
     return int(num) if prefix + "-" == CUSTOM_PREFIX and num.isdigit() else None
 
 
-def run_batch_judging(store, run: dict, requests: list[dict], cfg, judge: dict, price, tally, record, api_key,
+def run_batch_judging(store, run: dict, requests: list[dict], cfg, judge: dict, price, tally, judgment, api_key,
                       progress, log) -> str | None:
+    """Judge `requests` through the Batch API: record and submit the batches the budget allows
+    (by estimate), poll every open batch of the run until it ends, and store each batch's
+    judgments as it ends. `judgment(req, fields, raw, attempts, t_in, t_out, cost, latency)`
+    gives the row to store and the outcome to count. Returns 'budget' when the budget stopped
+    the submission, else None."""
     from pipeline.errors import ConfigError
     from pipeline.label.cost import cost_of, count_message_tokens
     from pipeline.models.backends.openai_compat import client_for
@@ -54,81 +59,58 @@ def run_batch_judging(store, run: dict, requests: list[dict], cfg, judge: dict, 
     for row in open_rows:
         if row["status"] == "preparing":
             _submit(store, client, judge, row, by_key, cfg, log)
-    waiting = {r["id"] for r in open_rows}
-    while waiting:
-        for row_id in sorted(waiting):
-            row = store.get_judge_batch(row_id)
-            batch = client.batches.retrieve(row["batch_id"])
-            if batch.status != row["remote_status"]:
-                store.update_judge_batch(row_id, remote_status=batch.status)
-                log(f"batch {batch.id}: {batch.status}")
-            if batch.status in ("completed", "failed", "expired", "cancelled"):
-                _apply(store, client, row, batch, by_key, cfg, price, tally, record)
-                waiting.discard(row_id)
-        if waiting:
-            deadline = time.monotonic() + cfg.batch_poll_s
-            while time.monotonic() < deadline:  # short naps so a cancel is seen within a second
-                progress(tally.done, tally.total, f"{len(waiting)} batch(es) at the provider · {tally.message()}",
-                         force=True)
-                time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+
+    def report(waiting: int, done_there: int) -> None:
+        progress(tally.done, tally.total, f"{waiting} batch(es) at the provider · {tally.message()}", force=True)
+
+    batchapi.poll(client, [r["id"] for r in open_rows], get_row=store.get_judge_batch,
+                  update_row=store.update_judge_batch, poll_s=cfg.batch_poll_s, report=report, log=log,
+                  apply=lambda row, batch: _apply(store, client, run, row, batch, by_key, cfg, price, tally, judgment))
     return stopped
 
 
 def _submit(store, client, judge, row, by_key, cfg, log) -> None:
-    from pipeline.label.batch import ENDPOINT, find_batch_by_marker
+    def lines() -> list[str]:
+        return [json.dumps({"custom_id": f"{CUSTOM_PREFIX}{i}", "method": "POST", "url": batchapi.ENDPOINT,
+                            "body": {"model": judge["path"], "messages": by_key[key]["messages"],
+                                     "max_tokens": cfg.max_new_tokens, "temperature": cfg.temperature}})
+                for i, key in enumerate(row["request_keys"])]
 
-    found = find_batch_by_marker(client, row["marker"])
-    if found is not None:
-        log(f"adopting batch {found.id}, created before the job stopped")
-        store.update_judge_batch(row["id"], batch_id=found.id, input_file_id=found.input_file_id,
-                                 status="submitted", remote_status=found.status)
-        return
-    lines = [json.dumps({"custom_id": f"{CUSTOM_PREFIX}{i}", "method": "POST", "url": ENDPOINT,
-                         "body": {"model": judge["path"], "messages": by_key[key]["messages"],
-                                  "max_tokens": cfg.max_new_tokens, "temperature": cfg.temperature}})
-             for i, key in enumerate(row["request_keys"])]
-    upload = client.files.create(file=(f"judge-{row['marker']}.jsonl", io.BytesIO("\n".join(lines).encode() + b"\n")),
-                                 purpose="batch")
-    store.update_judge_batch(row["id"], input_file_id=upload.id)
-    batch = client.batches.create(input_file_id=upload.id, endpoint=ENDPOINT, completion_window="24h",
-                                  metadata={"studio_marker": row["marker"], "judge": judge["name"][:500]})
-    log(f"submitted batch {batch.id}: {len(lines)} judge requests")
-    store.update_judge_batch(row["id"], batch_id=batch.id, status="submitted", remote_status=batch.status)
+    batchapi.submit(client, row, lines, name="judge", metadata={"judge": judge["name"][:500]},
+                    update_row=store.update_judge_batch, log=log, what="judge requests")
 
 
-def _apply(store, client, row, batch, by_key, cfg, price, tally, record) -> None:
-    """Every request's judgment (or failure) and the row's 'applied' mark, in one transaction."""
-    from pipeline.label.batch import read_result_lines
+def _apply(store, client, run, row, batch, by_key, cfg, price, tally, judgment) -> None:
+    """Every request's judgment (or failure) and the row's 'applied' mark, in one transaction
+    (Store.apply_judge_batch); a batch applied already is not counted again."""
     from pipeline.label.cost import cost_of
 
-    results = read_result_lines(client, batch.error_file_id, index_of)
-    results.update(read_result_lines(client, batch.output_file_id, index_of))
-    outcomes = []
-    with store.tx():
-        if store.get_judge_batch(row["id"])["status"] not in ("preparing", "submitted"):
-            return  # applied already: its judgments and costs are counted
-        for i, key in enumerate(row["request_keys"]):
-            req = by_key.get(key)
-            if req is None:
-                continue
-            result = results.get(i) or {}
-            response = result.get("response") or {}
-            if not result or result.get("error") or response.get("status_code") != 200:
-                error = (f"batch {batch.id} {batch.status} without a result for this request" if not result else
-                         f"batch request failed (HTTP {response.get('status_code')})")
-                outcomes.append(record(req, {"status": "failed", "error": error}, None, 0, 0, 0, 0.0, None))
-                continue
-            body = response.get("body") or {}
-            text = (((body.get("choices") or [{}])[0].get("message") or {}).get("content")) or ""
-            usage = body.get("usage") or {}
-            t_in, t_out = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
-            try:
-                fields = {"status": "ok", "error": None, **read_verdict(cfg.mode, req, text)}
-            except VerdictError as exc:
-                fields = {"status": "unparseable", "error": str(exc)}
-            outcomes.append(record(req, fields, text, 1, t_in, t_out, cost_of(price, t_in, t_out, batch=True), None))
-        store.update_judge_batch(row["id"], status="applied" if batch.status == "completed" else "failed",
-                                 remote_status=batch.status, output_file_id=batch.output_file_id,
-                                 error_file_id=batch.error_file_id)
-    for outcome in outcomes:
-        tally.add(outcome)
+    results = batchapi.batch_results(client, batch, index_of)
+    written = []
+    for i, key in enumerate(row["request_keys"]):
+        req = by_key.get(key)
+        if req is None:
+            continue
+        result = results.get(i) or {}
+        response = result.get("response") or {}
+        if not result or result.get("error") or response.get("status_code") != 200:
+            error = (f"batch {batch.id} {batch.status} without a result for this request" if not result else
+                     f"batch request failed (HTTP {response.get('status_code')})")
+            written.append(judgment(req, {"status": "failed", "error": error}, None, 0, 0, 0, 0.0, None))
+            continue
+        body = response.get("body") or {}
+        text = (((body.get("choices") or [{}])[0].get("message") or {}).get("content")) or ""
+        usage = body.get("usage") or {}
+        t_in, t_out = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
+        try:
+            fields = {"status": "ok", "error": None, **read_verdict(cfg.mode, req, text)}
+        except VerdictError as exc:
+            fields = {"status": "unparseable", "error": str(exc)}
+        written.append(judgment(req, fields, text, 1, t_in, t_out, cost_of(price, t_in, t_out, batch=True), None))
+    applied = store.apply_judge_batch(run["id"], row["id"], [(key, fields) for key, fields, _ in written],
+                                      status="applied" if batch.status == "completed" else "failed",
+                                      remote_status=batch.status, output_file_id=batch.output_file_id,
+                                      error_file_id=batch.error_file_id)
+    if applied:
+        for _, _, outcome in written:
+            tally.add(outcome)

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments
+from pipeline.paths import write_user_text
 from pipeline.store import open_store
 
 
@@ -162,7 +163,7 @@ def cmd_export(args) -> int:
              for j in store.judgments(args.run_id)]
     text = "\n".join(lines) + ("\n" if lines else "")
     if args.out:
-        Path(args.out).write_text(text, encoding="utf-8")
+        write_user_text(args.out, text)
         print(f"wrote {len(lines)} judgments to {args.out}")
     else:
         sys.stdout.write(text)
@@ -177,6 +178,6 @@ def cmd_compare(args) -> int:
     print(markdown)
     for path, text in ((args.csv, to_csv(board)), (args.markdown, markdown + "\n")):
         if path:
-            Path(path).write_text(text, encoding="utf-8")
+            write_user_text(path, text)
             print(f"wrote {path}")
     return 0

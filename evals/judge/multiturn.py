@@ -20,11 +20,12 @@ Results per turn and per category: `turn_summary`.
 """
 from __future__ import annotations
 
-import json
 from dataclasses import replace
 from pathlib import Path
 
 from evals.judge import prompts
+from pipeline.errors import ConfigError
+from pipeline.jsonl import parse_lines
 
 NEED_REF_CATS = ("math", "reasoning", "coding", "arena-hard-200")   # FastChat's common.py
 # FastChat's gen_model_answer.py samples MT-bench answers at these temperatures (0 = greedy).
@@ -66,17 +67,16 @@ def load_references(path: str | Path) -> dict[str, list[str]]:
         lines = Path(path).read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise SuiteFileError(f"cannot read the reference answers {path}: {exc}") from None
-    for n, line in enumerate(lines, 1):
-        if not line.strip():
-            continue
+    for where, row, problem in parse_lines(lines):
         try:
-            row = json.loads(line)
+            if problem:
+                raise TypeError   # not a JSON object: the same complaint as a wrong shape
             turns = row["choices"][0]["turns"]
             if not (isinstance(turns, list) and all(isinstance(t, str) for t in turns)):
                 raise TypeError
             refs[str(row["question_id"])] = turns
-        except (json.JSONDecodeError, KeyError, IndexError, TypeError):
-            problems.append(f"line {n}")
+        except (KeyError, IndexError, TypeError):
+            problems.append(where)
     if problems:
         raise SuiteFileError(f"{Path(path).name}: not reference answers of the shape {{question_id, model_id, "
                              f"choices: [{{index, turns: [...]}}]}} at {', '.join(problems[:8])}; nothing was stored")
@@ -105,8 +105,6 @@ def attach_references(items: list[dict], refs: dict[str, list[str]], all_categor
 def expand_turns(items: list[dict], mode: str = "single") -> list[dict]:
     """Each question of several turns as one item per turn (`QID/tN`); others unchanged."""
     if mode in ("multi", "rubric") and any(i.get("turns") for i in items):
-        from pipeline.errors import ConfigError
-
         raise ConfigError("this suite has multi-turn questions; judge it in single or pairwise mode (as MT-bench does)")
     out = []
     for item in items:
@@ -240,7 +238,7 @@ def later_turn_messages(mode: str, item: dict, systems: list[str], answers: dict
         return single_messages(item, talks[0])
     if mode == "pairwise":
         return pairwise_messages(item, talks[0], talks[1])
-    raise ValueError(f"{mode} mode does not judge multi-turn questions; use single or pairwise (as MT-bench)")
+    raise ConfigError(f"{mode} mode does not judge multi-turn questions; use single or pairwise (as MT-bench)")
 
 
 def turn_summary(judgments: list[dict], items: list[dict]) -> dict:

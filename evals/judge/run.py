@@ -296,24 +296,29 @@ def judge_all(store, run, items, answers, answers_rows, cfg, api_key, progress, 
     log(f"judging: {len(requests)} requests to {cfg.judge} ({len(judged)} stored)")
     progress(0, tally.total, tally.message(), force=True)
 
-    def record(req, fields: dict, raw, attempts, t_in, t_out, cost, latency) -> JudgeOutcome:
+    def judgment(req, fields: dict, raw, attempts, t_in, t_out, cost, latency) -> tuple[str, dict, JudgeOutcome]:
+        """The row `record_judgment` stores for one request's reply (or failure), and its outcome."""
         extra = dict(fields)
         if cfg.mode == "rubric" and extra.get("scores") is not None:
             row = answers_rows.get((req["systems"][0], req["item"]["id"])) or {}
             if row.get("valid") is not None:
                 extra["scores"] = {**extra["scores"], "syntax": 10.0 if row["valid"] else 0.0}
-        store.record_judgment(run["id"], req["key"], {
+        status = extra.get("status")
+        return req["key"], {
             "item_id": req["item"]["id"], "category": req["item"]["category"], "judge": cfg.judge, "mode": cfg.mode,
             "systems": req["systems"], "swapped": req.get("swapped"), "prompt": req["messages"], "raw": raw,
             "attempts": attempts, "tokens_in": t_in, "tokens_out": t_out, "cost": cost, "latency_ms": latency,
-            **extra})
-        status = extra.get("status")
-        return JudgeOutcome(None if status == "unparseable" else status == "ok", t_in, t_out, cost)
+            **extra}, JudgeOutcome(None if status == "unparseable" else status == "ok", t_in, t_out, cost)
+
+    def record(*args) -> JudgeOutcome:
+        key, fields, outcome = judgment(*args)
+        store.record_judgment(run["id"], key, fields)
+        return outcome
 
     if cfg.batch:
         from evals.judge.batch import run_batch_judging
 
-        stopped = run_batch_judging(store, run, requests, cfg, judge, price, tally, record, api_key, progress, log)
+        stopped = run_batch_judging(store, run, requests, cfg, judge, price, tally, judgment, api_key, progress, log)
     elif judge["kind"] == "openai":
         stopped = _judge_endpoint(store, requests, judge, price, cfg, tally, record, api_key, progress, log)
     else:

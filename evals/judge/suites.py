@@ -12,11 +12,11 @@ in a file is reported at once, with its line number, so a person fixes the file 
 """
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 
 from pipeline.errors import StudioError
+from pipeline.jsonl import parse_lines
 
 BUILTIN_NAME = "codetune-judge-v1"
 BUILTIN_PATH = Path(__file__).with_name("builtin_suite.jsonl")
@@ -85,19 +85,14 @@ def validate_items(entries: Sequence[tuple[str, object]]) -> list[dict]:
 
 
 def parse_suite_text(text: str) -> list[dict]:
-    entries = []
-    for n, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            entries.append((f"line {n}", json.loads(line)))
-        except json.JSONDecodeError as exc:
-            entries.append((f"line {n}", f"not JSON ({exc.msg})"))
-    bad_json = [f"{w}: {v}" for w, v in entries if isinstance(v, str)]
+    """The validated items of a suite file's text (one JSON object per line), or one
+    SuiteFileError naming the lines that are not JSON, else every problem of the items."""
+    entries = list(parse_lines(text.splitlines(), objects_only=False, not_json="not JSON"))
+    bad_json = [f"{where}: {problem}" for where, _, problem in entries if problem]
     if bad_json:
         raise SuiteFileError("the suite file is not JSON Lines; fix these lines (nothing was stored): "
                              + "; ".join(bad_json[:MAX_PROBLEMS_SHOWN]))
-    return validate_items(entries)
+    return validate_items([(where, record) for where, record, _ in entries])
 
 
 def load_suite_file(path: str | Path) -> list[dict]:

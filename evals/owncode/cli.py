@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import sys
 
-from evals.passk.cli import _handled  # named errors: one `error:` line, exit 2
 from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments
 from pipeline.store import open_store
@@ -26,19 +25,19 @@ def register(sub) -> None:
     add_config_arguments(run, OwnCodeConfig)
     run.add_argument("--job", action="store_true", help="run as a background job (the UI's way) and print its id")
     add_wait_flags(run)
-    run.set_defaults(func=_handled(cmd_run))
+    run.set_defaults(func=cmd_run)
     ls = a.add_parser("list", help="own-code evals, newest first")
     ls.add_argument("--dataset", help="only evals of this dataset (name, name@version or id)")
-    ls.set_defaults(func=_handled(cmd_list))
+    ls.set_defaults(func=cmd_list)
     show = a.add_parser("show", help="one eval's figures, and with --items every item's scores")
     show.add_argument("eval_id", type=int, help="the own-code eval's id")
     show.add_argument("--items", action="store_true", help="also print each item: reference, answer, scores")
-    show.set_defaults(func=_handled(cmd_show))
+    show.set_defaults(func=cmd_show)
     cmp_ = a.add_parser("compare", help="paired comparison of two evals on the same items, said in words")
     cmp_.add_argument("a", type=int, help="the baseline eval's id (e.g. the base model)")
     cmp_.add_argument("b", type=int, help="the candidate eval's id (e.g. the fine-tune)")
     cmp_.add_argument("--json", action="store_true", help="print the whole result as JSON")
-    cmp_.set_defaults(func=_handled(cmd_compare))
+    cmp_.set_defaults(func=cmd_compare)
 
 
 def cmd_run(args) -> int:

@@ -8,26 +8,11 @@
 from __future__ import annotations
 
 import argparse
-import functools
 import json
-import sys
 
 from pipeline.cli import add_wait_flags, follow_job
 from pipeline.config import add_config_arguments
-from pipeline.errors import StudioError
 from pipeline.store import StoreError, open_store
-
-
-def _handled(fn):
-    """Named errors become one `error: …` line and exit code 2, like `python -m pipeline`."""
-    @functools.wraps(fn)
-    def wrapper(args):
-        try:
-            return fn(args)
-        except StudioError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-    return wrapper
 
 
 def _ks(text: str) -> tuple[int, ...]:
@@ -100,7 +85,6 @@ def register(sub) -> None:
     p.set_defaults(_parser=p)
 
 
-@_handled
 def cmd_score(args) -> int:
     if not args.samples:
         args._parser.print_help()
@@ -145,7 +129,6 @@ def _save(args, report) -> None:
     print(f"saved as eval {eval_id}")
 
 
-@_handled
 def cmd_suites(args) -> int:
     suites = open_store().list_suites()
     if not suites:
@@ -155,7 +138,6 @@ def cmd_suites(args) -> int:
     return 0
 
 
-@_handled
 def cmd_import(args) -> int:
     from evals.passk.suites import import_suite
 
@@ -164,7 +146,6 @@ def cmd_import(args) -> int:
     return 0
 
 
-@_handled
 def cmd_protections(args) -> int:
     from evals.passk.languages import libraries, toolchains
     from evals.sandbox import describe_protections
@@ -180,7 +161,6 @@ def cmd_protections(args) -> int:
     return 0
 
 
-@_handled
 def cmd_run(args) -> int:
     from evals.passk.generate import EvalConfig, submit_eval
 
@@ -191,7 +171,6 @@ def cmd_run(args) -> int:
                       report=lambda job: [json.dumps(job["result"], indent=2)] if job.get("result") else [])
 
 
-@_handled
 def cmd_list(args) -> int:
     rows = open_store().list_evals()
     if not rows:
@@ -204,7 +183,6 @@ def cmd_list(args) -> int:
     return 0
 
 
-@_handled
 def cmd_show(args) -> int:
     store = open_store()
     e = store.get_eval(args.eval_id)
@@ -219,7 +197,6 @@ def cmd_show(args) -> int:
     return 0
 
 
-@_handled
 def cmd_tasks(args) -> int:
     from evals.passk.report import sorted_task_rows
 
@@ -228,7 +205,6 @@ def cmd_tasks(args) -> int:
     return 0
 
 
-@_handled
 def cmd_sample(args) -> int:
     from evals.passk.report import sample_detail
 
@@ -241,7 +217,6 @@ def cmd_sample(args) -> int:
     return 0
 
 
-@_handled
 def cmd_compare(args) -> int:
     from evals.compare import compare_evals
 
@@ -255,7 +230,6 @@ def cmd_compare(args) -> int:
     return 0
 
 
-@_handled
 def cmd_execute(args) -> int:
     from evals.sandbox import require_execution_allowed
     from pipeline import jobs

@@ -19,6 +19,7 @@ from evals.passk.execute import ExecutionPool, execute_samples
 from evals.passk.suites import SuiteFormatError
 from evals.sandbox import SandboxLimits
 from pipeline.jsonl import read_jsonl
+from pipeline.paths import UserFileError
 
 
 def read_samples(path: str | Path) -> list[dict]:
@@ -68,7 +69,11 @@ def score_samples_file(path: str | Path, tasks: dict[str, dict], *,
         executed = pool.executed
     out = Path(out) if out else results_path_for(path)
     per_task: dict[str, list[bool]] = {}
-    with open(out, "w", encoding="utf-8") as fh:
+    try:
+        fh = open(out, "w", encoding="utf-8")
+    except OSError as exc:
+        raise UserFileError(f"cannot write the results file {out}: {exc.strerror or exc}") from None
+    with fh:
         for sample, v in zip(samples, verdicts):
             per_task.setdefault(sample["task_id"], []).append(v["passed"])
             row = dict(sample["record"], result=human_eval_result(v), passed=v["passed"],

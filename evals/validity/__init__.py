@@ -28,6 +28,8 @@ import os
 import re
 from pathlib import Path
 
+from pipeline.errors import ConfigError
+
 from . import compilers, treesitter
 from .findings import DEFAULT_LEVELS, LEVELS, Finding, ValidityResult, sort_findings
 from .treesitter import UnknownLanguageError, canonical_language
@@ -50,7 +52,7 @@ def _normalize_levels(levels) -> tuple[str, ...]:
         levels = [part.strip() for part in levels.split(",") if part.strip()]
     unknown = set(levels) - set(LEVELS)
     if unknown:
-        raise ValueError(f"unknown level(s) {sorted(unknown)}; choose from {LEVELS}")
+        raise ConfigError(f"unknown level(s) {sorted(unknown)}; choose from {LEVELS}")
     return tuple(level for level in LEVELS if level in levels)
 
 
@@ -77,7 +79,7 @@ def check(code: str, language: str = "gdscript", target: str | None = None,
     language = canonical_language(language)
     levels = _normalize_levels(levels)
     if user_refs not in USER_REFS_MODES:
-        raise ValueError(f"unknown user_refs mode {user_refs!r}; choose from {', '.join(USER_REFS_MODES)}")
+        raise ConfigError(f"unknown user_refs mode {user_refs!r}; choose from {', '.join(USER_REFS_MODES)}")
     if language == "gdscript":
         target = resolve_target(target, prompt, project)
     else:

@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections import Counter
 from pathlib import Path
 
+from pipeline.jsonl import JsonlError, read_jsonl
+
 from .findings import DEFAULT_LEVELS, ValidityResult
 
 CODE_FIELDS = ("code", "completion", "output", "answer", "response")
@@ -23,27 +25,29 @@ def load_answers(path: str | Path, language: str | None = None) -> tuple[list[di
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"{path} does not exist")
+        raise JsonlError(f"{path} does not exist")
     if path.suffix != ".jsonl":
         if language is None:
             by_suffix = {suffix: name for name, (_, _, suffix) in LANGUAGES.items()}
             language = by_suffix.get(path.suffix, "gdscript")
-        return [{"id": path.name, "code": path.read_text(encoding="utf-8", errors="replace")}], language
-    from pipeline.jsonl import read_jsonl  # names the first malformed line
-
-    rows = read_jsonl(path)
+        try:
+            code = path.read_text(encoding="utf-8", errors="replace")
+        except OSError as exc:
+            raise JsonlError(f"cannot read {path}: {exc.strerror or exc}") from None
+        return [{"id": path.name, "code": code}], language
+    rows = read_jsonl(path)  # names the first malformed line
     return rows, language or "gdscript"
 
 
 def answer_of(row: dict, field: str | None = None) -> str:
     if field:
         if not isinstance(row.get(field), str):
-            raise ValueError(f"row {row.get('id', '?')} has no text field {field!r}")
+            raise JsonlError(f"row {row.get('id', '?')} has no text field {field!r}")
         return row[field]
     for name in CODE_FIELDS:
         if isinstance(row.get(name), str):
             return row[name]
-    raise ValueError(f"row {row.get('id', '?')} has none of the fields {', '.join(CODE_FIELDS)}; "
+    raise JsonlError(f"row {row.get('id', '?')} has none of the fields {', '.join(CODE_FIELDS)}; "
                      "name the answer field")
 
 

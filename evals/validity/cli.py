@@ -22,6 +22,8 @@ import json
 import sys
 
 from evals.validity.answers import check_answers, load_answers, summarize
+from pipeline.errors import ConfigError
+from pipeline.paths import write_user_text
 
 
 def register(subparsers) -> argparse.ArgumentParser:
@@ -55,7 +57,7 @@ def _load(args) -> tuple[list[dict], str]:
         code = args.code.replace("\\n", "\n").replace("\\t", "\t")
         return [{"id": "snippet", "code": code}], args.language or "gdscript"
     if not args.path:
-        raise ValueError("give a path or --code")
+        raise ConfigError("give a path or --code")
     return load_answers(args.path, args.language)
 
 
@@ -75,9 +77,8 @@ def run(args) -> int:
                     print(f"   {finding}")
     _print_summary(language, dict(summarize(rows, results), user_refs=user_refs if language == "gdscript" else None))
     if args.out:
-        with open(args.out, "w", encoding="utf-8") as out:
-            for index, (row, result) in enumerate(zip(rows, results)):
-                out.write(json.dumps({"id": row.get("id", index), **result.to_dict()}) + "\n")
+        write_user_text(args.out, "".join(json.dumps({"id": row.get("id", index), **result.to_dict()}) + "\n"
+                                          for index, (row, result) in enumerate(zip(rows, results))))
     return 0
 
 

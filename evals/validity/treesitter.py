@@ -12,6 +12,7 @@ import threading
 from functools import cache
 
 from pipeline import languages as registry
+from pipeline.errors import StudioError
 
 from .findings import Finding
 
@@ -23,7 +24,7 @@ LANGUAGES: dict[str, tuple[str, str, str]] = {
 }
 
 
-class UnknownLanguageError(ValueError):
+class UnknownLanguageError(StudioError, ValueError):
     """The language has no row in LANGUAGES (or its grammar wheel is not installed)."""
 
 

@@ -127,10 +127,7 @@ def start(store, mode: str, models: list[str] | None = None, rng: random.Random 
                           f"published: {', '.join(offered) or 'none yet'}")
     principal = access.require(Cap.ARENA, Target(published=all(m in offered for m in models),
                                                  what=f"chat with {', '.join(models)}"))
-    with store.tx():   # the conversation and its owner in one transaction
-        chat_id = new_chat(store, models, mode=mode)
-        store.set_chat_owner(chat_id, voter_id(principal))
-    return chat_id
+    return new_chat(store, models, mode=mode, owner=voter_id(principal))  # written together
 
 
 def _own(store, chat_id: int, principal: Principal) -> dict:
@@ -165,12 +162,8 @@ def vote(store, chat_id: int, winner: str) -> dict:
     from pipeline.chat.arena import vote as chat_vote
 
     principal = access.require(Cap.ARENA, Target(what=f"vote on conversation {chat_id}"))
-    chat = _own(store, chat_id, principal)
-    turn = max((m["turn"] for m in chat["messages"] if m["role"] == "user"), default=None)
-    with store.tx():   # the vote and its voter in one transaction
-        result = chat_vote(store, chat_id, winner)
-        store.set_vote_voter(chat_id, turn, voter_id(principal))
-    return result
+    _own(store, chat_id, principal)
+    return chat_vote(store, chat_id, winner, voter=voter_id(principal))  # the vote carries its voter
 
 
 # -- the owner's side --------------------------------------------------------------------------

@@ -25,8 +25,9 @@ def pick_battle(models: list[str], rng: random.Random | None = None) -> list[str
     return (rng or random.Random()).sample(names, 2)
 
 
-def vote(store, chat_id: int, winner: str) -> dict:
-    """Record the vote on the last turn; returns {'a': model, 'b': model, 'winner': winner}."""
+def vote(store, chat_id: int, winner: str, voter: str | None = None) -> dict:
+    """Record the vote on the last turn, signed by `voter` (an arena visitor); returns
+    {'a': model, 'b': model, 'winner': winner}."""
     from pipeline import access
 
     access.require(access.Cap.WRITE_DATA, access.Target(what=f"vote on conversation {chat_id}"))
@@ -50,7 +51,7 @@ def vote(store, chat_id: int, winner: str) -> dict:
         raise ChatError(f"model {' and '.join(failed)} failed to answer; a vote needs two answers")
     store.record_vote(chat_id, turn, chat["models"][0], chat["models"][1], winner, prompt=users[-1]["content"],
                       answer_a=answers[0]["content"], answer_b=answers[1]["content"],
-                      mode="battle" if chat["mode"] == "battle" else "side")
+                      mode="battle" if chat["mode"] == "battle" else "side", voter=voter)
     return {"a": chat["models"][0], "b": chat["models"][1], "winner": winner}
 
 

@@ -166,11 +166,10 @@ def cmd_delete(args) -> int:
 
 
 def cmd_to_pairs(args) -> int:
-    from pathlib import Path
-
     from pipeline.chat import send_to_pairs
+    from pipeline.paths import read_user_text
 
-    output = Path(args.output_file).read_text(encoding="utf-8") if args.output_file else None
+    output = read_user_text(args.output_file, "output file") if args.output_file else None
     ids = send_to_pairs(open_store(), args.chat_id, message_id=args.message, output=output,
                         keep_context=not args.turn_only)
     print(f"pair(s) {', '.join(map(str, ids))} (origin chat, draft): review them in the Pairs tab")

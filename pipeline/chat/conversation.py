@@ -16,13 +16,16 @@ from typing import IO
 from pipeline import access
 from pipeline.chat import ChatError
 from pipeline.chat.streaming import Column, ColumnState, run_columns
+from pipeline.jsonl import read_jsonl  # noqa: F401  (the reader of export_chats' files, for its callers)
 
 MAX_COLUMNS = 4
 MAX_PROMPT_CHARS = 200_000    # beyond this a paste is a mistake, not a prompt to cut
 
 
 def new_chat(store, models: list[str], *, mode: str = "single", system: str = "",
-             title: str | None = None, params: dict | None = None) -> int:
+             title: str | None = None, params: dict | None = None, owner: str | None = None) -> int:
+    """A new conversation with `models` answering side by side (`owner`: the arena session that
+    starts it); the id."""
     access.require(access.Cap.WRITE_DATA, access.Target(what="start a conversation"))
     if not models:
         raise ChatError("pick at least one model")
@@ -30,7 +33,7 @@ def new_chat(store, models: list[str], *, mode: str = "single", system: str = ""
         raise ChatError(f"at most {MAX_COLUMNS} models answer side by side")
     if mode == "battle" and (len(models) != 2 or models[0] == models[1]):
         raise ChatError("a battle needs two different models")
-    return store.create_chat(list(models), mode=mode, system=system, title=title, params=params)
+    return store.create_chat(list(models), mode=mode, system=system, title=title, params=params, owner=owner)
 
 
 def check_prompt(prompt: str) -> str:
@@ -159,15 +162,14 @@ def export_jsonl(store, chat_ids: Iterable[int] | None, out: str | Path | IO[str
 
         path = check_output_path(out, "conversations export")   # the validator, then the gate
         tmp = path.with_name(path.name + ".part")  # a crash never leaves half a file under the real name
-        with tmp.open("w", encoding="utf-8") as f:
-            for r in records:
-                f.write(json.dumps(r, ensure_ascii=False) + "\n")
-        tmp.replace(path)
+        try:
+            with tmp.open("w", encoding="utf-8") as f:
+                for r in records:
+                    f.write(json.dumps(r, ensure_ascii=False) + "\n")
+            tmp.replace(path)
+        except OSError as exc:
+            raise ChatError(f"cannot write {path}: {exc.strerror or exc}") from None
     return len(records)
-
-
-def read_jsonl(path: str | Path) -> list[dict]:
-    return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 def send_to_pairs(store, chat_id: int, *, message_id: int | None = None, output: str | None = None,

@@ -84,14 +84,17 @@ def export_battles(store, path: str | Path) -> dict:
 
     path = check_output_path(path, "export")
     records = [battle_record(store, v) for v in store.votes_for_export()]
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        if path.suffix.lower() == ".jsonl":
-            fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
-        else:
-            json.dump(records, fh, ensure_ascii=False, indent=1)
-    tmp.replace(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            if path.suffix.lower() == ".jsonl":
+                fh.writelines(json.dumps(r, ensure_ascii=False) + "\n" for r in records)
+            else:
+                json.dump(records, fh, ensure_ascii=False, indent=1)
+        tmp.replace(path)
+    except OSError as exc:
+        raise ChatError(f"cannot write {path}: {exc.strerror or exc}") from None
     return {"path": str(path), "battles": len(records),
             "anonymous": sum(1 for r in records if r["anony"])}
 

@@ -14,6 +14,8 @@ from typing import Generic, TypeVar
 
 import numpy as np
 
+from pipeline.errors import ConfigError
+
 TOKEN_RE = re.compile(r"\w+|[^\w\s]")
 _SPACE_RE = re.compile(r"\s+")
 K = TypeVar("K", bound=Hashable)  # what identifies an item: a pair id, an index
@@ -54,7 +56,7 @@ class NearDuplicateFinder(Generic[K]):
         from datasketch import MinHash, MinHashLSH
 
         if not 0.0 < threshold <= 1.0:
-            raise ValueError(f"near-duplicate threshold must be in (0, 1], got {threshold}")
+            raise ConfigError(f"near-duplicate threshold must be in (0, 1], got {threshold}")
         self.threshold, self.num_perm, self.shingle_size = threshold, num_perm, shingle_size
         # Candidates come from a slightly looser index (datasketch can't band for thresholds near 1);
         # every candidate is then checked against the real threshold.

@@ -27,6 +27,7 @@ from pipeline.clean.decontam import (
 from pipeline.clean.dedup import NearDuplicateFinder, duplicate_groups, exact_key
 from pipeline.clean.quality import QualityThresholds, quality_flags
 from pipeline.config import JobConfig, config_from_dict
+from pipeline.errors import ConfigError
 from pipeline.pairs.conversations import clean_fields
 from pipeline.store import Store
 from pipeline.store.pairs import PairFilter
@@ -58,14 +59,14 @@ class CleanConfig(QualityThresholds, JobConfig):
 
     def __post_init__(self):
         if self.dedup_on not in ("output", "pair"):
-            raise ValueError(f"dedup_on must be output or pair, got {self.dedup_on!r}")
+            raise ConfigError(f"dedup_on must be output or pair, got {self.dedup_on!r}")
         if self.decontam_mode not in DECONTAM_MODES:
-            raise ValueError(f"decontam_mode must be one of {', '.join(DECONTAM_MODES)}, got {self.decontam_mode!r}")
+            raise ConfigError(f"decontam_mode must be one of {', '.join(DECONTAM_MODES)}, got {self.decontam_mode!r}")
         if not 0 < self.near_threshold <= 1:
-            raise ValueError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
+            raise ConfigError(f"near_threshold must be in (0, 1], got {self.near_threshold}")
         if min(self.num_perm, self.shingle_size, self.probes_per_item, self.probe_chars, self.ngram_size,
                self.ngram_min_hits) < 1:
-            raise ValueError("num_perm, shingle_size, probes_per_item, probe_chars, ngram_size and "
+            raise ConfigError("num_perm, shingle_size, probes_per_item, probe_chars, ngram_size and "
                              "ngram_min_hits must be at least 1")
 
     def scope(self) -> PairFilter:
@@ -135,16 +136,9 @@ def run_clean(store: Store, cfg: CleanConfig, progress: Callable = _no_progress,
         progress(done, total, f"scanned {done}/{total}")
     edges = exact_edges + (near.edges() if near else [])
     groups = duplicate_groups(edges, rank.__getitem__)
-    with store.tx():
-        if cfg.exact_dedup or cfg.near_dedup:
-            store.clear_flags("duplicate", scope)
-            store.set_dup_groups(groups)
-        if cfg.decontam:
-            store.clear_flags("contaminated", scope)
-            store.set_contaminated(contaminated)
-        if cfg.filters:
-            store.clear_flags("filtered", scope)
-            store.set_filter_flags(flagged)
+    store.replace_flags(scope, dup_groups=groups if cfg.exact_dedup or cfg.near_dedup else None,
+                        contaminated=contaminated if cfg.decontam else None,
+                        filtered=flagged if cfg.filters else None)
     kept = set(groups.values())
     by_item = Counter(item for hits in contaminated.values() for item in hits.split(","))
     summary = {

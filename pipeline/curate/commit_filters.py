@@ -11,6 +11,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
+from pipeline.errors import ConfigError
+
 MIN_CHARS, MAX_CHARS = 10, 1000
 MIN_WORDS = 4
 
@@ -116,7 +118,7 @@ def rejection(subject: str, path: str, disabled: tuple[str, ...] | list[str] = (
     """The name of the first filter that drops this (clean) subject, or None when it is kept."""
     unknown = set(disabled) - set(FILTER_NAMES)
     if unknown:
-        raise ValueError(f"unknown commit filters {sorted(unknown)}; known: {', '.join(FILTER_NAMES)}")
+        raise ConfigError(f"unknown commit filters {sorted(unknown)}; known: {', '.join(FILTER_NAMES)}")
     for f in FILTERS:
         if f.name not in disabled and f.rejects(subject, path):
             return f.name

@@ -20,6 +20,7 @@ from pipeline.curate import commit_filters
 from pipeline.curate.extract import estimate_tokens, normalize_source, parse_definitions
 from pipeline.curate.fetch import FetchError, _git_env
 from pipeline.curate.languages import language_for_path
+from pipeline.errors import ConfigError
 
 DEFAULT_MAX_COMMITS = 500
 DEFAULT_MIN_TOKENS = 50
@@ -80,7 +81,7 @@ def mine_commits(repo: Path, *, max_commits: int = DEFAULT_MAX_COMMITS, granular
                  progress: Callable[[int, int, str], None] | None = None) -> tuple[list[dict], Counter]:
     """Pair rows for the store and a Counter of why commits were dropped ('kept' counts pairs)."""
     if granularity not in GRANULARITIES:
-        raise ValueError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
+        raise ConfigError(f"granularity must be one of {', '.join(GRANULARITIES)}, not {granularity!r}")
     commit_filters.rejection("", "", disabled_filters)  # unknown filter names fail before any work
     commits = list(iter_commits(repo, max_commits))
     stats: Counter = Counter()

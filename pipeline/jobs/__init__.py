@@ -41,9 +41,9 @@ from typing import Any, cast
 
 import psutil
 
-from pipeline.errors import StudioError
+from pipeline.errors import ControlFlow, StudioError
 from pipeline.jobs.kinds import job_kinds
-from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401  (is_alive, live_children: re-exported)
+from pipeline.jobs.process import create_time, is_alive, kill_group, live_children, spawn  # noqa: F401
 from pipeline.paths import jobs_dir, studio_home
 from pipeline.store import Store, open_store
 from pipeline.store.jobs import ACTIVE, RESUMABLE
@@ -59,7 +59,7 @@ class JobError(StudioError):
     """A job cannot be submitted, cancelled or resumed; the message says why."""
 
 
-class JobCancelled(Exception):
+class JobCancelled(ControlFlow):
     """Raised inside a job when it has been cancelled; the runner records it as cancelled."""
 
 

@@ -14,25 +14,23 @@ be checked by estimate here: snippets beyond what the estimate says fits are not
 """
 from __future__ import annotations
 
-import io
 import json
-import time
 import uuid
 
+from pipeline.label import batchapi
 from pipeline.label.cost import cost_of, count_message_tokens, price_for
 from pipeline.label.labeller import LabelConfig, Outcome, Plan, Tally, label_job, make_plan
 from pipeline.label.replies import clean_reply
 from pipeline.store import NotFoundError, StoreError
 
-TERMINAL = ("completed", "failed", "expired", "cancelled")
-ENDPOINT = "/v1/chat/completions"
+ENDPOINT = batchapi.ENDPOINT
 
 
 def custom_id(snippet_id: int) -> str:
     return f"snippet-{snippet_id}"
 
 
-def snippet_id_of(cid: str) -> int | None:
+def snippet_id_of(cid: str | None) -> int | None:
     prefix, _, num = (cid or "").partition("-")
     return int(num) if prefix == "snippet" and num.isdigit() else None
 
@@ -115,101 +113,50 @@ def _fit_budget(plan: Plan, price: dict | None, spent: float) -> tuple[list[dict
     return plan.snippets, None
 
 
-def find_batch_by_marker(client, marker: str, look_at: int = 1000):
-    """A batch we created but whose id we never stored (crash right after create)."""
-    for i, batch in enumerate(client.batches.list(limit=100)):
-        if (batch.metadata or {}).get("studio_marker") == marker:
-            return batch
-        if i + 1 >= look_at:
-            break
-    return None
-
-
 def submit_batch(store, client, plan: Plan, row: dict, log) -> dict:
     """Upload the requests and create the batch, or adopt the one already created for this row."""
-    found = find_batch_by_marker(client, row["marker"])
-    if found is not None:
-        log(f"adopting batch {found.id}, created before the job stopped")
-        return store.update_label_batch(row["id"], batch_id=found.id, input_file_id=found.input_file_id,
-                                        status="submitted", remote_status=found.status)
-    snippets = store.snippets_by_id(row["snippet_ids"])
-    lines = [json.dumps(request_line(plan, snippets[i])) for i in row["snippet_ids"] if i in snippets]
-    upload = client.files.create(file=(f"label-{row['marker']}.jsonl", io.BytesIO("\n".join(lines).encode() + b"\n")),
-                                 purpose="batch")
-    store.update_label_batch(row["id"], input_file_id=upload.id)
-    batch = client.batches.create(input_file_id=upload.id, endpoint=ENDPOINT, completion_window="24h",
-                                  metadata={"studio_marker": row["marker"], "labeller": plan.labeller[:500],
-                                            "prompt_version": plan.prompt_version[:500]})
-    log(f"submitted batch {batch.id}: {len(lines)} requests")
-    return store.update_label_batch(row["id"], batch_id=batch.id, status="submitted", remote_status=batch.status)
+    def lines() -> list[str]:
+        snippets = store.snippets_by_id(row["snippet_ids"])
+        return [json.dumps(request_line(plan, snippets[i])) for i in row["snippet_ids"] if i in snippets]
+
+    return batchapi.submit(client, row, lines, name="label", update_row=store.update_label_batch, log=log,
+                           metadata={"labeller": plan.labeller[:500], "prompt_version": plan.prompt_version[:500]})
 
 
 def wait_and_apply(store, client, plan: Plan, price, rows: list[dict], tally: Tally, job_id, poll_s: float,
                    progress, log) -> None:
-    waiting = {r["id"] for r in rows}
-    while waiting:
-        counts = 0
-        for row_id in sorted(waiting):
-            row = store.get_label_batch(row_id)
-            batch = client.batches.retrieve(row["batch_id"])
-            if batch.status != row["remote_status"]:
-                store.update_label_batch(row_id, remote_status=batch.status)
-                log(f"batch {batch.id}: {batch.status}")
-            if batch.status in TERMINAL:
-                apply_batch(store, client, plan, price, row, batch, tally, job_id)
-                waiting.discard(row_id)
-            elif batch.request_counts:
-                counts += batch.request_counts.completed + batch.request_counts.failed
-        if not waiting:
-            break
-        shown = min(tally.total, tally.done + counts)
-        deadline = time.monotonic() + poll_s
-        while time.monotonic() < deadline:  # short naps so a cancel is seen within a second
-            progress(shown, tally.total, f"{len(waiting)} batch(es) at the provider · {shown}/{tally.total} "
-                                         f"requests done there · {tally.message()}", force=True)
-            time.sleep(min(1.0, max(0.0, deadline - time.monotonic())))
+    """Poll the batches of `rows` until each has ended, applying each as it ends (apply_batch)."""
+    def report(waiting: int, done_there: int) -> None:
+        shown = min(tally.total, tally.done + done_there)
+        progress(shown, tally.total, f"{waiting} batch(es) at the provider · {shown}/{tally.total} "
+                                     f"requests done there · {tally.message()}", force=True)
 
-
-def read_result_lines(client, file_id: str | None, key_of=snippet_id_of) -> dict:
-    """A batch output or error file as {key_of(custom_id): line}; the judge passes its own key_of."""
-    if not file_id:
-        return {}
-    out = {}
-    for line in client.files.content(file_id).text.splitlines():
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            continue  # its request gets no result and is marked failed by the caller
-        key = key_of(obj.get("custom_id"))
-        if key is not None:
-            out[key] = obj
-    return out
+    batchapi.poll(client, [r["id"] for r in rows], get_row=store.get_label_batch, update_row=store.update_label_batch,
+                  apply=lambda row, batch: apply_batch(store, client, plan, price, row, batch, tally, job_id),
+                  poll_s=poll_s, report=report, log=log)
 
 
 def apply_batch(store, client, plan: Plan, price, row: dict, batch, tally: Tally, job_id) -> None:
-    """Write every request's result (or failure) and mark the row applied, all in one transaction."""
-    results = read_result_lines(client, batch.error_file_id)
-    results.update(read_result_lines(client, batch.output_file_id))  # a success wins over an error line
+    """Write every request's result (or failure) and mark the row applied, all in one transaction
+    (Store.apply_label_batch); a batch another job applied first is not counted again."""
+    results = batchapi.batch_results(client, batch, snippet_id_of)
     snippets = store.snippets_by_id(row["snippet_ids"])
-    outcomes = []
     batch_error = "; ".join(e.message or "" for e in (batch.errors.data or [])) if batch.errors else ""
-    with store.tx():
-        if store.get_label_batch(row["id"])["status"] not in ("preparing", "submitted"):
-            return  # another job applied it first: its results and costs are already counted
-        for sid in row["snippet_ids"]:
-            snippet = snippets.get(sid)
-            if snippet is None:
-                continue  # deleted since it was submitted
-            outcomes.append(_apply_one(store, plan, price, snippet, results.get(sid), batch, batch_error, job_id))
-        store.update_label_batch(row["id"], status="applied" if batch.status == "completed" else "failed",
-                                 remote_status=batch.status, output_file_id=batch.output_file_id,
-                                 error_file_id=batch.error_file_id, error=batch_error or None)
-    for outcome in outcomes:
-        tally.add(outcome)
+    written = [_result_of(plan, price, snippets[sid], results.get(sid), batch, batch_error, job_id)
+               for sid in row["snippet_ids"] if sid in snippets]   # a snippet deleted since is skipped
+    applied = store.apply_label_batch(
+        row["id"], [(pair, call) for pair, call, _ in written],
+        status="applied" if batch.status == "completed" else "failed", remote_status=batch.status,
+        output_file_id=batch.output_file_id, error_file_id=batch.error_file_id, error=batch_error or None)
+    if applied:
+        for _, _, outcome in written:
+            tally.add(outcome)
 
 
-def _apply_one(store, plan: Plan, price, snippet: dict, result: dict | None, batch, batch_error: str,
-               job_id) -> Outcome:
+def _result_of(plan: Plan, price, snippet: dict, result: dict | None, batch, batch_error: str,
+               job_id) -> tuple[dict, dict | None, Outcome]:
+    """The label row, its ledger row (None when nothing was paid for) and the outcome of one
+    request's line in a finished batch (None: the batch ended without a result for it)."""
     response = (result or {}).get("response") or {}
     if result is None or result.get("error") or response.get("status_code") != 200:
         if result is None:
@@ -218,8 +165,7 @@ def _apply_one(store, plan: Plan, price, snippet: dict, result: dict | None, bat
         else:
             err = result.get("error") or (response.get("body") or {}).get("error") or {}
             error = f"batch request failed (HTTP {response.get('status_code')}): {err.get('message') or err}"
-        store.record_label(plan.pair(snippet, status="failed", error=error))
-        return Outcome(snippet["id"], False, error=error)
+        return plan.pair(snippet, status="failed", error=error), None, Outcome(snippet["id"], False, error=error)
     body = response.get("body") or {}
     choices = body.get("choices") or [{}]
     text = ((choices[0].get("message") or {}).get("content")) or ""
@@ -227,12 +173,11 @@ def _apply_one(store, plan: Plan, price, snippet: dict, result: dict | None, bat
     t_in, t_out = usage.get("prompt_tokens") or 0, usage.get("completion_tokens") or 0
     cost = cost_of(price, t_in, t_out, batch=True)
     instruction, reason = clean_reply(text, snippet["code"])
-    store.record_label(
-        plan.pair(snippet, instruction=instruction or "", status="draft" if instruction else "failed",
-                  error=reason, raw_reply=text, tokens_in=t_in, tokens_out=t_out, cost=cost, latency_ms=None),
-        {"job_id": job_id, "outcome": "ok" if instruction else "rejected", "batch": True,
-         "tokens_in": t_in, "tokens_out": t_out, "cost": cost})
-    return Outcome(snippet["id"], bool(instruction), t_in, t_out, cost, reason)
+    pair = plan.pair(snippet, instruction=instruction or "", status="draft" if instruction else "failed",
+                     error=reason, raw_reply=text, tokens_in=t_in, tokens_out=t_out, cost=cost, latency_ms=None)
+    call = {"job_id": job_id, "outcome": "ok" if instruction else "rejected", "batch": True,
+            "tokens_in": t_in, "tokens_out": t_out, "cost": cost}
+    return pair, call, Outcome(snippet["id"], bool(instruction), t_in, t_out, cost, reason)
 
 
 def label_batch_job(ctx) -> dict:

@@ -14,6 +14,7 @@ import threading
 import time
 from dataclasses import dataclass
 
+from pipeline.errors import ControlFlow
 from pipeline.label.cost import cost_of, count_message_tokens, count_tokens, price_for
 from pipeline.label.replies import clean_reply
 from pipeline.models import ModelError
@@ -31,15 +32,15 @@ class Reply:
     attempts: int
 
 
-class RequestFailed(Exception):
+class RequestFailed(ControlFlow):
     """This snippet's request failed for good (after retries, or a 400); the row records why."""
 
 
-class NoChoices(Exception):
+class NoChoices(ControlFlow):
     """A 200 whose body has no choices: treated like a malformed body."""
 
 
-class RunStopped(Exception):
+class RunStopped(ControlFlow):
     """The run was stopped (cancel, budget, fatal error) while this request waited to retry."""
 
 

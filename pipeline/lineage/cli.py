@@ -29,14 +29,12 @@ def cmd_lineage(args) -> int:
 
 
 def cmd_card(args) -> int:
-    from pathlib import Path
-
     from pipeline.lineage.cards import card_text
-    from pipeline.paths import check_output_path
+    from pipeline.paths import check_output_path, write_user_text
 
     text = card_text(open_store(), args.kind, args.ref)
     if args.out:
-        Path(check_output_path(args.out, "card")).write_text(text, encoding="utf-8")
+        write_user_text(check_output_path(args.out, "card"), text, "card")
         print(f"wrote {args.out}")
     else:
         print(text)

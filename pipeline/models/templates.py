@@ -11,6 +11,8 @@ of a training text (for loss on the response only) is always the rendering witho
 """
 from __future__ import annotations
 
+from pipeline.errors import ConfigError
+
 ALPACA_PREAMBLE = ("Below is an instruction that describes a task{extra}. "
                    "Write a response that appropriately completes the request.")
 
@@ -35,7 +37,7 @@ def template_names() -> list[str]:
 
 def check_template(name: str) -> str:
     if name not in TEMPLATES:
-        raise ValueError(f"unknown prompt template {name!r}; use one of {', '.join(TEMPLATES)}")
+        raise ConfigError(f"unknown prompt template {name!r}; use one of {', '.join(TEMPLATES)}")
     return name
 
 

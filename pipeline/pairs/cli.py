@@ -15,6 +15,7 @@ from pipeline.models.templates import template_names
 from pipeline.pairs.export import FORMS, freeze_dataset
 from pipeline.pairs.importer import ImportConfig, import_file, preview_file
 from pipeline.pairs.split import SplitSettings, describe_split
+from pipeline.paths import read_user_text
 from pipeline.store import StoreError, open_store
 from pipeline.store.pairs import STATUS_ACTIONS, PairFilter
 
@@ -161,7 +162,7 @@ def cmd_show(args) -> int:
 def cmd_edit(args) -> int:
     value = args.value
     if args.value_file:
-        value = sys.stdin.read() if args.value_file == "-" else Path(args.value_file).read_text(encoding="utf-8")
+        value = sys.stdin.read() if args.value_file == "-" else read_user_text(args.value_file, "value file")
     store = open_store()
     current = store.get_pair(args.pair_id)
     if current.get("messages"):

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
+from pipeline.paths import read_user_text
 from pipeline.store import open_store
 
 
@@ -27,7 +27,7 @@ def cmd_messages(args) -> int:
     if not args.file:
         print(json.dumps(pair_messages(pair), ensure_ascii=False, indent=2))
         return 0
-    text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+    text = sys.stdin.read() if args.file == "-" else read_user_text(args.file, "conversation file")
     revision = args.revision if args.revision is not None else pair["revision"]
     saved = store.edit_pair_messages(args.pair_id, normalize(text, args.file), revision=revision)
     turns = sum(m["role"] == "user" for m in json.loads(saved["messages"])) if saved.get("messages") else 1

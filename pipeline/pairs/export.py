@@ -148,14 +148,17 @@ def export_jsonl(store: Store, ref, path: str | Path | None = None, form: str = 
     if form not in FORMS:
         raise ExportError(f"unknown export form {form!r}; use one of {', '.join(FORMS)}")
     path = _output_path(dataset, path, f"-{form}.jsonl")
-    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(path.name + ".part")
     rows, gate = 0, dict[str, int]()
-    with open(tmp, "w", encoding="utf-8") as fh:
-        for record in records(store, dataset, form, gate):
-            fh.write(json.dumps(record, ensure_ascii=False) + "\n")
-            rows += 1
-    tmp.replace(path)  # a reader never sees half a file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "w", encoding="utf-8") as fh:
+            for record in records(store, dataset, form, gate):
+                fh.write(json.dumps(record, ensure_ascii=False) + "\n")
+                rows += 1
+        tmp.replace(path)  # a reader never sees half a file
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     return {"dataset": _label(dataset), "path": str(path), "rows": rows, "form": form, "gate": gate,
             **freshness(store, dataset)}
 
@@ -202,9 +205,12 @@ def save_to_disk(store: Store, ref, path: str | Path | None = None) -> dict:
 
     gate: dict = {}
     hf = build_hf_dataset(store, dataset, gate)
-    hf.save_to_disk(str(path))
-    (path / META_FILE).write_text(json.dumps(meta(dataset), indent=2))
-    dataset_card(store, dataset).save(path / "README.md")
+    try:
+        hf.save_to_disk(str(path))
+        (path / META_FILE).write_text(json.dumps(meta(dataset), indent=2))
+        dataset_card(store, dataset).save(path / "README.md")
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror or exc}") from None
     return {"dataset": _label(dataset), "path": str(path), "rows": len(hf), "gate": gate,
             **freshness(store, dataset)}
 

@@ -20,6 +20,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from pipeline.config import JobConfig, config_from_dict
+from pipeline.errors import ConfigError
 from pipeline.pairs.readers import ImportFileError, detect_format, file_columns, read_records
 from pipeline.store import Store
 from pipeline.store.pairs import STATUSES
@@ -57,9 +58,9 @@ class ImportConfig(JobConfig):
 
     def __post_init__(self):
         if self.shape not in SHAPES:
-            raise ValueError(f"shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
+            raise ConfigError(f"shape must be one of {', '.join(SHAPES)}, got {self.shape!r}")
         if self.status not in STATUSES:
-            raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
+            raise ConfigError(f"status must be one of {', '.join(STATUSES)}, got {self.status!r}")
         for target in TARGETS:
             if getattr(self, target) == "":
                 setattr(self, target, None)

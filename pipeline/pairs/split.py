@@ -24,6 +24,8 @@ import random
 from collections.abc import Hashable
 from dataclasses import asdict, dataclass, field
 
+from pipeline.errors import ConfigError
+
 GROUPINGS = ("auto", "repo", "file", "pair")
 MIN_PAIRS_FOR_TEST = 20
 MIN_REPOS_FOR_REPO_SPLIT = 5
@@ -43,11 +45,11 @@ class SplitSettings:
 
     def __post_init__(self):
         if self.group_by not in GROUPINGS:
-            raise ValueError(f"group_by must be one of {', '.join(GROUPINGS)}, got {self.group_by!r}")
+            raise ConfigError(f"group_by must be one of {', '.join(GROUPINGS)}, got {self.group_by!r}")
         if not 0 <= self.test_fraction <= 0.5:
-            raise ValueError(f"test_fraction must be between 0 and 0.5, got {self.test_fraction}")
+            raise ConfigError(f"test_fraction must be between 0 and 0.5, got {self.test_fraction}")
         if not 0 < self.near_dup_threshold <= 1:
-            raise ValueError(f"near_dup_threshold must be in (0, 1], got {self.near_dup_threshold}")
+            raise ConfigError(f"near_dup_threshold must be in (0, 1], got {self.near_dup_threshold}")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -109,7 +111,7 @@ def carve_split(rows: list[dict], sources: dict[int, dict], settings: SplitSetti
                 dropped_near_duplicates=len(dropped), test_groups=taken, groups=len(members),
                 dropped_pair_ids=sorted(rows[i]["pair_id"] for i in dropped))
     if info["train"] == 0:
-        raise ValueError("every train pair is a near-duplicate of a test item; lower test_fraction "
+        raise ConfigError("every train pair is a near-duplicate of a test item; lower test_fraction "
                          "or raise near_dup_threshold")
     return labels, info
 

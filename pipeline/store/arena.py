@@ -54,12 +54,6 @@ class ArenaMixin(StoreBase):
         row = self.db.execute("SELECT session FROM chat_owners WHERE chat_id = ?", [chat_id]).fetchone()
         return row[0] if row else None
 
-    def set_vote_voter(self, chat_id: int, turn: int, voter: str) -> None:
-        with self.tx() as db:
-            if not db.execute("UPDATE votes SET voter = ? WHERE chat_id = ? AND turn = ?",
-                              [voter, chat_id, turn]).rowcount:
-                raise NotFoundError(f"no vote on conversation {chat_id} turn {turn}")
-
     def arena_votes(self, limit: int = 1000) -> list[dict]:
         """The newest votes with their voter and whether they count, for the owner's view."""
         return list(self.db.query(

@@ -49,12 +49,18 @@ MIGRATIONS: list = [
 class ChatMixin(StoreBase):
     # -- conversations ------------------------------------------------------------------------
     def create_chat(self, models: list[str], *, mode: str = "single", system: str = "",
-                    title: str | None = None, params: dict | None = None) -> int:
+                    title: str | None = None, params: dict | None = None, owner: str | None = None) -> int:
+        """A new conversation's id; with `owner` (an arena conversation's session) the owner is
+        written in the same transaction (chat_owners)."""
         if mode not in CHAT_MODES:
             raise StoreError(f"unknown chat mode {mode!r}; use one of {', '.join(CHAT_MODES)}")
         with self.tx() as db:
-            return inserted_id(db.table("chats").insert({"models": to_json(list(models)), "mode": mode, "system": system or "",
-                                       "title": title, "params": to_json(params or {})}))
+            chat_id = inserted_id(db.table("chats").insert({
+                "models": to_json(list(models)), "mode": mode, "system": system or "",
+                "title": title, "params": to_json(params or {})}))
+            if owner is not None:
+                self.set_chat_owner(chat_id, owner)
+            return chat_id
 
     def get_chat(self, chat_id: int) -> dict:
         rows = list(self.db.query("SELECT * FROM chats WHERE id = ?", [chat_id]))
@@ -127,7 +133,10 @@ class ChatMixin(StoreBase):
 
     # -- votes --------------------------------------------------------------------------------
     def record_vote(self, chat_id: int | None, turn: int | None, model_a: str, model_b: str, winner: str, *,
-                    prompt: str = "", answer_a: str = "", answer_b: str = "", mode: str = "battle") -> int:
+                    prompt: str = "", answer_a: str = "", answer_b: str = "", mode: str = "battle",
+                    voter: str | None = None) -> int:
+        """Store one vote (a battle's turn is voted on once) with its voter (an arena visitor's
+        anonymous id or a login; None for the studio's own Chat tab). Returns its id."""
         if winner not in WINNERS:
             raise StoreError(f"unknown vote {winner!r}; use one of {', '.join(WINNERS)}")
         if model_a == model_b:
@@ -138,7 +147,7 @@ class ChatMixin(StoreBase):
                 raise ConflictError("this battle has already been voted on (in this or another tab)")
             return inserted_id(db.table("votes").insert({"chat_id": chat_id, "turn": turn, "model_a": model_a, "model_b": model_b,
                                        "winner": winner, "prompt": prompt, "answer_a": answer_a,
-                                       "answer_b": answer_b, "mode": mode}))
+                                       "answer_b": answer_b, "mode": mode, "voter": voter}))
 
     def list_votes(self) -> list[dict]:
         from pipeline.store.arena import COUNTED  # votes of voters the owner excluded do not count

@@ -285,6 +285,18 @@ class JudgeMixin(StoreBase):
             db.table("judge_batches").update(row_id, dict(fields, updated_at=now_iso()))
         return self.get_judge_batch(row_id)
 
+    def apply_judge_batch(self, run_id: int, row_id: int, judgments: list[tuple[str, dict]], **fields: Any) -> bool:
+        """A finished batch's judgments (each `(request_key, fields)` as `record_judgment` takes
+        them) and the row's new `fields` (its status 'applied' or 'failed'), in one transaction.
+        Returns False, writing nothing, when the row was applied already: nothing counts twice."""
+        with self.tx():
+            if self.get_judge_batch(row_id)["status"] not in ("preparing", "submitted"):
+                return False
+            for key, judgment in judgments:
+                self.record_judgment(run_id, key, judgment)
+            self.update_judge_batch(row_id, **fields)
+        return True
+
     def get_judge_batch(self, row_id: int) -> dict:
         row = self.row("judge_batches", row_id)
         return dict(row, request_keys=from_json(row["request_keys"], []))

@@ -280,6 +280,19 @@ class LabelsMixin(StoreBase):
             db.table("label_batches").update(batch_row_id, dict(fields, updated_at=now_iso()))
         return self.get_label_batch(batch_row_id)
 
+    def apply_label_batch(self, batch_row_id: int, labels: list[tuple[dict, dict | None]], **fields: Any) -> bool:
+        """A finished batch's labels (each `(pair, call)` as `record_label` takes them) and the
+        row's new `fields` (its status 'applied' or 'failed'), in one transaction. Returns False,
+        writing nothing, when the row was applied already (by another job): its results and costs
+        are counted once."""
+        with self.tx():
+            if self.get_label_batch(batch_row_id)["status"] not in ("preparing", "submitted"):
+                return False
+            for pair, call in labels:
+                self.record_label(pair, call)
+            self.update_label_batch(batch_row_id, **fields)
+        return True
+
     def get_label_batch(self, batch_row_id: int) -> dict:
         row = self.row("label_batches", batch_row_id)
         row["snippet_ids"] = from_json(row["snippet_ids"], [])

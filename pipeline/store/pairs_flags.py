@@ -54,6 +54,22 @@ class PairFlagsMixin(StoreBase):
                     f"WHERE {scope})", [now_iso(), *args_k]).rowcount
         return changed
 
+    def replace_flags(self, scope: PairFilter | dict | None, *, dup_groups: dict[int, int] | None = None,
+                      contaminated: dict[int, str] | None = None,
+                      filtered: dict[int, list[str]] | None = None) -> None:
+        """A cleaning run's result, in one transaction: for each kind given (not None), the flags
+        of that kind on the pairs in `scope` are cleared and the new ones set."""
+        with self.tx():
+            if dup_groups is not None:
+                self.clear_flags("duplicate", scope)
+                self.set_dup_groups(dup_groups)
+            if contaminated is not None:
+                self.clear_flags("contaminated", scope)
+                self.set_contaminated(contaminated)
+            if filtered is not None:
+                self.clear_flags("filtered", scope)
+                self.set_filter_flags(filtered)
+
     def set_dup_groups(self, groups: dict[int, int]) -> None:
         """pair id -> id of the pair kept for its group (the kept pair maps to itself)."""
         self._set_column("dup_group", groups.items())

@@ -13,6 +13,7 @@ import json
 import random
 from pathlib import Path
 
+from pipeline.jsonl import read_jsonl as read_records
 from pipeline.train import TrainError
 
 
@@ -94,5 +95,5 @@ def write_jsonl(path: Path, rows: list[dict]) -> None:
 
 
 def read_jsonl(path: Path) -> list[dict]:
-    with open(path, encoding="utf-8") as fh:
-        return [json.loads(line) for line in fh if line.strip()]
+    """The rows `write_jsonl` wrote (an empty file is an empty split), through pipeline.jsonl."""
+    return read_records(path, error=TrainError, allow_empty=True)
