@@ -63,9 +63,23 @@ def columns_for(mode_v: str, n: float | int, picks: list, system_v: str | None,
         t, p, mx, rp, seed, stop = flat[i * SETTINGS_PER_COLUMN:(i + 1) * SETTINGS_PER_COLUMN]
         settings.append(ChatSettings(
             system=system_v or "", temperature=float(t), top_p=float(p), max_new_tokens=int(mx),
-            repetition_penalty=float(rp), seed=None if seed in (None, "") else int(seed),
+            repetition_penalty=float(rp), seed=_seed(seed),
             stop=[w.strip() for w in (stop or "").split(",") if w.strip()]))
     return names, settings
+
+
+def _seed(value: Any) -> int | None:
+    """A column's seed box: blank for a random answer, else a whole number (said so, not a crash)."""
+    text = str(value).strip() if value is not None else ""
+    if not text:
+        return None
+    try:
+        number = float(text)
+    except ValueError:
+        number = 0.5
+    if not number.is_integer():
+        raise gr.Error(f"Seed must be a whole number or blank, not {text!r}")
+    return int(number)
 
 
 def _stream(store: Store, snapshots: Iterable[list[ColumnState]], st: dict) -> Iterator[list]:

@@ -190,9 +190,12 @@ def _refuse(exc: Exception) -> None:
 def internal_error(exc: Exception, where: str) -> gr.Error:
     """A bug in a handler: its traceback goes to the studio's log file (pipeline.errors.record_bug)
     and the person gets a short message that names that file, not the exception's text."""
+    from pipeline import access
     from pipeline.errors import record_bug, where_logged
 
     path = record_bug(exc, where)
+    if access.current().role is not access.Role.OWNER:   # a hosted visitor learns no server paths
+        return gr.Error("internal error; the studio's owner can find it in the server's log", print_exception=False)
     return gr.Error(f"internal error, see the log ({where_logged(path)})", print_exception=False)
 
 

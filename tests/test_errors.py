@@ -115,6 +115,23 @@ def test_a_bug_in_a_handler_says_internal_error_and_logs_the_traceback(studio_ho
     assert "rows[key]" in text   # the failing line is there for whoever fixes it
 
 
+def test_a_visitor_told_of_a_bug_learns_no_server_path(studio_home, monkeypatch):
+    import gradio as gr
+
+    from pipeline import access
+    from studio.common import ui_errors
+
+    @ui_errors
+    def lookup(rows, key):
+        return rows[key]
+
+    with access.acting_as(access.Principal(access.Role.VISITOR, "", "s1")), pytest.raises(gr.Error) as caught:
+        lookup({}, "k")
+    assert caught.value.message == "internal error; the studio's owner can find it in the server's log"
+    assert str(studio_home) not in caught.value.message
+    assert "KeyError: 'k'" in (studio_home / "logs" / "studio.log").read_text()
+
+
 def test_a_bug_in_a_streaming_handler_is_logged_the_same_way(studio_home):
     import gradio as gr
 

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import sqlite_utils
-
 from pipeline.store.base import NotFoundError, StoreBase, StoreError, from_json, to_json
 
 MODEL_KINDS = ("local", "hf", "openai", "gguf")
@@ -54,7 +52,6 @@ class ModelsMixin(StoreBase):
 
     def delete_model(self, name: str) -> None:
         with self.tx() as db:
-            try:
-                db.table("models").delete_where("name = ?", [name])
-            except sqlite_utils.db.NotFoundError:
-                raise NotFoundError(f"no model named {name!r}") from None
+            # delete_where says nothing when no row matched: a typo must not read as "Removed".
+            if db.execute("DELETE FROM models WHERE name = ?", [name]).rowcount == 0:
+                raise NotFoundError(f"no model named {name!r}")

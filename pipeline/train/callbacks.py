@@ -9,12 +9,14 @@ would hang the others in their next collective).
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from pathlib import Path
 
 from transformers import TrainerCallback
 
+from pipeline.store import NotFoundError
 from pipeline.train import MARKER
 
 
@@ -43,7 +45,8 @@ def register_checkpoint(store, spec: dict, folder: Path, step: int) -> dict:
     # save_total_limit deletes old folders: their models would point at nothing.
     for old in store.run_checkpoints(spec["run_id"]):
         if old["path"] and not Path(old["path"]).exists():
-            store.delete_model(old["name"])
+            with contextlib.suppress(NotFoundError):   # a resumed run may have removed it already
+                store.delete_model(old["name"])
     return model
 
 

@@ -88,6 +88,17 @@ def test_side_by_side_needs_a_model_in_every_column(models):
     assert models.list_chats() == []
 
 
+def test_a_seed_that_is_not_a_whole_number_is_refused_not_a_crash(models):
+    for seed in ("abc", "1.5"):
+        settings = [0, 1, 256, 1, seed, ""] + DEFAULT_SETTINGS[6:]
+        refused(lambda s=settings: do_send(empty_state(), None, "Single", 2, "", "hi", "k", "m1", None, None, None,
+                                           *s), "Seed must be a whole number or blank")
+    assert models.list_chats() == []
+    settings = [0, 1, 256, 1, " 7 ", ""] + DEFAULT_SETTINGS[6:]
+    out = list(do_send(empty_state(), None, "Single", 2, "", "hi", "k", "m1", None, None, None, *settings))[-1]
+    assert models.get_chat(out[0]["chat_id"])["models"] == ["m1"]
+
+
 def test_the_same_models_continue_a_conversation_and_new_models_start_another(models):
     first = send(empty_state(), "Single", "one", ["m1"])
     second = send(first[0], "Single", "two", ["m1"])

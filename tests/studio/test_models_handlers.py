@@ -73,6 +73,13 @@ def test_remove_deletes_only_the_named_model(store, studio_home):
     assert [m["name"] for m in store.list_models()] == ["other"]
 
 
+def test_removing_a_name_that_is_not_registered_says_so(store, studio_home):
+    models_tab.register_model("mine", "local", str(studio_home), "", "", "", "chat")
+    result, warned = _warned(models_tab.remove_model, "mnie")
+    assert result == SKIP and warned == ["no model named 'mnie'"]
+    assert [m["name"] for m in store.list_models()] == ["mine"]
+
+
 def test_trying_a_prompt_streams_the_endpoints_reply_with_the_session_key(store):
     with OpenAIServer(key="sk-session") as srv:
         models_tab.register_model("remote", "openai", "test-model", "", srv.url, "", "chat")
