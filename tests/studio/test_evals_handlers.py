@@ -9,17 +9,11 @@ import pytest
 from evals.passk.report import eval_rows
 from studio import evals_tab, validity_panel
 from studio.common import StudioContext
+from tests.studio.handlers import refused
 
 TASKS = [{"task_id": f"T/{i}", "prompt": f"def f{i}():\n", "test": f"assert f{i}() == {i}\n",
           "entry_point": f"f{i}", "canonical_solution": f"    return {i}\n"} for i in range(3)]
 RUN_FORM = ("humaneval", 1, 0.0, 0.95, 64, "chat", "synthesize", 1, 10, False)   # after the model
-
-
-def refused(fn, *args, match: str):
-    """Call a handler that must refuse: one warning toast, and every output keeps its value."""
-    with pytest.warns(UserWarning, match=match):
-        out = fn(*args)
-    assert out == gr.skip()
 
 
 def scored_eval(store, model: str, passes: dict[str, bool], name: str | None = None) -> int:

@@ -2,25 +2,16 @@
 cancel and resume, and the timer's quiet tick."""
 from __future__ import annotations
 
-import warnings
-
 import pytest
 
 from pipeline import jobs
 from studio import jobs_tab
+from tests.studio.handlers import warned as _warned
 
 
 def _queued(store, title: str = "clean pairs") -> int:
     # Not spawned: the row is what the tab reads, and no child may settle it under the test.
     return jobs.submit(store, "clean", {"dry_run": True}, title=title, spawn=False)
-
-
-def _warned(fn, *args):
-    """Call a ui_errors handler; its result and the warning toasts it raised."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = fn(*args)
-    return result, [str(w.message) for w in caught]
 
 
 def test_an_empty_store_lists_no_jobs_and_offers_no_choices(store):

@@ -11,15 +11,9 @@ import pytest
 from evals.judge.suites import BUILTIN_NAME
 from studio import judge_panel
 from tests.judge.judge_server import add_suite
+from tests.studio.handlers import refused
 
 FORM = ("single", "js", 0, 0, 4, True)   # mode, suite, limit, budget, concurrency, constrained
-
-
-def refused(fn, *args, match: str):
-    """Call a handler that must refuse: one warning toast, and every output keeps its value."""
-    with pytest.warns(UserWarning, match=match):
-        out = fn(*args)
-    assert out == gr.skip()
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@ input, the prompt editor and the price table, and a labelling job against a loca
 failed row is retried."""
 from __future__ import annotations
 
-import gradio as gr
 import pandas as pd
-import pytest
 
 from pipeline import jobs
 from pipeline.label.labeller import LabelConfig
 from studio import label_tab as tab
 from tests.label_helpers import add_snippets, label_pairs, register_endpoint
 from tests.label_openai_server import LabelServer
-
-SKIP = gr.skip()
+from tests.studio.handlers import SKIP, refused
 
 
 def form(**changes) -> list:
@@ -26,15 +23,6 @@ def form(**changes) -> list:
                   max_retries=LabelConfig.default("max_retries"), timeout=LabelConfig.default("request_timeout_s"))
     values.update(changes)
     return list(values.values())
-
-
-def refused(fn, *args) -> str:
-    """Call a @ui_errors handler expected to refuse; the toast's text (a Python warning outside a
-    page). Every output keeps its value (gr.skip())."""
-    with pytest.warns(UserWarning) as caught:
-        out = fn(*args)
-    assert out == SKIP
-    return " ".join(str(w.message) for w in caught)
 
 
 def test_an_empty_store_offers_the_docstring_labeller_and_nothing_to_label(studio_home):

@@ -9,17 +9,7 @@ import pytest
 from pipeline.pairs.export import freeze_dataset
 from studio import lineage_tab as tab
 from tests.pairs_helpers import add_repo_with_snippets, label
-
-SKIP = gr.skip()
-
-
-def refused(fn, *args) -> str:
-    """Call a @ui_errors handler expected to refuse; the toast's text (a Python warning outside a
-    page). Every output keeps its value (gr.skip())."""
-    with pytest.warns(UserWarning) as caught:
-        out = fn(*args)
-    assert out == SKIP
-    return " ".join(str(w.message) for w in caught)
+from tests.studio.handlers import SKIP, refused
 
 
 def clicked(row: list) -> gr.SelectData:

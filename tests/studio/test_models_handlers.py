@@ -2,22 +2,13 @@
 removing (and the refusals of an incomplete form), and trying a prompt on a served endpoint."""
 from __future__ import annotations
 
-import warnings
-
 import gradio as gr
 import pytest
 
 from studio import models_tab
 from tests.openai_server import OpenAIServer
-
-SKIP = {"__type__": "update"}   # what gr.skip() sends: every output keeps its value
-
-
-def _warned(fn, *args):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = fn(*args)
-    return result, [str(w.message) for w in caught]
+from tests.studio.handlers import SKIP
+from tests.studio.handlers import warned as _warned
 
 
 def test_an_empty_store_lists_no_models(store):

@@ -9,13 +9,7 @@ import pytest
 from pipeline.pairs.export import freeze_dataset
 from studio import owncode_panel
 from tests.pairs_helpers import add_pairs
-
-
-def refused(fn, *args, match: str):
-    """Call a handler that must refuse: one warning toast, and every output keeps its value."""
-    with pytest.warns(UserWarning, match=match):
-        out = fn(*args)
-    assert out == gr.skip()
+from tests.studio.handlers import refused
 
 
 def select(row: list) -> gr.SelectData:

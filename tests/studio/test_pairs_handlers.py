@@ -4,20 +4,13 @@ panels, with the warnings of bad input and of an empty store."""
 from __future__ import annotations
 
 import json
-import warnings
 
 from studio import pairs_panels, pairs_tab
 from tests.pairs_helpers import add_pairs
+from tests.studio.handlers import SKIP
+from tests.studio.handlers import warned as _warned
 
-SKIP = {"__type__": "update"}   # what gr.skip() sends: every output keeps its value
 NO_FILTER = [None, None, None, None, None, "any", 0, 0, ""]   # the filter boxes as a new page has them
-
-
-def _warned(fn, *args):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = fn(*args)
-    return result, [str(w.message) for w in caught]
 
 
 def _three(store) -> list[int]:

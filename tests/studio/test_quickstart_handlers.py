@@ -5,15 +5,11 @@ from __future__ import annotations
 
 import re
 
-import gradio as gr
-import pytest
-
 from pipeline import jobs
 from pipeline.quickstart.road import STEPS, QuickstartConfig
 from studio import quickstart_tab as tab
 from tests.quickstart_helpers import make_source
-
-SKIP = gr.skip()
+from tests.studio.handlers import SKIP, refused
 
 
 def form(source, **changes) -> list:
@@ -21,15 +17,6 @@ def form(source, **changes) -> list:
     values = dict(source=str(source), subdir="", base="", labeller="docstring", train_steps=2, eval_tasks=1)
     values.update(changes)
     return list(values.values())
-
-
-def refused(fn, *args) -> str:
-    """Call a @ui_errors handler expected to refuse; the toast's text (a Python warning outside a
-    page). Every output keeps its value (gr.skip())."""
-    with pytest.warns(UserWarning) as caught:
-        out = fn(*args)
-    assert out == SKIP
-    return " ".join(str(w.message) for w in caught)
 
 
 def states(steps_html: str) -> list[str]:

@@ -13,8 +13,7 @@ from studio import repos_tab as tab
 from tests.curate_github_server import FakeGitHub
 from tests.curate_github_server import make_repo as github_repo
 from tests.curate_repos import GAME_REPO, make_repo
-
-SKIP = gr.skip()
+from tests.studio.handlers import SKIP, refused
 
 
 def curate_form(**changes) -> list:
@@ -26,15 +25,6 @@ def curate_form(**changes) -> list:
                 licenses=list(PERMISSIVE_LICENSES), unlicensed=True)
     form.update(changes)
     return list(form.values())
-
-
-def refused(fn, *args) -> str:
-    """Call a @ui_errors handler expected to refuse; the toast's text (gr.Warning outside a page
-    is a Python warning). The handler must leave every output as it was (gr.skip())."""
-    with pytest.warns(UserWarning) as caught:
-        out = fn(*args)
-    assert out == SKIP
-    return " ".join(str(w.message) for w in caught)
 
 
 def test_an_empty_store_shows_an_empty_overview_and_snippet_page(studio_home):

@@ -3,22 +3,13 @@ followed run's panel, compare, and the refusals (no run picked, a bad setting, n
 Training itself is the browser test's and tests/train's."""
 from __future__ import annotations
 
-import warnings
-
 import gradio as gr
 
 from pipeline.train.config import TrainConfig
 from studio import train_tab
+from tests.studio.handlers import SKIP
+from tests.studio.handlers import warned as _warned
 from tests.train_helpers import freeze_dataset, register_tiny
-
-SKIP = {"__type__": "update"}   # what gr.skip() sends: every output keeps its value
-
-
-def _warned(fn, *args):
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        result = fn(*args)
-    return result, [str(w.message) for w in caught]
 
 
 def _form(**values) -> list:
