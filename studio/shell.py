@@ -93,12 +93,16 @@ def launch(demo: gr.Blocks, host: str, port: int, share: bool = False, auth=None
                 css=CSS, theme=gr.themes.Soft(), show_error=True)
 
 
-def run_alone(tab: ModuleType, argv: list[str] | None = None) -> None:
-    """`python -m studio.<tab> [--port P]`: this one tab on the studio's store (local use only)."""
-    parser = argparse.ArgumentParser(description=f"Serve the studio's {tab.TITLE} tab alone")
+def alone_parser(title: str) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=f"Serve the studio's {title} tab alone")
     parser.add_argument("--host", default="127.0.0.1", help="address to bind")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", 7860)), help="port")
-    args = parser.parse_args(argv)
+    return parser
+
+
+def run_alone(tab: ModuleType, argv: list[str] | None = None) -> None:
+    """`python -m studio.<tab> [--port P]`: this one tab on the studio's store (local use only)."""
+    args = alone_parser(tab.TITLE).parse_args(argv)
     ctx = StudioContext.from_env()
     startup(ctx)
     launch(compose(ctx, [tab]), args.host, args.port)

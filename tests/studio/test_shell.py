@@ -70,3 +70,19 @@ def test_a_tab_runs_alone_over_http(studio_home):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+def test_every_one_tab_example_in_the_docs_names_a_tab_and_its_flags_parse():
+    import importlib
+    import re
+    import shlex
+
+    from studio.shell import alone_parser
+
+    texts = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    examples = [m for p in texts for m in re.findall(r"python -m (studio\.\w+)([^`\n]*)", p.read_text())]
+    assert examples, "the README says how to serve one tab"
+    for module, rest in examples:
+        tab = importlib.import_module(module)
+        assert f"{module}" in app.TABS and tab.TITLE
+        alone_parser(tab.TITLE).parse_args(shlex.split(rest.split(" #")[0]))
