@@ -9,13 +9,11 @@ instead of the tables.
 """
 from __future__ import annotations
 
-import functools
-
 import gradio as gr
 
 from pipeline import arena
 from pipeline.store import open_store
-from studio.common import StudioContext, keep_choice, ui_errors
+from studio.common import StudioContext, bound, keep_choice, ui_errors
 
 TITLE = "Arena"
 BOARD = ["model", "bt", "bt_low", "bt_high", "battles", "wins", "losses", "ties"]
@@ -77,10 +75,10 @@ def build(ctx: StudioContext) -> None:
 
     outputs = [model, published, board, votes]
     refresh_btn.click(refresh, model, outputs)
-    publish_btn.click(functools.partial(set_published, on=True), model, outputs)
-    unpublish_btn.click(functools.partial(set_published, on=False), model, outputs)
-    exclude_btn.click(functools.partial(set_excluded, on=True), voter, outputs)
-    include_btn.click(functools.partial(set_excluded, on=False), voter, outputs)
+    publish_btn.click(bound(set_published, on=True), model, outputs)
+    unpublish_btn.click(bound(set_published, on=False), model, outputs)
+    exclude_btn.click(bound(set_excluded, on=True), voter, outputs)
+    include_btn.click(bound(set_excluded, on=False), voter, outputs)
     ctx.on_load(refresh, model, outputs)
 
 

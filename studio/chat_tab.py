@@ -17,7 +17,6 @@ loaded models in the process-wide cache (pipeline.models).
 """
 from __future__ import annotations
 
-import functools
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -33,7 +32,7 @@ from pipeline.store import Store, open_store
 from studio.arena_exchange import export_battles_file, import_battles_file
 from studio.chat_view import LEADERBOARD_COLUMNS, MAX_COLS, leaderboard_rows, status_lines, views
 from studio.chat_view import fence_unfenced_code as fence_unfenced_code  # re-exported: tests import it here
-from studio.common import StudioContext, ui_errors
+from studio.common import StudioContext, bound, ui_errors
 
 TITLE = "Chat"
 LETTERS = "ABCD"
@@ -462,7 +461,7 @@ def build(ctx: StudioContext) -> None:
     head.mode.change(do_new, None, fresh)
     comp.new.click(do_new, None, fresh)
     for winner, btn in comp.votes.items():
-        btn.click(functools.partial(do_vote, winner=winner), state, [comp.reveal, board.table, board.winrate])
+        btn.click(bound(do_vote, winner=winner), state, [comp.reveal, board.table, board.winrate])
     board.refresh.click(leaderboard_view, None, [board.table, board.winrate])
     pair.send.click(do_pair, [state, pair.column, pair.corrected, pair.keep_context], None)
     convs.open.click(do_open, convs.pick, [state, head.mode, head.n_cols, head.system, *cols.pickers,

@@ -12,7 +12,9 @@ import functools
 import inspect
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import gradio as gr
 
@@ -149,6 +151,15 @@ def bind_principals(demo: gr.Blocks) -> gr.Blocks:
             bound.studio_principal_bound = True
         block_fn.fn = bound
     return demo
+
+
+def bound(fn: Callable, *args: Any, **kwargs: Any) -> Callable:
+    """`fn` with some arguments fixed (the server's context, a vote's winner), under `fn`'s own
+    name: Gradio names an event's API endpoint after its function (/start_run, /do_vote), where a
+    bare functools.partial would be "partial", "partial_1", …"""
+    fixed = functools.partial(fn, *args, **kwargs)
+    fixed.__name__ = fn.__name__   # type: ignore[attr-defined]
+    return fixed
 
 
 def keep_choice(current, choices: list):

@@ -14,9 +14,7 @@ its eval picker and its judge panel (ctx.shared, studio.shared).
 """
 from __future__ import annotations
 
-import functools
 import shlex
-from collections.abc import Callable
 from pathlib import Path
 from types import EllipsisType
 from typing import NamedTuple
@@ -27,7 +25,7 @@ from pipeline import jobs
 from pipeline.languages import highlight
 from pipeline.store import open_store
 from studio import judge_panel, owncode_panel, validity_panel
-from studio.common import StudioContext, keep_choice, ui_errors
+from studio.common import StudioContext, bound, keep_choice, ui_errors
 from studio.shared import JudgeLinks
 from studio.widgets import config_number, job_status_html, on_start
 
@@ -395,14 +393,6 @@ def _layout_compare() -> EvalCompare:
 
 # --- wiring --------------------------------------------------------------------------------------
 
-def with_context(fn: Callable, ctx: StudioContext) -> Callable:
-    """`fn` with this server's context bound as its first argument, under `fn`'s own name (Gradio
-    names the event's API endpoint after it: /start_run)."""
-    bound = functools.partial(fn, ctx)
-    bound.__name__ = fn.__name__   # type: ignore[attr-defined]
-    return bound
-
-
 def build(ctx: StudioContext) -> None:
     """Lay the tab out, then wire its handlers; offers Compare the eval picker and the judge panel."""
     form = _layout_run_form()
@@ -415,10 +405,10 @@ def build(ctx: StudioContext) -> None:
     refresh_outputs = [res.evals_table, res.plot, files.suites_table, form.model, form.suite, drill.eval_pick,
                        cmp.a, cmp.b]
     job_outputs = [res.job_state, res.status, form.command, res.timer]
-    ctx.on_load(with_context(load, ctx), form.model, [form.sandbox, *refresh_outputs])
-    on_start(form.run_btn, with_context(start_run, ctx), form.inputs(), job_outputs)
+    ctx.on_load(bound(load, ctx), form.model, [form.sandbox, *refresh_outputs])
+    on_start(form.run_btn, bound(start_run, ctx), form.inputs(), job_outputs)
     files.import_btn.click(import_suite_file, [files.suite_file, files.suite_name], refresh_outputs)
-    on_start(files.score_btn, with_context(score_file, ctx), [files.samples_file, form.suite, files.samples_name],
+    on_start(files.score_btn, bound(score_file, ctx), [files.samples_file, form.suite, files.samples_name],
              job_outputs)
     res.timer.tick(poll, res.job_state, [res.status, res.timer, *refresh_outputs])
     drill.eval_pick.change(pick_eval, drill.eval_pick, [drill.tasks_table, drill.task_pick])

@@ -297,12 +297,12 @@ def build(ctx: StudioContext) -> None:
     ctx.on_load(refresh, [form.model, form.prompt], refresh_outputs)
     form.model.change(show_failed, form.model, job.failed)
     form.prompt.change(load_prompt, form.prompt, [editor.name, editor.system, editor.template])
-    job.estimate.click(estimate, fields, job.estimate_md)
-    on_start(job.run, run_labelling, fields + [form.api_key], [job.job_id, job.progress])
-    on_start(job.retry, retry_failed, fields + [form.api_key], [job.job_id, job.progress])
+    job.estimate.click(estimate, fields, job.estimate_md, api_name="do_estimate")
+    on_start(job.run, run_labelling, fields + [form.api_key], [job.job_id, job.progress], api_name="do_run")
+    on_start(job.retry, retry_failed, fields + [form.api_key], [job.job_id, job.progress], api_name="do_retry")
     job.timer.tick(tick, [job.job_id, form.model], [job.progress, job.failed, job.job_id], show_progress="hidden")
     editor.save.click(save_prompt, [editor.name, editor.system, editor.template], form.prompt)
-    editor.preview_button.click(preview, fields, editor.preview)
+    editor.preview_button.click(preview, fields, editor.preview, api_name="do_preview")
     save_prices_btn.click(save_prices, prices, prices)
 
 

@@ -68,7 +68,7 @@ def prepare_default() -> None:
     gr.Info("Already prepared" if job_id is None else f"Job {job_id} started: see the Jobs tab")
 
 
-def try_prompt(model: str | None, key: str | None, text: str | None, n_tokens: float,
+def do_try(model: str | None, key: str | None, text: str | None, n_tokens: float,
                temperature: float) -> Iterator[str]:
     """Stream `model`'s reply to one user message (the reply so far at each step). Any failure
     shows in the page as an error with its message; the server keeps running."""
@@ -161,10 +161,10 @@ def build(ctx: StudioContext) -> None:
     listing = [table, tryout.model, export_model]
     refresh_btn.click(refresh, [tryout.model, export_model], listing)
     reg.register_btn.click(register_model, [reg.name, reg.kind, reg.path, reg.base, reg.endpoint, reg.key_env,
-                                            reg.template], listing)
-    reg.remove_btn.click(remove_model, reg.name, listing)
-    prepare_btn.click(prepare_default)
-    tryout.button.click(try_prompt, [tryout.model, tryout.api_key, tryout.prompt, tryout.max_tokens,
+                                            reg.template], listing, api_name="do_register")
+    reg.remove_btn.click(remove_model, reg.name, listing, api_name="do_remove")
+    prepare_btn.click(prepare_default, api_name="do_prepare")
+    tryout.button.click(do_try, [tryout.model, tryout.api_key, tryout.prompt, tryout.max_tokens,
                                      tryout.temperature], tryout.reply,
                         concurrency_id="generate", concurrency_limit=2)
     ctx.on_load(refresh, [tryout.model, export_model], listing)

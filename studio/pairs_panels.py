@@ -148,7 +148,7 @@ def build_clean_panel(ctx: StudioContext) -> None:
     on_start(run_btn, run_clean, [steps, statuses, threshold, dedup_on, mode, suites, suite_file, seed],
              [job_id, job_box, timer])
     timer.tick(poll_clean, job_id, [job_box, result, counts, timer], show_progress="hidden")
-    unflag_btn.click(unflag_pairs, unflag_kind, counts)
+    unflag_btn.click(unflag_pairs, unflag_kind, counts, api_name="do_unflag")
     ctx.on_load(clean_suite_choices, None, [suites, counts])
 
 
@@ -332,6 +332,6 @@ def build_datasets_panel(ctx: StudioContext, applied_filter: gr.State) -> None:
 
     freeze_btn.click(freeze, [applied_filter, name, template, include_flagged, test_fraction, group_by],
                      [table, which, split_md])
-    export_btn.click(export_dataset, [which, target, form, repo_id], [export_out, export_file])
+    export_btn.click(export_dataset, [which, target, form, repo_id], [export_out, export_file], api_name="do_export")
     card_btn.click(preview_dataset_card, which, card_md)
     ctx.on_load(list_datasets, None, [table, which])

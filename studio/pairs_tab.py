@@ -363,7 +363,8 @@ def _wire_review(ctx: StudioContext, ui: _Review, applied: gr.State, current: gr
         button.click(handler, [*texts, applied], pair_outputs).then(load_page, paging, page_out)
     for box in (pair.instruction, pair.input_box, pair.output):
         box.submit(save_pair, [*texts, applied], pair_outputs)
-    pair.save_conv_btn.click(save_conversation_edit, [current, pair.conversation], pair_outputs)
+    pair.save_conv_btn.click(save_conversation_edit, [current, pair.conversation], pair_outputs,
+                             api_name="do_save_conversation")
     ui.bulk_btn.click(bulk, [applied, ui.bulk_action], ui.bulk_note).then(load_page, paging, page_out)
     ctx.on_load(refresh_choices, None, [lst.language, lst.repo, lst.origin, lst.labeller])
     # Opening the tab shows pairs labelled meanwhile, on the same filter and page the person left.

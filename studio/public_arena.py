@@ -12,7 +12,6 @@ Handlers (named, tested without a browser in tests/studio/test_arena_handlers.py
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterator
 from typing import Any, NoReturn
 
@@ -22,7 +21,7 @@ from pipeline import arena
 from pipeline.chat.arena import VOTE_LABELS
 from pipeline.errors import StudioError
 from pipeline.store import open_store
-from studio.common import StudioContext, bind_principals
+from studio.common import StudioContext, bind_principals, bound
 
 MODES = {"Battle (names hidden)": "battle", "Side by side": "side", "Single model": "single"}
 EMPTY: dict[str, Any] = {"chat_id": None, "mode": None, "models": None, "turns": [[], []], "voted": False}
@@ -135,7 +134,7 @@ def build(ctx: StudioContext | None = None) -> gr.Blocks:
                        concurrency_id="arena-generate", concurrency_limit=limits.concurrency,
                        api_name="arena_send")
         for winner, btn in vote_btns.items():
-            btn.click(functools.partial(cast, winner=winner), state, [state, outcome],
+            btn.click(bound(cast, winner=winner), state, [state, outcome],
                       api_name=f"arena_vote_{winner}")
         new_btn.click(new_round, None, [state, bot_a, bot_b, outcome], queue=False)
     return bind_principals(demo)

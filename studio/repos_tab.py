@@ -488,7 +488,8 @@ def build(ctx: StudioContext) -> None:
     browser = _layout_snippets()
 
     overview_out = overview.outputs()
-    search_form.button.click(search, search_form.fields(), [search_form.status, search_form.results, found])
+    search_form.button.click(search, search_form.fields(), [search_form.status, search_form.results, found],
+                             api_name="do_search")
     search_form.add_picked.click(add_picked, [search_form.results, found], overview_out)
     search_form.add_all.click(add_all, [search_form.results, found], overview_out)
     add.add_name.click(add_by_name, add.by_name, overview_out)

@@ -105,7 +105,7 @@ def build(ctx: StudioContext) -> None:
         unload = gr.Button("Unload all models", scale=0)
 
     detect.click(hardware, None, hw)
-    unload.click(unload_all, None, hw)
+    unload.click(unload_all, None, hw, api_name="do_unload")
     ctx.on_load(hardware, None, hw)
 
 

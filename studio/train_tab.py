@@ -375,16 +375,17 @@ def build(ctx: StudioContext) -> None:
     ctx.on_load(refresh_lists, picked, refresh_out)
     shown = [ui.status, ui.plot, ui.log, timer]
     ctx.on_load(follow_newest, ui.run_id, [ui.run_id, *shown])
-    ui.preview_btn.click(preview_run, form, [ui.estimate_md, ui.preview])
-    ui.start_btn.click(start_run, form, [ui.run_id, ui.estimate_md, ui.preview, ui.status]).then(
+    ui.preview_btn.click(preview_run, form, [ui.estimate_md, ui.preview], api_name="do_preview")
+    ui.start_btn.click(start_run, form, [ui.run_id, ui.estimate_md, ui.preview, ui.status],
+                       api_name="do_start").then(
         poll_run, ui.run_id, shown)
-    ui.stop_btn.click(stop_run, ui.run_id, ui.status).then(poll_run, ui.run_id, shown)
-    ui.resume_btn.click(resume_run, ui.run_id, ui.status).then(poll_run, ui.run_id, shown)
+    ui.stop_btn.click(stop_run, ui.run_id, ui.status, api_name="do_stop").then(poll_run, ui.run_id, shown)
+    ui.resume_btn.click(resume_run, ui.run_id, ui.status, api_name="do_resume").then(poll_run, ui.run_id, shown)
     timer.tick(poll_run, ui.run_id, shown, show_progress="hidden")
-    runs.compare_btn.click(compare_runs, runs.compare, [runs.diff_table, runs.compare_plot])
+    runs.compare_btn.click(compare_runs, runs.compare, [runs.diff_table, runs.compare_plot], api_name="do_compare")
     runs.table.select(select_run, runs.table, [ui.run_id, ui.status]).then(poll_run, ui.run_id, shown)
-    out.merge_btn.click(merge_checkpoint, out.ckpt, out.out_md)
-    out.push_btn.click(push_checkpoint, [out.ckpt, out.repo, out.token], out.out_md)
+    out.merge_btn.click(merge_checkpoint, out.ckpt, out.out_md, api_name="do_merge")
+    out.push_btn.click(push_checkpoint, [out.ckpt, out.repo, out.token], out.out_md, api_name="do_push")
     out.card_btn.click(preview_model_card, out.ckpt, out.out_md)
 
 

@@ -18,6 +18,8 @@ OWNER_HF = "hf_owner_secret_4242"
 
 
 def _api(c, name: str, *args):
+    # A renamed endpoint would make every refusal below vacuous: the name must exist.
+    assert any(d.get("api_name") == name for d in c.config["dependencies"]), f"no endpoint /{name}"
     try:
         return c.predict(*args, api_name=f"/{name}")
     except Exception as exc:   # an error shown to the visitor also counts as refused

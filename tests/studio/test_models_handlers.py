@@ -74,11 +74,11 @@ def test_removing_a_name_that_is_not_registered_says_so(store, studio_home):
 def test_trying_a_prompt_streams_the_endpoints_reply_with_the_session_key(store):
     with OpenAIServer(key="sk-session") as srv:
         models_tab.register_model("remote", "openai", "test-model", "", srv.url, "", "chat")
-        chunks = list(models_tab.try_prompt("remote", "sk-session", "one two three", 64, 0))
+        chunks = list(models_tab.do_try("remote", "sk-session", "one two three", 64, 0))
         assert chunks[-1] == "echo: one two three" and len(chunks) > 1
         assert srv.requests[-1]["body"]["max_tokens"] == 64
         with pytest.raises(gr.Error, match="rejected the API key"):
-            list(models_tab.try_prompt("remote", "sk-wrong", "hello", 64, 0))
+            list(models_tab.do_try("remote", "sk-wrong", "hello", 64, 0))
 
 
 @pytest.mark.parametrize("model, prompt, message", [
@@ -86,4 +86,4 @@ def test_trying_a_prompt_streams_the_endpoints_reply_with_the_session_key(store)
 ])
 def test_trying_without_a_model_or_a_prompt_sends_nothing(store, model, prompt, message):
     with pytest.raises(gr.Error, match=message):
-        list(models_tab.try_prompt(model, None, prompt, 64, 0))
+        list(models_tab.do_try(model, None, prompt, 64, 0))
