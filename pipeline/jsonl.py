@@ -64,7 +64,7 @@ def read_jsonl(path: str | Path, error: type[StudioError] = JsonlError, allow_em
     """Every record, or `error` naming the first bad line (and an empty file, unless allowed)."""
     records = []
     for where, record, problem in iter_jsonl(path, error):
-        if problem:
+        if record is None:  # exactly one of record/problem is set
             raise error(f"{where}: {problem}")
         records.append(record)
     if not records and not allow_empty:

@@ -45,7 +45,8 @@ def run_batch_judging(store, run: dict, requests: list[dict], cfg, judge: dict, 
     by_key = {r["key"]: r for r in requests}
     open_rows = store.judge_batches(run["id"], open_only=True)
     pending = {k for row in open_rows for k in row["request_keys"]}
-    fresh, spent, stopped = [], tally.spent, None
+    fresh: list[str] = []
+    spent, stopped = tally.spent, None
     for req in (r for r in requests if r["key"] not in pending):
         spent += cost_of(price, count_message_tokens(req["messages"]), cfg.expected_output_tokens, batch=True)
         if cfg.budget_usd is not None and spent > cfg.budget_usd + 1e-12:

@@ -22,6 +22,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
+from typing import TypedDict
 
 from pipeline.chat import ChatError
 
@@ -53,7 +54,7 @@ def _conversations(store, vote: dict) -> tuple[list[dict], list[dict]]:
         except NotFoundError:  # deleted meanwhile: the vote's own copy below
             chat = None
         if chat:
-            sides = ([], [])
+            sides: tuple[list[dict], list[dict]] = ([], [])
             for turn in sorted({m["turn"] for m in chat["messages"] if m["turn"] <= vote["turn"]}):
                 rows = [m for m in chat["messages"] if m["turn"] == turn]
                 user = next((m["content"] for m in rows if m["role"] == "user"), None)
@@ -104,9 +105,10 @@ def _last_exchange(conversation, side: str) -> tuple[str, str, str | None]:
         return "", "", f"conversation_{side} should be a list of messages"
     users = [m.get("content") for m in conversation if isinstance(m, dict) and m.get("role") == "user"]
     answers = [m.get("content") for m in conversation if isinstance(m, dict) and m.get("role") == "assistant"]
-    if not users or not answers or not all(isinstance(t, str) for t in users[-1:] + answers[-1:]):
+    user, answer = users[-1] if users else None, answers[-1] if answers else None
+    if not isinstance(user, str) or not isinstance(answer, str):
         return "", "", f"conversation_{side} has no user message and answer"
-    return users[-1], answers[-1], None
+    return user, answer, None
 
 
 def vote_from_record(data: dict, source: str) -> tuple[dict | None, str | None]:
@@ -138,12 +140,23 @@ def vote_from_record(data: dict, source: str) -> tuple[dict | None, str | None]:
             "extra": {"record": data}}, None
 
 
-def import_battles(store, path: str | Path, max_errors: int = 200) -> dict:
+class BattleImport(TypedDict):
+    """What import_battles did: records read, votes added, already present, and the bad records."""
+    file: str
+    records: int
+    imported: int
+    already_present: int
+    malformed: int
+    errors: list[dict]   # {"line", "error"}, the first max_errors of them
+
+
+def import_battles(store, path: str | Path, max_errors: int = 200) -> BattleImport:
     from pipeline.pairs.readers import ImportFileError, read_records
 
     path = Path(path)
     fmt = "jsonl" if path.suffix.lower() in (".jsonl", ".ndjson") else "json"
-    report = {"file": path.name, "records": 0, "imported": 0, "already_present": 0, "malformed": 0, "errors": []}
+    report: BattleImport = {"file": path.name, "records": 0, "imported": 0, "already_present": 0, "malformed": 0,
+                            "errors": []}
     batch: list[dict] = []
 
     def flush() -> None:  # in batches: a big file never sits in memory whole
@@ -155,8 +168,8 @@ def import_battles(store, path: str | Path, max_errors: int = 200) -> dict:
     try:
         for record in read_records(path, fmt):
             report["records"] += 1
-            row, error = (None, record.error) if record.error else vote_from_record(record.data, path.name)
-            if error:
+            row, error = (None, record.error) if record.data is None else vote_from_record(record.data, path.name)
+            if row is None:  # exactly one of row/error is set
                 report["malformed"] += 1
                 if len(report["errors"]) < max_errors:
                     report["errors"].append({"line": record.line, "error": error})

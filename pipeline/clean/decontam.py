@@ -98,7 +98,7 @@ def load_suite_jsonl(path: str | Path) -> SuiteLoad:
         raise SuiteError(f"eval suite file {path} does not exist")
     suite, load = path.name.split(".")[0], SuiteLoad()
     for where, record, problem in iter_jsonl(path, SuiteError):
-        if problem:
+        if record is None:  # exactly one of record/problem is set
             load.problems.append(f"{where}: {problem}")
             continue
         item, problem = item_from_record(suite, record, where)

@@ -31,7 +31,10 @@ class LanguageSpec:
 
     @property
     def grammar(self) -> str:
-        return registry.LANGUAGES[self.name].grammar
+        grammar = registry.LANGUAGES[self.name].grammar
+        if grammar is None:  # a row here has a tree-sitter query, so its language must name a wheel
+            raise LookupError(f"pipeline/languages.py names no tree-sitter grammar for {self.name}")
+        return grammar
 
     @property
     def grammar_function(self) -> str:

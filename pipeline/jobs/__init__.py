@@ -37,7 +37,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import FrameType
-from typing import Any, cast
+from typing import Any, Protocol, cast
 
 import psutil
 
@@ -201,6 +201,18 @@ def session_key_env(kind: str) -> str | None:
     return getattr(importlib.import_module(module), "API_KEY_ENV", None) if module else None
 
 
+class BeforeResume(Protocol):
+    """A job module's own check before one of its jobs is queued again; it raises to refuse."""
+    def __call__(self, store: Store, job: dict, /) -> None: ...
+
+
+def before_resume_hook(kind: str) -> BeforeResume | None:
+    """The kind's job module's own `before_resume(store, job)` (training: one job per run, the
+    same compare-and-set as the Train tab's), or None for kinds that need no check of their own."""
+    module = job_kinds()[kind].partition(":")[0]
+    return cast("BeforeResume | None", getattr(importlib.import_module(module), "before_resume", None))
+
+
 def cancel_grace_s(job: dict) -> float:
     """How long a cancelled job may take to stop by itself. A job that sends paid requests gets
     its request timeout (plus a margin to store the replies), so nothing paid for is lost."""
@@ -333,7 +345,7 @@ def resume(store: Store, job_id: int, env: dict | None = None, *, api_key: str |
         if not key_env:
             raise JobError(f"{job['kind']} jobs take no API key; resume it without one")
         env[key_env] = api_key
-    before = getattr(_resolve(job["kind"]), "before_resume", None)
+    before = before_resume_hook(job["kind"])
     if before is not None:   # the kind's own compare-and-set (training: one job per run)
         before(store, job)
     if not store.requeue_job(job_id):

@@ -98,7 +98,7 @@ def request_label(client, model_id: str, messages: list[dict], *, max_tokens: in
                   max_retries: int, backoff_base_s: float, backoff_max_s: float,
                   stop: threading.Event | None = None, log=lambda msg: None) -> Reply:
     stop = stop or threading.Event()
-    last = None
+    last: Exception | None = None
     for attempt in range(max_retries + 1):
         if stop.is_set():
             raise RunStopped()
@@ -127,7 +127,8 @@ def request_label(client, model_id: str, messages: list[dict], *, max_tokens: in
             log(f"retrying in {delay:.1f}s after {describe(exc)} (attempt {attempt + 1})")
             if stop.wait(delay):
                 raise RunStopped() from None
-    raise RequestFailed(f"gave up after {max_retries + 1} attempts: {describe(last)}")
+    reason = describe(last) if last is not None else "no attempt was made"   # max_retries < 0
+    raise RequestFailed(f"gave up after {max_retries + 1} attempts: {reason}")
 
 
 def run_endpoint(store, plan, tally, *, api_key, job_id, progress, log) -> str | None:

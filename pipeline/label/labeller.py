@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import asdict, dataclass, field
+from typing import Protocol
 
 from pipeline.config import JobConfig
 from pipeline.errors import ConfigError
@@ -72,6 +73,8 @@ class Plan:
     snippets: list[dict]
 
     def messages(self, snippet: dict) -> list[dict]:
+        if self.template is None:  # the docstring labeller sends no prompt
+            raise TypeError("a docstring plan has no prompt template to render")
         return render_messages(self.template, snippet)
 
     def pair(self, snippet: dict, **values) -> dict:
@@ -198,6 +201,13 @@ def _no_progress(done, total=None, message=None, force=False) -> None:
     pass
 
 
+class Runner(Protocol):
+    """How a plan is labelled (docstrings, a local model, an endpoint); returns "budget" when the
+    budget stopped it. Each takes the keywords it needs and ignores the rest."""
+    def __call__(self, store, plan: Plan, tally: Tally, *, api_key: str | None, job_id: int | None,
+                 progress, log) -> str | None: ...
+
+
 def run_labelling(store, config: LabelConfig, *, api_key: str | None = None, job_id: int | None = None,
                   progress=_no_progress, log=print) -> dict:
     """Label what is left for this config; returns counts, tokens, cost and why it stopped."""
@@ -209,6 +219,7 @@ def run_labelling(store, config: LabelConfig, *, api_key: str | None = None, job
     tally = Tally(len(plan.snippets), store.label_spend(job_id)["cost"] if job_id else 0.0)
     log(f"labelling {tally.total} snippets with {plan.labeller} ({plan.prompt_version})")
     progress(0, tally.total, tally.message(), force=True)
+    runner: Runner
     if plan.labeller == DOCSTRING:
         runner = _run_docstring
     elif plan.model["kind"] == "openai":

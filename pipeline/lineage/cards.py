@@ -149,7 +149,10 @@ def model_card(store, model_name: str):
     is_adapter = (run or {}).get("method") in ("lora", "qlora") or bool(model.get("base"))
     data = ModelCardData(
         model_name=model_name, base_model=base, datasets=[dataset_ref] if dataset_ref else None,
-        license=_hub_license(prov.get("licenses", {})), library_name="peft" if is_adapter else "transformers",
+        # ModelCardData types license as str, but stores and writes a list as given (DatasetCardData
+        # types it str | list[str]); a model trained on sources under several licenses lists them all
+        license=_hub_license(prov.get("licenses", {})),  # type: ignore[arg-type]
+        library_name="peft" if is_adapter else "transformers",
         pipeline_tag="text-generation", tags=[STUDIO_TAG, "code", *sorted(k for k in prov.get("languages", {})
                                                                            if k != "unknown")],
         eval_results=results or None)
@@ -185,7 +188,8 @@ repeat patterns of its sources, and it was not trained for safety. Not for use w
 """
     card = ModelCard(f"---\n{data.to_yaml()}\n---\n{body}")
     validate_card(card, "model")
-    if len(card.data.eval_results or []) != len(results):
+    # ModelCard builds its data as ModelCardData, though the hub client types it as CardData
+    if not isinstance(card.data, ModelCardData) or len(card.data.eval_results or []) != len(results):
         raise CardError("the model card's eval results did not survive the model-index round trip")
     return card
 

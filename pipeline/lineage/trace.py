@@ -188,8 +188,9 @@ def _upstream(store: Store, kind: str, row: dict, sources: list[Source]) -> list
     dataset_ids = sorted({r["dataset_id"] for r in runs if r.get("dataset_id")})
     if kind == "dataset":
         dataset_ids = [row["id"]]
-    elif dataset_ids:
-        levels.append(_level("dataset", [_dataset_node(store.lineage_dataset(d)) for d in dataset_ids]))
+    elif dataset_ids:   # datasets are never deleted; a missing one is skipped, as missing models and runs are
+        datasets = [d for d in (store.lineage_dataset(i) for i in dataset_ids) if d]
+        levels.append(_level("dataset", [_dataset_node(d) for d in datasets]))
     pair_ids = sorted({p for d in dataset_ids for p in store.lineage_dataset_pairs(d)})
     if kind == "pair":
         pair_ids = [row["id"]]

@@ -131,15 +131,19 @@ def engine_of(model: str | dict, engine: str = "auto", *, batch: bool = True) ->
     return describe(resolve(model), engine, batch=batch)
 
 
-def stream_chat(model: str | dict, messages: list[dict], params: GenParams | None = None,
+def stream_chat(model: str | dict, messages: Prompt, params: GenParams | None = None,
                 *, api_key: str | None = None) -> Generator[str, None, None]:
     """Yield the reply as it grows (each item is the text so far; a local model first yields "" when
-    it is answering another session and this one waits its turn)."""
+    it is answering another session and this one waits its turn). `messages` may be a prompt
+    already rendered with a local model's template (pipeline.chat.prompting); an endpoint chats
+    in messages."""
     params = params or GenParams()
     spec = _route(resolve(model), params.engine)
     if spec["kind"] == "openai":
         from pipeline.models.backends import openai_compat
 
+        if isinstance(messages, str):
+            raise ModelError(f"{spec.get('name') or 'an endpoint model'} chats in messages, not a rendered prompt")
         yield from openai_compat.stream_chat(spec, messages, params, api_key=api_key)
         return
     yield from _loaded(spec).stream(messages, params)

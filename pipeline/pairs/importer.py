@@ -71,7 +71,7 @@ class ImportConfig(JobConfig):
 
 def guess_mapping(columns: list[str]) -> dict[str, str]:
     lower = {c.lower(): c for c in columns}
-    mapping = {}
+    mapping: dict[str, str] = {}
     for target, names in ALIASES.items():
         for name in names:
             if name in lower and lower[name] not in mapping.values():
@@ -86,7 +86,7 @@ def preview_file(path: str | Path, fmt: str = "auto", encoding: str = "utf-8",
     fmt = detect_format(path, fmt)
     sample, problems, columns = [], [], list(file_columns(path, fmt) or [])
     for record in read_records(path, fmt, encoding, replace_bad_bytes):
-        if record.error:
+        if record.data is None:  # exactly one of data/error is set
             problems.append(f"line {record.line}: {record.error}")
         else:
             sample.append(record.data)
@@ -130,10 +130,12 @@ def resolve_mapping(cfg: ImportConfig, columns: list[str]) -> tuple[str, dict[st
 
 def pair_from_record(data: dict, shape: str, mapping: dict[str, str]) -> tuple[dict | None, str | None]:
     """The pair's fields from one record, or why the record can't become a pair."""
+    row: dict
     if shape == "messages":
-        row, error = _from_messages(data.get(mapping["messages"]), mapping["messages"])
-        if error:
+        messages_row, error = _from_messages(data.get(mapping["messages"]), mapping["messages"])
+        if messages_row is None:  # exactly one of row/error is set
             return None, error
+        row = messages_row
         if row["messages"] is None:
             del row["messages"]  # a single turn: the plain pair it always was
     else:
@@ -214,8 +216,8 @@ def import_file(store: Store, cfg: ImportConfig, progress: Callable | None = Non
 
     for record in read_records(path, preview["format"], cfg.encoding, cfg.replace_bad_bytes):
         report["records"] += 1
-        row, error = (None, record.error) if record.error else pair_from_record(record.data, shape, mapping)
-        if error:
+        row, error = (None, record.error) if record.data is None else pair_from_record(record.data, shape, mapping)
+        if row is None:  # exactly one of row/error is set
             report["malformed"] += 1
             if len(report["errors"]) < cfg.max_errors:
                 report["errors"].append({"line": record.line, "error": error})

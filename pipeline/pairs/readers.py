@@ -96,15 +96,17 @@ def _lines(fh: BinaryIO) -> Iterator[tuple[int, bytes | None]]:
         yield number, line
 
 
-def _decode(raw: bytes, encoding: str, replace: bool) -> tuple[str | None, str | None, bool]:
-    """(text, error, replaced)."""
+def _decode(raw: bytes, encoding: str, replace: bool) -> tuple[str, str | None, bool]:
+    """(text, error, replaced); with an error, the text has the bad bytes replaced (for CSV, which
+    must still read past the line to find where the record ends)."""
     try:
         return raw.decode(encoding), None, False
     except UnicodeDecodeError as exc:
         if replace:
             return raw.decode(encoding, errors="replace"), None, True
-        return None, (f"not valid {encoding} (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
-                      "pass the file's encoding (e.g. latin-1) or replace bad bytes"), False
+        return raw.decode(encoding, errors="replace"), (
+            f"not valid {encoding} (byte 0x{raw[exc.start]:02x} at column {exc.start + 1}); "
+            "pass the file's encoding (e.g. latin-1) or replace bad bytes"), False
 
 
 def _jsonl_records(fh: BinaryIO, encoding: str, replace: bool) -> Iterator[Record]:
@@ -209,7 +211,6 @@ def _csv_records(fh: BinaryIO, encoding: str, replace: bool, delimiter: str) -> 
             text, error, replaced = _decode(raw, encoding, replace)
             if error:
                 bad[number] = error
-                text = raw.decode(encoding, errors="replace")
             if replaced:
                 replaced_lines.add(number)
             yield text.lstrip("\ufeff") if number == 1 else text

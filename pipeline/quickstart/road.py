@@ -192,6 +192,13 @@ def _curate_run(road: Road) -> int | None:
     return start_curate(road.store, CurateConfig(repo_ids=[repo_id], force=bool(repo)), title="quickstart: curate")
 
 
+def _made(row: dict | None, what: str) -> dict:
+    """A row an earlier step made (steps run in order, each after the one before is done)."""
+    if row is None:
+        raise QuickstartError(f"{what} is not there: the step that makes it must finish first")
+    return row
+
+
 def _label_done(road: Road) -> str | None:
     n = road.store.query_pairs(road.pair_filter(), 1, 1)["total"] if road.repo() else 0
     return f"{n} instruction pairs" if n else None
@@ -200,7 +207,7 @@ def _label_done(road: Road) -> str | None:
 def _label_run(road: Road) -> int | None:
     from pipeline.label.labeller import LabelConfig, start_labelling
 
-    repo = road.repo()
+    repo = _made(road.repo(), "the curated source")
     return start_labelling(road.store, LabelConfig(model=road.cfg.labeller, repo=str(repo["id"]),
                                                    limit=road.cfg.label_limit))
 
@@ -234,9 +241,9 @@ def _freeze_run(road: Road) -> int | None:
 
 def _train_done(road: Road) -> str | None:
     model = road.tuned_model()
-    if not model:
+    if not model or not (run := road.run_row()):   # a tuned model comes from a done run
         return None
-    loss = road.store.latest_run_loss(road.run_row()["id"])
+    loss = road.store.latest_run_loss(run["id"])
     return f"checkpoint {model}" + (f" · last loss {loss:.3f}" if loss is not None else "")
 
 
@@ -249,7 +256,7 @@ def _train_run(road: Road) -> int | None:
         return resume_run(road.store, run["id"])["job_id"]
     if run and run["status"] in ("queued", "running", "stopping"):
         return run["job_id"]
-    d = road.dataset()
+    d = _made(road.dataset(), "the frozen dataset")
     cfg = TrainConfig(run_name=road.cfg.run_name, base_model=road.cfg.base_model,
                       dataset=f"{d['name']}@{d['version']}", method="lora", max_steps=road.cfg.train_steps,
                       batch_size=road.cfg.batch_size, max_length=road.cfg.max_length,
@@ -362,7 +369,7 @@ def _owncode_run(road: Road, which: str) -> int | None:
     if existing and existing["status"] == "running" and existing.get("job_id"):
         return existing["job_id"]
     base = _owncode_eval(road, road.cfg.base_model) if which == "tuned" else None
-    d = road.dataset()
+    d = _made(road.dataset(), "the frozen dataset")
     params = {"model": model, "dataset": f"{d['name']}@{d['version']}", "limit": OWNCODE_ITEMS,
               "max_new_tokens": OWNCODE_TOKENS, "name": f"quickstart {which}",
               "compare_with": base["id"] if base and base["status"] == "done" else 0}

@@ -250,9 +250,10 @@ def train_job(ctx) -> dict:
             f"at step {r['step']} (train loss {result.get('train_loss', float('nan')):.4f})"}
 
 
-def _before_resume(store, job: dict) -> None:
+def before_resume(store, job: dict) -> None:
     """The Jobs tab's Resume on a train job goes through the same compare-and-set as the Train
-    tab's: it is refused while another job owns the run (queued or training)."""
+    tab's: it is refused while another job owns the run (queued or training). pipeline.jobs.resume
+    finds it by name (pipeline.jobs.before_resume_hook)."""
     run_id = int((job.get("params") or {}).get("run_id") or 0)
     reconcile_runs(store)
     run = store.get_run(run_id)
@@ -260,9 +261,6 @@ def _before_resume(store, job: dict) -> None:
         now = store.get_run(run_id)
         raise TrainError(f"run {run['name']!r} is already being resumed (it is {now['status']}"
                          f"{', job ' + str(now['job_id']) if now['job_id'] else ''}); nothing to do")
-
-
-train_job.before_resume = _before_resume
 
 
 def _end_child(proc: subprocess.Popen) -> None:

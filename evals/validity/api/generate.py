@@ -65,7 +65,7 @@ def godot3_classes(doc_dir: Path) -> dict[str, dict]:
         constants = root.findall("constants/constant")
         entry["c"] = sorted({c.get("name") for c in constants})
         entry["e"] = sorted({c.get("enum") for c in constants if c.get("enum")})
-        classes[root.get("name")] = entry
+        classes[root.attrib["name"]] = entry
     return classes
 
 

@@ -61,23 +61,19 @@ class LocalModel:
             source = tok_source = str(file.parent)
             kwargs["gguf_file"] = file.name
             kwargs.pop("attn_implementation")
-        adapter = None
         if is_adapter_dir(path):
-            adapter = path
             base = base or _adapter_base(path)
-            source = base
             tok_source = path if (Path(path) / "tokenizer_config.json").exists() else base
-        if kind in ("local",) and not adapter and not Path(path).exists():
-            raise ModelError(f"model folder {path} does not exist")
-        if adapter:
             # Generation runs on the adapter folded into its base (merged once, cached on disk):
             # an unmerged peft adapter costs extra matmuls on every token.
             from pipeline.models.merged import merged_folder
 
             try:
-                source = tok_source = str(merged_folder(adapter, base, tokenizer_source=tok_source))
+                source = tok_source = str(merged_folder(path, base, tokenizer_source=tok_source))
             except (OSError, ValueError) as exc:
                 raise _hub_offline_hint(base, exc) from exc
+        elif kind == "local" and not Path(path).exists():
+            raise ModelError(f"model folder {path} does not exist")
         try:
             tok_kwargs = {"gguf_file": kwargs["gguf_file"]} if "gguf_file" in kwargs else {}
             tokenizer = AutoTokenizer.from_pretrained(tok_source, **tok_kwargs)
@@ -87,7 +83,9 @@ class LocalModel:
         if tokenizer.pad_token is None:
             tokenizer.pad_token = tokenizer.eos_token
         tokenizer.padding_side = "left"  # decoder-only batching pads on the left
-        model.to(device).eval()
+        # transformers wraps PreTrainedModel.to with functools.wraps, whose typeshed type does not bind
+        # self, so mypy takes the device for the model
+        model.to(device).eval()  # type: ignore[arg-type]
         return cls(model, tokenizer, device, spec.get("template") or "chat")
 
     # -- prompts --------------------------------------------------------------------------
@@ -186,7 +184,7 @@ class LocalModel:
             out.append(float(sum(logp[i, t - 1, r[t]] for t in range(starts[i], len(r)))))
         return out
 
-    def stream(self, messages: list[dict], params: GenParams) -> Iterator[str]:
+    def stream(self, messages: Prompt, params: GenParams) -> Iterator[str]:
         """Yield the reply as it grows; closing the iterator stops generation within a token."""
         import torch
         from transformers import StoppingCriteria, StoppingCriteriaList, TextIteratorStreamer

@@ -111,7 +111,7 @@ class LlamaCppModel:
                 outputs.append(cut_at_stop(text, params.stop))
         return outputs
 
-    def stream(self, messages: list[dict], params: GenParams) -> Iterator[str]:
+    def stream(self, messages: Prompt, params: GenParams) -> Iterator[str]:
         """Yield the reply as it grows; closing the iterator stops generation at the next token."""
         so_far = ""
         if not self.lock.acquire(blocking=False):
