@@ -10,6 +10,7 @@ from pipeline import jobs
 from pipeline.curate import job as curate
 from pipeline.curate.licenses import PERMISSIVE_LICENSES
 from studio import repos_tab as tab
+from studio import snippet_browser
 from tests.curate_github_server import FakeGitHub
 from tests.curate_github_server import make_repo as github_repo
 from tests.curate_repos import GAME_REPO, make_repo
@@ -32,9 +33,9 @@ def test_an_empty_store_shows_an_empty_overview_and_snippet_page(studio_home):
     assert text.startswith("**0 repos** (none)") and "**0 snippets**" in text
     assert rows == []
     assert [ax.get_title() for ax in figure.axes] == ["snippets by language", "snippets by length (lines)"]
-    assert tab.list_page(0, "", "", "", False, 3) == ([], "page 1 of 1 · 0 snippets", 1)
-    assert tab.prev_page(0, "", "", "", False, 1)[2] == 1
-    assert tab.scrub_review(0) == []
+    assert snippet_browser.list_page(0, "", "", "", False, 3) == ([], "page 1 of 1 · 0 snippets", 1)
+    assert snippet_browser.prev_page(0, "", "", "", False, 1)[2] == 1
+    assert snippet_browser.scrub_review(0) == []
     assert tab.tick(None, 0, "", "", "", False, 1) == (SKIP,) * 8   # no job: the timer changes nothing
 
 
@@ -91,10 +92,10 @@ def test_a_local_repo_is_added_curated_by_a_job_and_browsed(store, tmp_path):
     assert [row[2] for row in snippets] == ["player.gd"] and info == "page 1 of 1 · 1 snippets" and page == 1
 
     # paging past either end stays on the one page; a filter that matches nothing empties it
-    assert tab.next_page(0, "", "", "", False, 1)[1:] == ("page 1 of 1 · 1 snippets", 1)
-    assert tab.first_page(0, "python", "", "", False) == ([], "page 1 of 1 · 0 snippets", 1)
+    assert snippet_browser.next_page(0, "", "", "", False, 1)[1:] == ("page 1 of 1 · 1 snippets", 1)
+    assert snippet_browser.first_page(0, "python", "", "", False) == ([], "page 1 of 1 · 0 snippets", 1)
 
     clicked = gr.SelectData(None, {"index": [0, 2], "value": "player.gd", "row_value": snippets[0]})
-    provenance, code = tab.show_snippet(snippets, clicked)
+    provenance, code = snippet_browser.show_snippet(snippets, clicked)
     assert "**local/game** @ `" in provenance and "`player.gd` lines" in provenance and "`jump`" in provenance
     assert "func jump(force):" in code["value"] and code["language"] is not None
