@@ -134,6 +134,14 @@ def train(spec: dict, store) -> dict:
     from pipeline.train.callbacks import StoreCallback
 
     cfg, hw = TrainConfig.from_dict(spec["config"]), spec["hw"]
+    finished = finished_checkpoint(Path(spec["output_dir"]))
+    if finished is not None:
+        # Killed after its last step was saved, before the job said done: resuming would train a
+        # step past max_steps (the trainer always takes one), so the run just ends where it is.
+        print(f"{finished['resumed_from']} is the run's last step: nothing left to train", flush=True)
+        if store is not None:
+            store.record_run_progress(spec["run_id"], finished["step"], finished["step"])
+        return finished
     set_seed(cfg.seed)
     _cap_memory()
     model, tokenizer, peft_config = load_model(cfg, spec, hw)
@@ -178,6 +186,21 @@ def last_complete_checkpoint(folder: Path) -> str | None:
         return None
     done = [p for p in folder.glob("checkpoint-*") if p.name[11:].isdigit() and _state_written(p)]
     return str(max(done, key=lambda p: int(p.name[11:]))) if done else None
+
+
+def finished_checkpoint(folder: Path) -> dict | None:
+    """The result of a run whose newest complete checkpoint is its last step (global_step has
+    reached the max_steps it was saved with), else None: there is something left to train."""
+    last = last_complete_checkpoint(folder)
+    if last is None:
+        return None
+    state = json.loads((Path(last) / "trainer_state.json").read_text())
+    step, total = int(state.get("global_step") or 0), int(state.get("max_steps") or 0)
+    if total <= 0 or step < total:
+        return None
+    losses = [e for e in state.get("log_history") or [] if "train_loss" in e or "loss" in e]
+    loss = (losses[-1].get("train_loss", losses[-1].get("loss")) if losses else None)
+    return {"step": step, "train_loss": loss, "stopped": False, "resumed_from": last}
 
 
 def _state_written(checkpoint: Path) -> bool:

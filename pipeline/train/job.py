@@ -246,8 +246,10 @@ def train_job(ctx) -> dict:
     status = "stopped" if result.get("stopped") else "done"
     store.set_run_status(run["id"], status)
     ctx.progress(r["step"], r["total_steps"] or r["step"], f"{status} at step {r['step']}", force=True)
-    return {"run_id": run["id"], "status": status, "step": r["step"], "message": f"run {run['name']} {status} "
-            f"at step {r['step']} (train loss {result.get('train_loss', float('nan')):.4f})"}
+    loss = result.get("train_loss")
+    loss_text = f" (train loss {loss:.4f})" if isinstance(loss, (int, float)) else ""
+    return {"run_id": run["id"], "status": status, "step": r["step"],
+            "message": f"run {run['name']} {status} at step {r['step']}{loss_text}"}
 
 
 def before_resume(store, job: dict) -> None:
