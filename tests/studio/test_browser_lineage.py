@@ -13,21 +13,9 @@ from tests.browser import ROOT, open_tab
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 SETUP = """
-from evals.passk.suites import import_humaneval
-from pipeline.pairs.export import freeze_dataset
 from pipeline.store import open_store
-from tests.pairs_helpers import add_repo_with_snippets, label
-store = open_store()
-repo_id, snippets = add_repo_with_snippets(store, "lineage/demo", ["func a():\\n\\treturn 1\\n"])
-store.update_repo(repo_id, commit_sha="feedfacecafebeef")
-label(store, snippets[0], "Write a", "func a():\\n\\treturn 1\\n", status="approved", repo_id=repo_id)
-d = freeze_dataset(store, "lineage-demo", {"repo": "lineage/demo"})
-run = store.create_run("lineage-run", {}, status="done", dataset_id=d["id"], dataset=d["name"],
-                       dataset_version=d["version"], base_model="lineage-base", method="lora")
-store.register_model("lineage-ckpt", "local", "/nowhere", run_id=run["id"])
-import_humaneval(store)
-e = store.create_eval("humaneval", "lineage-ckpt", {})
-print(e)
+from tests.lineage.chain import lineage_chain
+print(lineage_chain(open_store())["eval"])
 """
 
 
@@ -37,7 +25,7 @@ def test_click_from_a_score_to_the_commit_and_back(studio_page, studio_server):
     out = subprocess.run([sys.executable, "-c", SETUP], cwd=ROOT, env=env, capture_output=True, text=True,
                          timeout=120)
     assert out.returncode == 0, out.stderr
-    eval_ref = f"eval:{out.stdout.strip()}"
+    eval_ref = out.stdout.strip()
     page = studio_page
     open_tab(page, "Lineage")                                     # click 1
     page.locator("#lineage-pick input").fill(eval_ref)

@@ -6,9 +6,8 @@ from __future__ import annotations
 import gradio as gr
 import pytest
 
-from pipeline.pairs.export import freeze_dataset
 from studio import lineage_tab as tab
-from tests.pairs_helpers import add_repo_with_snippets, label
+from tests.lineage.chain import lineage_chain
 from tests.studio.handlers import SKIP, refused
 
 
@@ -19,17 +18,7 @@ def clicked(row: list) -> gr.SelectData:
 
 @pytest.fixture
 def chain(store) -> dict:
-    """repo -> snippet -> approved pair -> frozen dataset -> run -> checkpoint -> eval."""
-    repo_id, snippets = add_repo_with_snippets(store, "lineage/demo", ["func a():\n\treturn 1\n"])
-    store.update_repo(repo_id, commit_sha="feedfacecafebeef")
-    label(store, snippets[0], "Write a", "func a():\n\treturn 1\n", status="approved", repo_id=repo_id)
-    d = freeze_dataset(store, "lineage-demo", {"repo": "lineage/demo"})
-    run = store.create_run("lineage-run", {}, status="done", dataset_id=d["id"], dataset=d["name"],
-                           dataset_version=d["version"], base_model="lineage-base", method="lora")
-    store.register_model("lineage-ckpt", "local", "/nowhere", run_id=run["id"])
-    eval_id = store.db["evals"].insert({"suite": "humaneval", "model": "lineage-ckpt", "status": "done",
-                                        "params": "{}", "metrics": None}).last_pk
-    return {"repo": f"repo:{repo_id}", "eval": f"eval:{eval_id}", "run": f"run:{run['id']}"}
+    return lineage_chain(store)
 
 
 def test_an_empty_store_offers_nothing_and_refuses_what_is_not_there(studio_home):
