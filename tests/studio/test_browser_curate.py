@@ -20,9 +20,24 @@ def test_add_local_repo_curate_and_see_the_snippet(studio_page, tmp_path):
     game = make_repo(tmp_path / "browser-game", GAME_REPO)
     page = studio_page
     open_tab(page, "Repos")
+    # The page's load has filled the overview: its events are wired, so the clicks below are not
+    # lost (on a loaded machine the first clicks can land before that).
+    visible_text(page, "#repos-summary", "repos")
     page.get_by_text("Add a repo by name or a local folder").click()
     page.locator("#repos-local-path textarea, #repos-local-path input").first.fill(str(game))
-    page.get_by_role("button", name="Add local").click()
+    # On a loaded machine a click can be lost or its table update overtaken: try again, then ask
+    # the table for what the store holds (a second Add is refused as "already in the store").
+    row = page.locator("#repos-table").get_by_text("local/browser-game").filter(visible=True).first
+    for attempt in range(3):
+        page.get_by_role("button", name="Add local").click()
+        if attempt:
+            page.wait_for_timeout(2000)
+            page.locator("#repos-refresh").click()
+        try:
+            row.wait_for(timeout=30_000)
+            break
+        except Exception:   # playwright's TimeoutError: one more round
+            continue
     visible_text(page, "#repos-table", "local/browser-game")
 
     page.get_by_role("button", name="Start curate job").click()
